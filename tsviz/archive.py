@@ -1,0 +1,97 @@
+"""A .pt file -> is it TorchScript? Facts read from the zip without loading; loading itself with torch.jit.load."""
+from __future__ import annotations
+
+import io
+import pickletools
+import zipfile
+from typing import Any
+
+from tsviz.errors import ArchiveError
+
+_UPLOAD_INSTEAD = (
+    "upload a TorchScript archive made with torch.jit.save(torch.jit.script(model), 'model.pt') "
+    "(or torch.jit.trace), or upload the .py file that defines the model"
+)
+_PICKLE_PROTOCOL_2_PLUS = b"\x80"
+
+
+def check_torchscript(data: bytes, filename: str) -> zipfile.ZipFile:
+    """Raise ArchiveError saying what the file is when it is not a TorchScript archive."""
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        if data[:1] == _PICKLE_PROTOCOL_2_PLUS:
+            what = "a legacy torch.save file (a plain pickle), not a TorchScript archive"
+        else:
+            what = "not a PyTorch file at all (it is not a zip archive)"
+        raise ArchiveError(f"this file is {what}", file=filename, hint=_UPLOAD_INSTEAD)
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    names = archive.namelist()
+    if any("/code/" in name and name.endswith(".py") for name in names):
+        return archive
+    pickles = [name for name in names if name.endswith("/data.pkl") or name == "data.pkl"]
+    what = _describe_eager_checkpoint(archive.read(pickles[0])) if pickles else "a zip file without TorchScript code"
+    raise ArchiveError(f"this file is {what}, not TorchScript", file=filename, hint=_UPLOAD_INSTEAD)
+
+
+def _describe_eager_checkpoint(pickle_bytes: bytes) -> str:
+    """Name what a torch.save pickle holds by reading its class references, never unpickling it."""
+    classes = pickle_globals(pickle_bytes)
+    foreign = [c for c in classes if not c.startswith(("torch.", "collections.", "builtins.", "_codecs."))]
+    if foreign:
+        return f"an eager torch.save of a whole model (it pickles {foreign[0]})"
+    if "collections.OrderedDict" in classes:
+        return "an eager torch.save of a state dict (weights only, no code)"
+    return "an eager torch.save checkpoint"
+
+
+def pickle_globals(pickle_bytes: bytes) -> list[str]:
+    """'module.name' of every GLOBAL / STACK_GLOBAL in a pickle, in order, found by disassembly only."""
+    found: list[str] = []
+    strings: list[str] = []
+    try:
+        for opcode, arg, _ in pickletools.genops(pickle_bytes):
+            if opcode.name in ("SHORT_BINUNICODE", "BINUNICODE", "UNICODE"):
+                strings.append(str(arg))
+            elif opcode.name == "GLOBAL":
+                found.append(str(arg).replace(" ", "."))
+            elif opcode.name == "STACK_GLOBAL" and len(strings) >= 2:
+                found.append(f"{strings[-2]}.{strings[-1]}")
+    except Exception:
+        pass  # a damaged pickle: report what was read before the damage
+    return list(dict.fromkeys(found))
+
+
+def archive_facts(archive: zipfile.ZipFile) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+    """(facts, code files) of a TorchScript archive: format version, sizes, and the Python-like code it carries."""
+    names = archive.namelist()
+    root = names[0].split("/", 1)[0] if names else ""
+    code = tuple(
+        (name.split("/code/", 1)[1], archive.read(name).decode("utf-8", errors="replace"))
+        for name in names if "/code/" in name and name.endswith(".py")
+    )
+    version = next((archive.read(n).decode(errors="replace").strip() for n in names if n.endswith("/version")), "?")
+    data_files = [n for n in names if "/data/" in n]
+    extra = [n.split("/extra/", 1)[1] for n in names if "/extra/" in n]
+    facts = (
+        ("archive name", root),
+        ("file format version", version),
+        ("files in the archive", str(len(names))),
+        ("code files", str(len(code))),
+        ("tensor data files", str(len(data_files))),
+        ("tensor data size", f"{sum(archive.getinfo(n).file_size for n in data_files) / 1e6:.2f} MB"),
+        ("extra files", ", ".join(extra) or "none"),
+        ("debug info (source ranges)", "yes" if any(n.endswith(".debug_pkl") for n in names) else "no"),
+    )
+    return facts, code
+
+
+def load_archive(path: str, filename: str) -> Any:
+    """torch.jit.load on the CPU: only ever inside the worker, since loading runs the archive's code."""
+    import torch
+
+    try:
+        return torch.jit.load(path, map_location="cpu")
+    except Exception as e:
+        first = str(e).strip().splitlines()
+        raise ArchiveError(f"torch.jit.load could not load this archive: {first[0] if first else type(e).__name__}",
+                           file=filename, hint="the archive may be damaged or saved by an incompatible PyTorch version",
+                           detail=str(e)) from e

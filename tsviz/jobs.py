@@ -1,0 +1,108 @@
+"""Run a job in a fresh worker process with time and memory limits; JSON in, validated JSON out."""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from tsviz.errors import TsvizError, WorkerError
+from tsviz.jsonio import from_data, to_data
+from tsviz.types import InspectRequest, InspectResult
+from tsviz.worker import STAGE_MARK
+
+MAX_ANSWER_BYTES = 256 * 1024 * 1024
+_ROOT = Path(__file__).resolve().parent.parent
+_SLOTS = threading.BoundedSemaphore(2)  # two cores: at most two jobs at once
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-job limits. torch alone needs ~0.75 GB of address space just to import."""
+
+    timeout_s: float = 60.0
+    memory_mb: int = 3072
+    cpu_s: int = 120
+
+
+def run_inspect(request: InspectRequest, limits: Limits = Limits()) -> InspectResult:
+    """inspect_file() in a worker process; a TsvizError comes back as the same error here."""
+    answer = _run_worker({"job": "inspect", "request": to_data(request), "memory_mb": limits.memory_mb}, limits, request.filename)
+    if "error" in answer:
+        raise TsvizError.from_dict(answer["error"])
+    try:
+        return from_data(InspectResult, answer["ok"])
+    except (KeyError, ValueError, TypeError) as e:
+        raise WorkerError(f"the worker sent a malformed answer ({e})", file=request.filename) from e
+
+
+def _limit_child(limits: Limits) -> None:
+    """Runs in the child before exec: cap memory, CPU time and core files."""
+    memory = limits.memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 5))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _run_worker(job: dict, limits: Limits, filename: str) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(_ROOT), "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1"}
+    with _SLOTS:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tsviz.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, cwd=_ROOT, env=env, start_new_session=True,
+            preexec_fn=lambda: _limit_child(limits),
+        )
+        try:
+            out, err = process.communicate(json.dumps(job).encode(), timeout=limits.timeout_s)
+        except subprocess.TimeoutExpired:
+            _kill_group(process)
+            out, err = process.communicate()
+            raise WorkerError(f"timed out after {limits.timeout_s:g} s while {_last_stage(err)}", file=filename,
+                              hint="the model may loop forever or be too large to convert here") from None
+    if process.returncode != 0 or not out:
+        raise _death(process.returncode, err, limits, filename)
+    if len(out) > MAX_ANSWER_BYTES:
+        raise WorkerError(f"the result is larger than {MAX_ANSWER_BYTES // 2**20} MB", file=filename)
+    try:
+        answer = json.loads(out)
+    except ValueError as e:
+        raise WorkerError("the worker sent an answer that is not JSON", file=filename) from e
+    if not isinstance(answer, dict) or not ({"ok", "error"} & answer.keys()):
+        raise WorkerError("the worker sent an answer of the wrong shape", file=filename)
+    return answer
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _last_stage(stderr: bytes) -> str:
+    stages = [ln.split(STAGE_MARK, 1)[1].strip() for ln in stderr.decode(errors="replace").splitlines() if STAGE_MARK in ln]
+    return stages[-1] if stages else "starting"
+
+
+def _death(code: int, stderr: bytes, limits: Limits, filename: str) -> TsvizError:
+    stage = _last_stage(stderr)
+    if code < 0:
+        name = signal.Signals(-code).name
+        if name == "SIGXCPU":
+            what = f"used up its {limits.cpu_s} s of CPU time"
+        elif name == "SIGKILL":
+            what = f"was killed (most likely out of its {limits.memory_mb / 1024:g} GB memory limit)"
+        else:
+            what = f"crashed ({name})"
+    else:
+        what = f"exited with status {code}"
+    tail = stderr.decode(errors="replace").strip().splitlines()[-3:]
+    return WorkerError(f"the worker process {what} while {stage}", file=filename,
+                       hint="the model's code crashed the interpreter; the dashboard is unaffected",
+                       detail="\n".join(tail))
+

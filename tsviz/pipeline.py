@@ -1,0 +1,110 @@
+"""One inspect job: a file's bytes and options -> InspectResult. Runs inside the worker (or the CLI)."""
+from __future__ import annotations
+
+import io
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from tsviz import archive, sources
+from tsviz.convert import Origin, convert
+from tsviz.errors import InputError
+from tsviz.ir import extract_graph
+from tsviz.types import Entry, InspectRequest, InspectResult, IRGraph
+
+SUFFIXES = (".py", ".pt")
+
+
+def inspect_file(request: InspectRequest) -> InspectResult:
+    """Load, convert and extract both graphs; the .py or .pt is written to a private temp dir first."""
+    suffix = Path(request.filename).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise InputError(f"tsviz reads .py and .pt files, not {suffix or 'files without an extension'}",
+                         file=request.filename, hint="upload a Python model file or a torch.jit.save archive")
+    with tempfile.TemporaryDirectory(prefix="tsviz-") as tmp:
+        path = Path(tmp) / _safe_name(request.filename)
+        path.write_bytes(request.content)
+        if suffix == ".pt":
+            return _inspect_archive(request, path)
+        return _inspect_source(request, path)
+
+
+def _safe_name(filename: str) -> str:
+    name = Path(filename).name
+    return "".join(c if c.isalnum() or c in "._-" else "_" for c in name) or "upload"
+
+
+def _inspect_source(request: InspectRequest, path: Path) -> InspectResult:
+    source = sources.load_source(path, request.filename)
+    entries = sources.find_entries(source)
+    entry = _pick_entry(entries, request.entry, request.filename)
+    target = sources.build_target(source, entry, dict(request.init_args))
+    inputs = sources.example_inputs(source, entry, target, request.input_specs)
+    default_picks = sources.default_trace_submodules(source, target)
+    picks = default_picks if request.trace_submodules is None else request.trace_submodules
+    origin = Origin(path=str(path), name=request.filename)
+    converted = convert(target, request.mode, inputs, origin, trace_submodules=picks,
+                        check_inputs=sources.check_inputs(source) if request.mode == "trace" else None)
+    graph, inlined = _graphs(converted.module, origin, converted.traced)
+    needs_inputs = inputs is None
+    return InspectResult(
+        filename=request.filename, kind="py", mode=request.mode, entry=entry.name, entries=entries,
+        doc=(source.module.__doc__ or "").strip(), source=request.content.decode("utf-8", errors="replace"),
+        code=_code(converted.module), graph=graph, inlined=inlined, warnings=tuple(converted.warnings),
+        quiet_notes=tuple(converted.quiet_notes), submodules=sources.list_submodules(target),
+        trace_submodules=converted.traced, default_trace_submodules=default_picks,
+        input_shapes=tuple(_describe(x) for x in inputs) if inputs is not None else (),
+        needs_inputs=needs_inputs,
+        suggested_inputs=sources.suggest_inputs(target, sources.required_input_count(entry, target)) if needs_inputs else (),
+        archive=save_module(converted.module),
+    )
+
+
+def _inspect_archive(request: InspectRequest, path: Path) -> InspectResult:
+    zipped = archive.check_torchscript(request.content, request.filename)
+    facts, code_files = archive.archive_facts(zipped)
+    module = archive.load_archive(str(path), request.filename)
+    origin = Origin(path=str(path), name=request.filename)
+    graph, inlined = _graphs(module, origin, ())
+    source = "\n\n".join(f"# ---- {name} ----\n{text}" for name, text in code_files)
+    return InspectResult(
+        filename=request.filename, kind="pt", mode="archive", entry="forward", entries=(),
+        doc="A TorchScript archive: already compiled, so the trace / script / hybrid choice does not apply.",
+        source=source, code=_code(module), graph=graph, inlined=inlined, archive_facts=facts,
+        source_files=code_files, archive=request.content,
+    )
+
+
+def _pick_entry(entries: tuple[Entry, ...], name: str, filename: str) -> Entry:
+    if not name:
+        return sources.default_entry(entries)
+    for entry in entries:
+        if entry.name == name:
+            return entry
+    raise InputError(f"no entry point named {name!r}", file=filename,
+                     hint=f"choose one of: {', '.join(e.name for e in entries)}")
+
+
+def _graphs(module: Any, origin: Origin, traced: tuple[str, ...]) -> tuple[IRGraph, IRGraph]:
+    options = dict(user_path=origin.path, display_name=origin.name, traced=traced)
+    return extract_graph(module.graph, **options), extract_graph(module.inlined_graph, **options)
+
+
+def _code(module: Any) -> str:
+    return module.code.strip() + "\n"
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, torch.Tensor):
+        return f"{'x'.join(str(d) for d in value.shape) or 'scalar'} {str(value.dtype).removeprefix('torch.')}"
+    return type(value).__name__
+
+
+def save_module(module: Any) -> bytes:
+    """The converted module as torch.jit.save writes it, for download."""
+    buffer = io.BytesIO()
+    torch.jit.save(module, buffer)
+    return buffer.getvalue()
+

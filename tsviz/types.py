@@ -1,0 +1,177 @@
+"""Plain-data results that cross from the worker into the UI and the command line."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Mode = Literal["trace", "script", "hybrid"]
+MODES: tuple[str, ...] = ("trace", "script", "hybrid")
+GraphView = Literal["graph", "inlined"]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceLoc:
+    """Where a node came from: a file (as the user named it) and a 1-based line."""
+
+    file: str
+    line: int
+    user: bool = True  # False for lines inside torch or other libraries
+
+
+@dataclass(frozen=True, slots=True)
+class Port:
+    """One input of a node: the value it reads and, if known, the schema's argument name."""
+
+    value: str  # the value's debug name, e.g. "x.1"
+    source: str  # id of the node that produces it
+    arg: str = ""  # schema argument name ("weight"), empty when unknown
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """One output of a node."""
+
+    name: str  # debug name without the leading '%'
+    type: str  # short type: "Float(2, 4)", "Tensor", "int[]"
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """One IR node, or a graph input/output (kind "input" / "output")."""
+
+    id: str  # "n0", "n1", ... in output order
+    kind: str  # "aten::linear", "prim::If", "input", "output"
+    inputs: tuple[Port, ...] = ()
+    outputs: tuple[Value, ...] = ()
+    attrs: tuple[tuple[str, str], ...] = ()  # node attributes: name -> printed value
+    consts: tuple[tuple[str, str], ...] = ()  # folded inputs: argument -> printed value
+    block: str = ""  # id of the innermost block holding this node, "" for the top level
+    scope: str = ""  # module path from tracing ("fc1"), or the called submodule
+    source: SourceLoc | None = None
+    traced: bool = False  # a submodule call whose target was traced (hybrid mode)
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """A value flowing from one node to another."""
+
+    src: str
+    dst: str
+    value: str
+    type: str = ""
+    kind: Literal["data", "block_param", "block_return"] = "data"
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A nested region: one branch of a prim::If or the body of a prim::Loop."""
+
+    id: str  # "b0", "b1", ...
+    owner: str  # id of the prim::If / prim::Loop node
+    label: str  # "then", "else", "loop body"
+    parent: str = ""  # enclosing block id, "" for the top level
+
+
+@dataclass(frozen=True, slots=True)
+class IRGraph:
+    """A TorchScript graph as plain data."""
+
+    nodes: tuple[Node, ...]
+    edges: tuple[Edge, ...]
+    blocks: tuple[Block, ...] = ()
+
+    def op_counts(self) -> dict[str, int]:
+        """Node kind -> count, sorted by kind, graph inputs and outputs left out."""
+        counts: dict[str, int] = {}
+        for node in self.nodes:
+            if node.kind not in ("input", "output"):
+                counts[node.kind] = counts.get(node.kind, 0) + 1
+        return dict(sorted(counts.items()))
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """A parameter of a constructor or of forward()."""
+
+    name: str
+    annotation: str = ""  # as written, "" when absent
+    default: str | None = None  # repr of the default, None when it has none
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """Something in a .py file that can be converted."""
+
+    name: str  # "model()" for the factory, a class name, or a function name
+    kind: Literal["factory", "class", "function"]
+    doc: str = ""
+    init_params: tuple[Param, ...] = ()  # constructor parameters (classes only)
+    forward_params: tuple[Param, ...] = ()  # inputs of forward() / the function
+    has_example_inputs: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class InputSpec:
+    """A tensor input described by shape and dtype, for files without example_inputs()."""
+
+    shape: tuple[int, ...]
+    dtype: str = "float32"
+
+
+@dataclass(frozen=True, slots=True)
+class ConversionWarning:
+    """A warning raised while converting, pinned to the user's line where possible."""
+
+    category: str  # "TracerWarning"
+    message: str
+    file: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Submodule:
+    """A named submodule of the model, for the hybrid picker."""
+
+    name: str  # dotted path, "encoder.layers.0"
+    type: str  # class name
+    has_control_flow: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class InspectRequest:
+    """What to inspect: a file's bytes and how to convert it."""
+
+    filename: str  # the name the user knows the file by ("my_model.py")
+    content: bytes
+    mode: str = "script"
+    entry: str = ""  # "" picks the file's default entry
+    init_args: tuple[tuple[str, str], ...] = ()  # constructor arg -> Python literal
+    input_specs: tuple[InputSpec, ...] = ()  # used when the file gives no example inputs
+    trace_submodules: tuple[str, ...] | None = None  # hybrid; None picks the default
+
+
+@dataclass(frozen=True, slots=True)
+class InspectResult:
+    """Everything the graph page and `tsviz inspect` show."""
+
+    filename: str
+    kind: Literal["py", "pt"]
+    mode: str  # the mode used; "archive" for a .pt file
+    entry: str
+    entries: tuple[Entry, ...]
+    doc: str  # the lesson: the module's docstring
+    source: str  # the user's source (for .pt: the archive's code)
+    code: str  # the converted module's .code
+    graph: IRGraph  # module-level graph (submodule calls as boxes)
+    inlined: IRGraph  # every op
+    warnings: tuple[ConversionWarning, ...] = ()
+    quiet_notes: tuple[str, ...] = ()  # expected noise we do not show as a problem
+    submodules: tuple[Submodule, ...] = ()
+    trace_submodules: tuple[str, ...] = ()  # what hybrid mode traced
+    default_trace_submodules: tuple[str, ...] = ()
+    input_shapes: tuple[str, ...] = ()  # the inputs used, printed
+    needs_inputs: bool = False  # the entry has no example inputs: the UI offers shape fields
+    suggested_inputs: tuple[InputSpec, ...] = ()
+    archive: bytes = b""  # the converted module saved with torch.jit.save
+    archive_facts: tuple[tuple[str, str], ...] = ()  # for .pt uploads
+    source_files: tuple[tuple[str, str], ...] = ()  # .pt: code files in the archive

@@ -1,0 +1,59 @@
+"""The worker process: reads one job as JSON on stdin, writes one JSON answer. Run as `python -m tsviz.worker`."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+# Keep the answer channel clean: user code that prints goes to stderr, not into the JSON.
+_ANSWER = os.fdopen(os.dup(1), "w", encoding="utf-8")
+os.dup2(2, 1)
+sys.stdout = sys.stderr
+
+STAGE_MARK = "tsviz-stage:"
+
+
+def stage(name: str) -> None:
+    """Tell the parent what we are doing, so a timeout or crash can say where it happened."""
+    print(f"{STAGE_MARK} {name}", file=sys.stderr, flush=True)
+
+
+def _out_of_memory(error: BaseException | None) -> bool:
+    if isinstance(error, MemoryError):
+        return True
+    return isinstance(error, RuntimeError) and "can't allocate memory" in str(error)
+
+
+def main() -> int:
+    stage("starting Python and importing torch")
+    from tsviz.errors import TsvizError, WorkerError
+    from tsviz.jsonio import from_data, to_data
+    from tsviz.pipeline import inspect_file
+    from tsviz.types import InspectRequest
+
+    try:
+        job = json.loads(sys.stdin.read())
+        if job.get("job") != "inspect":
+            raise WorkerError(f"unknown job {job.get('job')!r}")
+        request = from_data(InspectRequest, job["request"])
+        memory = f"{int(job.get('memory_mb', 0)) / 1024:g} GB "
+        stage(f"loading and converting {request.filename}")
+        answer = {"ok": to_data(inspect_file(request))}
+    except TsvizError as e:
+        if _out_of_memory(e.__cause__):
+            e = WorkerError(f"ran out of the {memory}memory limit while loading and converting", file=e.file,
+                            line=e.line, hint="the model or its inputs are too large for this dashboard")
+        answer = {"error": e.to_dict()}
+    except Exception as e:  # noqa: BLE001  # a tsviz bug, reported as text rather than lost
+        if _out_of_memory(e):
+            answer = {"error": WorkerError("ran out of the worker's memory limit").to_dict()}
+        else:
+            answer = {"error": WorkerError(f"unexpected error in the worker: {type(e).__name__}: {e}").to_dict()}
+    stage("sending the result")
+    json.dump(answer, _ANSWER)
+    _ANSWER.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
