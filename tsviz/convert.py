@@ -98,18 +98,24 @@ def trace(target: Any, inputs: tuple, origin: Origin, check_inputs: list[tuple] 
 
 
 def _check_trace(target: Any, inputs: tuple, check_inputs: list[tuple], origin: Origin, result: Converted) -> None:
-    """Re-trace on the file's check_inputs(); a divergence is a finding shown next to the graph, not an error."""
-    try:
-        torch.jit.trace(target, inputs, check_trace=True, check_inputs=check_inputs)
-    except torch.jit.TracingCheckError as e:
-        first = str(e).strip().splitlines()
-        result.warnings.append(ConversionWarning(
-            "TracingCheckError",
-            "the trace does not match the model on check_inputs(): " + (first[0] if first else ""),
-            origin.name, 0,
-        ))
-    except Exception:
-        pass  # the model itself fails on a check input; the trace above stands
+    """Re-trace on the file's check_inputs(); a divergence is one finding shown next to the graph, not an error."""
+    with warnings.catch_warnings(record=True) as checker_output:
+        warnings.simplefilter("always")
+        try:
+            torch.jit.trace(target, inputs, check_trace=True, check_inputs=check_inputs)
+            return
+        except torch.jit.TracingCheckError as e:
+            failure = [ln.strip() for ln in str(e).splitlines() if ln.strip().startswith("ERROR:")]
+        except Exception:
+            return  # the model itself fails on a check input; the trace above stands
+    mismatches = [str(w.message) for w in checker_output if "does not match" in str(w.message)]
+    detail = mismatches[0] if mismatches else " ".join(failure)
+    biggest = re.search(r"Greatest absolute difference: ([\d.e+-]+)", detail)
+    summary = "outputs differ from the eager model" if mismatches else (" ".join(failure) or "graphs differ")
+    if biggest:
+        summary += f" (greatest absolute difference {float(biggest.group(1)):.3g})"
+    result.warnings.append(ConversionWarning(
+        "TraceCheck", f"the trace does not reproduce the model on check_inputs(): {summary}", origin.name, 0))
 
 
 def trace_error(error: Exception, origin: Origin) -> TraceError:

@@ -1,6 +1,8 @@
 """TsvizError and its subclasses: messages written for a person, naming file, line and fix."""
 from __future__ import annotations
 
+from tsviz.types import ErrorInfo
+
 
 class TsvizError(Exception):
     """A problem the user can fix. `detail` holds tool output (TorchScript's own message)."""
@@ -21,26 +23,13 @@ class TsvizError(Exception):
             text += f" ({self.hint})"
         return " ".join(text.split())
 
-    def to_dict(self) -> dict[str, str | int]:
-        return {
-            "type": type(self).__name__,
-            "message": self.message,
-            "file": self.file,
-            "line": self.line,
-            "hint": self.hint,
-            "detail": self.detail,
-        }
+    def info(self) -> ErrorInfo:
+        return ErrorInfo(type(self).__name__, self.message, self.file, self.line, self.hint, self.detail)
 
     @staticmethod
-    def from_dict(data: dict) -> TsvizError:
-        cls = _BY_NAME.get(str(data.get("type")), TsvizError)
-        return cls(
-            str(data.get("message", "unknown error")),
-            file=str(data.get("file", "")),
-            line=int(data.get("line", 0) or 0),
-            hint=str(data.get("hint", "")),
-            detail=str(data.get("detail", "")),
-        )
+    def from_info(info: ErrorInfo) -> TsvizError:
+        cls = _BY_NAME.get(info.type, TsvizError)
+        return cls(info.message, file=info.file, line=info.line, hint=info.hint, detail=info.detail)
 
 
 class SourceError(TsvizError):

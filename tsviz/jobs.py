@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tsviz.errors import TsvizError, WorkerError
 from tsviz.jsonio import from_data, to_data
-from tsviz.types import InspectRequest, InspectResult
+from tsviz.types import ErrorInfo, InspectRequest, InspectResult
 from tsviz.worker import STAGE_MARK
 
 MAX_ANSWER_BYTES = 256 * 1024 * 1024
@@ -33,9 +33,9 @@ class Limits:
 def run_inspect(request: InspectRequest, limits: Limits = Limits()) -> InspectResult:
     """inspect_file() in a worker process; a TsvizError comes back as the same error here."""
     answer = _run_worker({"job": "inspect", "request": to_data(request), "memory_mb": limits.memory_mb}, limits, request.filename)
-    if "error" in answer:
-        raise TsvizError.from_dict(answer["error"])
     try:
+        if "error" in answer:
+            raise TsvizError.from_info(from_data(ErrorInfo, answer["error"]))
         return from_data(InspectResult, answer["ok"])
     except (KeyError, ValueError, TypeError) as e:
         raise WorkerError(f"the worker sent a malformed answer ({e})", file=request.filename) from e

@@ -10,7 +10,7 @@ import torch
 
 from tsviz import archive, sources
 from tsviz.convert import Origin, convert
-from tsviz.errors import InputError
+from tsviz.errors import InputError, TsvizError
 from tsviz.ir import extract_graph
 from tsviz.types import Entry, InspectRequest, InspectResult, IRGraph
 
@@ -37,27 +37,34 @@ def _safe_name(filename: str) -> str:
 
 
 def _inspect_source(request: InspectRequest, path: Path) -> InspectResult:
+    """Errors before the entries are known raise; later ones come back on the result with what is known."""
     source = sources.load_source(path, request.filename)
     entries = sources.find_entries(source)
     entry = _pick_entry(entries, request.entry, request.filename)
-    target = sources.build_target(source, entry, dict(request.init_args))
-    inputs = sources.example_inputs(source, entry, target, request.input_specs)
-    default_picks = sources.default_trace_submodules(source, target)
-    picks = default_picks if request.trace_submodules is None else request.trace_submodules
-    origin = Origin(path=str(path), name=request.filename)
-    converted = convert(target, request.mode, inputs, origin, trace_submodules=picks,
-                        check_inputs=sources.check_inputs(source) if request.mode == "trace" else None)
-    graph, inlined = _graphs(converted.module, origin, converted.traced)
-    needs_inputs = inputs is None
-    return InspectResult(
+    known: dict[str, Any] = dict(
         filename=request.filename, kind="py", mode=request.mode, entry=entry.name, entries=entries,
         doc=(source.module.__doc__ or "").strip(), source=request.content.decode("utf-8", errors="replace"),
-        code=_code(converted.module), graph=graph, inlined=inlined, warnings=tuple(converted.warnings),
-        quiet_notes=tuple(converted.quiet_notes), submodules=sources.list_submodules(target),
-        trace_submodules=converted.traced, default_trace_submodules=default_picks,
+    )
+    try:
+        target = sources.build_target(source, entry, dict(request.init_args))
+        inputs = sources.example_inputs(source, entry, target, request.input_specs)
+        default_picks = sources.default_trace_submodules(source, target)
+        known.update(
+            submodules=sources.list_submodules(target), default_trace_submodules=default_picks,
+            needs_inputs=inputs is None and not request.input_specs,
+            suggested_inputs=request.input_specs or sources.suggest_inputs(target, sources.required_input_count(entry, target)),
+        )
+        picks = default_picks if request.trace_submodules is None else request.trace_submodules
+        origin = Origin(path=str(path), name=request.filename)
+        converted = convert(target, request.mode, inputs, origin, trace_submodules=picks,
+                            check_inputs=sources.check_inputs(source) if request.mode == "trace" else None)
+    except TsvizError as e:
+        return InspectResult(**known, error=e.info())
+    graph, inlined = _graphs(converted.module, origin, converted.traced)
+    return InspectResult(
+        **known, code=_code(converted.module), graph=graph, inlined=inlined, warnings=tuple(converted.warnings),
+        quiet_notes=tuple(converted.quiet_notes), trace_submodules=converted.traced,
         input_shapes=tuple(_describe(x) for x in inputs) if inputs is not None else (),
-        needs_inputs=needs_inputs,
-        suggested_inputs=sources.suggest_inputs(target, sources.required_input_count(entry, target)) if needs_inputs else (),
         archive=save_module(converted.module),
     )
 

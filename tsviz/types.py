@@ -138,6 +138,21 @@ class Submodule:
 
 
 @dataclass(frozen=True, slots=True)
+class ErrorInfo:
+    """A user error as data: what happened, where, and what to do."""
+
+    type: str  # the TsvizError subclass name
+    message: str
+    file: str = ""
+    line: int = 0
+    hint: str = ""
+    detail: str = ""  # tool output, e.g. TorchScript's own message with the source excerpt
+
+
+EMPTY_GRAPH = IRGraph(nodes=(), edges=())
+
+
+@dataclass(frozen=True, slots=True)
 class InspectRequest:
     """What to inspect: a file's bytes and how to convert it."""
 
@@ -161,9 +176,10 @@ class InspectResult:
     entries: tuple[Entry, ...]
     doc: str  # the lesson: the module's docstring
     source: str  # the user's source (for .pt: the archive's code)
-    code: str  # the converted module's .code
-    graph: IRGraph  # module-level graph (submodule calls as boxes)
-    inlined: IRGraph  # every op
+    code: str = ""  # the converted module's .code
+    graph: IRGraph = EMPTY_GRAPH  # module-level graph (submodule calls as boxes)
+    inlined: IRGraph = EMPTY_GRAPH  # every op
+    error: ErrorInfo | None = None  # set when conversion failed after the file was read
     warnings: tuple[ConversionWarning, ...] = ()
     quiet_notes: tuple[str, ...] = ()  # expected noise we do not show as a problem
     submodules: tuple[Submodule, ...] = ()

@@ -31,6 +31,7 @@ def main() -> int:
     from tsviz.pipeline import inspect_file
     from tsviz.types import InspectRequest
 
+    memory = ""
     try:
         job = json.loads(sys.stdin.read())
         if job.get("job") != "inspect":
@@ -43,12 +44,12 @@ def main() -> int:
         if _out_of_memory(e.__cause__):
             e = WorkerError(f"ran out of the {memory}memory limit while loading and converting", file=e.file,
                             line=e.line, hint="the model or its inputs are too large for this dashboard")
-        answer = {"error": e.to_dict()}
-    except Exception as e:  # noqa: BLE001  # a tsviz bug, reported as text rather than lost
+        answer = {"error": to_data(e.info())}
+    except Exception as e:  # a tsviz bug or an allocation failure, as text
         if _out_of_memory(e):
-            answer = {"error": WorkerError("ran out of the worker's memory limit").to_dict()}
+            answer = {"error": to_data(WorkerError("ran out of the worker's memory limit").info())}
         else:
-            answer = {"error": WorkerError(f"unexpected error in the worker: {type(e).__name__}: {e}").to_dict()}
+            answer = {"error": to_data(WorkerError(f"unexpected error in the worker: {type(e).__name__}: {e}").info())}
     stage("sending the result")
     json.dump(answer, _ANSWER)
     _ANSWER.flush()

@@ -1,0 +1,160 @@
+"""The command line: python -m tsviz inspect | render. Same library calls as the dashboard."""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tsviz.dot import to_dot
+from tsviz.errors import InputError, TsvizError
+from tsviz.fold import fold_constants
+from tsviz.inputs import parse_input_spec
+from tsviz.jsonio import to_data
+from tsviz.types import MODES, InspectRequest, InspectResult, IRGraph
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except TsvizError as e:
+        print(f"tsviz: error: {e.one_line()}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m tsviz", description="Explore TorchScript graphs.")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    inspect = sub.add_parser("inspect", help="convert a model and show its graph, .code and warnings")
+    _add_model_options(inspect)
+    inspect.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    inspect.add_argument("--out", type=Path, help="also write .pt, .dot, .code and .json files to this folder")
+    inspect.set_defaults(run=_inspect)
+
+    render = sub.add_parser("render", help="write the graph as DOT or SVG")
+    _add_model_options(render)
+    render.add_argument("--view", choices=("graph", "inlined"), default="graph",
+                        help="graph: submodule calls as boxes (default); inlined: every op")
+    render.add_argument("--no-fold", action="store_true", help="keep constants and attribute reads as nodes")
+    render.add_argument("--format", choices=("dot", "svg"), default="dot")
+    render.add_argument("--out", type=Path, required=True, help="the file to write")
+    render.set_defaults(run=_render)
+    return parser
+
+
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", type=Path, help="a .py model file or a TorchScript .pt archive")
+    parser.add_argument("--mode", choices=MODES, default="script")
+    parser.add_argument("--entry", default="", help="entry point: model(), a class or a function name")
+    parser.add_argument("--trace-submodule", action="append", dest="trace_submodules", metavar="NAME",
+                        help="hybrid mode: a submodule to trace (repeat); default: the file's TRACE_SUBMODULES")
+    parser.add_argument("--input", action="append", default=[], metavar="SPEC",
+                        help="an example input when the file has none, e.g. 2x16 or '1x3x32x32 float32' (repeat)")
+    parser.add_argument("--init", action="append", default=[], metavar="NAME=VALUE",
+                        help="a constructor argument as a Python literal, e.g. hidden=32 (repeat)")
+
+
+def _request(args: argparse.Namespace) -> InspectRequest:
+    path: Path = args.file
+    if not path.is_file():
+        raise InputError("no such file", file=str(path), hint="check the path")
+    init = []
+    for item in args.init:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise InputError(f"--init {item!r} is not NAME=VALUE", file=str(path))
+        init.append((name.strip(), value))
+    return InspectRequest(
+        filename=path.name, content=path.read_bytes(), mode=args.mode, entry=args.entry, init_args=tuple(init),
+        input_specs=tuple(parse_input_spec(text) for text in args.input),
+        trace_submodules=tuple(args.trace_submodules) if args.trace_submodules else None,
+    )
+
+
+def _convert(args: argparse.Namespace) -> InspectResult:
+    from tsviz.pipeline import inspect_file  # imports torch: only once the arguments are known to be good
+
+    result = inspect_file(_request(args))
+    if result.error is not None:
+        raise TsvizError.from_info(result.error)
+    return result
+
+
+def graph_data(graph: IRGraph, op_counts: dict[str, int]) -> dict:
+    return {**to_data(graph), "op_counts": op_counts}
+
+
+def result_data(result: InspectResult) -> dict:
+    """The JSON object of `inspect --json`."""
+    return {
+        "file": result.filename,
+        "mode": result.mode,
+        "entry": result.entry,
+        "entries": [e.name for e in result.entries],
+        "inputs": list(result.input_shapes),
+        "code": result.code,
+        "graph": graph_data(result.graph, result.inlined.op_counts()),
+        "inlined_graph": graph_data(result.inlined, result.inlined.op_counts()),
+        "warnings": [to_data(w) for w in result.warnings],
+        "notes": list(result.quiet_notes),
+        "traced_submodules": list(result.trace_submodules),
+        "archive_facts": dict(result.archive_facts),
+    }
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    result = _convert(args)
+    data = result_data(result)
+    if args.out:
+        _write_outputs(args.out, result, data)
+    if args.json:
+        json.dump(data, sys.stdout, indent=1)
+        print()
+        return 0
+    print(f"{result.filename}: {result.entry} ({result.mode})")
+    if result.input_shapes:
+        print(f"inputs: {', '.join(result.input_shapes)}")
+    print(f"graph: {len(result.graph.nodes)} nodes; inlined: {len(result.inlined.nodes)} nodes, "
+          f"{len(result.inlined.blocks)} blocks")
+    for w in result.warnings:
+        print(f"{w.category}: {w.file}:{w.line}: {w.message}")
+    print()
+    print(result.code, end="")
+    return 0
+
+
+def _write_outputs(folder: Path, result: InspectResult, data: dict) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"{Path(result.filename).stem}.{result.mode}"
+    (folder / f"{stem}.pt").write_bytes(result.archive)
+    (folder / f"{stem}.code.py").write_text(result.code)
+    (folder / f"{stem}.graph.dot").write_text(to_dot(fold_constants(result.graph)))
+    (folder / f"{stem}.inlined.dot").write_text(to_dot(fold_constants(result.inlined)))
+    (folder / f"{stem}.json").write_text(json.dumps(data, indent=1))
+
+
+def _render(args: argparse.Namespace) -> int:
+    result = _convert(args)
+    graph = result.inlined if args.view == "inlined" else result.graph
+    dot_text = to_dot(graph if args.no_fold else fold_constants(graph))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    if args.format == "dot":
+        args.out.write_text(dot_text)
+    else:
+        args.out.write_bytes(render_svg(dot_text))
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+def render_svg(dot_text: str, timeout_s: float = 120) -> bytes:
+    """Lay out with Graphviz's dot program."""
+    if shutil.which("dot") is None:
+        raise TsvizError("the Graphviz 'dot' program is not installed", hint="apt-get install graphviz, or use --format dot")
+    done = subprocess.run(["dot", "-Tsvg"], input=dot_text.encode(), capture_output=True, timeout=timeout_s)
+    if done.returncode != 0:
+        raise TsvizError(f"dot failed: {done.stderr.decode(errors='replace').strip()[:300]}")
+    return done.stdout

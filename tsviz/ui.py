@@ -1,0 +1,164 @@
+"""The only tsviz module that imports streamlit: the shared sidebar, cached jobs and rendering helpers."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from tsviz.dot import to_dot
+from tsviz.errors import TsvizError
+from tsviz.fold import fold_constants
+from tsviz.inputs import DTYPES, format_input_spec, parse_input_spec
+from tsviz.jobs import run_inspect
+from tsviz.types import MODES, ErrorInfo, InputSpec, InspectRequest, InspectResult
+
+SAMPLES_DIR = Path(__file__).resolve().parent.parent / "sample_models"
+DEFAULT_SAMPLE = "data_dependent_if.py"
+UPLOAD_TYPES = ["py", "pt"]
+MODE_HELP = {
+    "trace": "run forward() once on example inputs and record the ops",
+    "script": "compile the Python source: keeps if / for / while",
+    "hybrid": "trace the picked submodules, script the rest",
+}
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What the sidebar chose and what the worker made of it (result or error)."""
+
+    request: InspectRequest | None
+    result: InspectResult | None
+    error: ErrorInfo | None
+
+
+def sample_files() -> list[str]:
+    return sorted(p.name for p in SAMPLES_DIR.glob("*.py"))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _inspect_cached(request: InspectRequest) -> tuple[InspectResult | None, ErrorInfo | None]:
+    """Errors are cached too: the same bad upload is not run again on every rerun."""
+    try:
+        return run_inspect(request), None
+    except TsvizError as e:
+        return None, e.info()
+
+
+def sidebar() -> Loaded:
+    """The model picker shared by every page; runs the conversion (cached by content and options)."""
+    bar = st.sidebar
+    bar.title("tsviz")
+    bar.caption("Explore TorchScript: trace, script, hybrid.")
+    kind = bar.radio("Model", ["Sample model", "Upload a file"], key="source_kind", horizontal=True)
+    if kind == "Sample model":
+        samples = sample_files()
+        name = bar.selectbox("Sample", samples, index=samples.index(DEFAULT_SAMPLE), key="sample",
+                             format_func=lambda f: f.removesuffix(".py").replace("_", " "))
+        filename, content = name, (SAMPLES_DIR / name).read_bytes()
+    else:
+        upload = bar.file_uploader("A .py model file or a TorchScript .pt archive", type=UPLOAD_TYPES, key="upload")
+        if upload is None:
+            bar.info("Choose a file, or go back to a sample model.")
+            return Loaded(None, None, None)
+        filename, content = upload.name, upload.getvalue()
+    is_archive = filename.lower().endswith(".pt")
+    mode = bar.radio("Mode", MODES, index=MODES.index("script"), key="mode", horizontal=True, disabled=is_archive,
+                     help=" · ".join(f"{m}: {h}" for m, h in MODE_HELP.items()))
+    file_key = hashlib.sha256(content).hexdigest()[:16]
+    request = InspectRequest(
+        filename=filename, content=content, mode="script" if is_archive else mode,
+        entry=st.session_state.get(f"entry:{file_key}", ""),
+        init_args=_saved_init_args(file_key),
+        input_specs=_saved_input_specs(file_key),
+        trace_submodules=_saved_picks(file_key),
+    )
+    with st.spinner(f"Converting {filename} in the worker…"):
+        result, error = _inspect_cached(request)
+    if result is not None and not is_archive:
+        _model_options(bar, result, file_key)
+    return Loaded(request, result, error)
+
+
+def _model_options(bar, result: InspectResult, key: str) -> None:
+    """Entry point, constructor arguments, input shapes and hybrid picks, drawn from the last result."""
+    names = [e.name for e in result.entries]
+    if len(names) > 1:
+        bar.selectbox("Entry point", names, index=names.index(result.entry), key=f"entry:{key}")
+    entry = next(e for e in result.entries if e.name == result.entry)
+    required = [p for p in entry.init_params if p.default is None and not p.name.startswith("*")]
+    if required:
+        bar.markdown("**Constructor arguments** (Python literals)")
+        for p in required:
+            bar.text_input(p.name + (f": {p.annotation}" if p.annotation else ""), key=f"init:{key}:{p.name}",
+                           placeholder="e.g. 32")
+    if result.needs_inputs or st.session_state.get(f"inputs:{key}:0"):
+        bar.markdown("**Example inputs** (the file gives none): shape and dtype")
+        params = [p.name for p in entry.forward_params if not p.name.startswith("*")] or ["x"]
+        for i, spec in enumerate(result.suggested_inputs):
+            label = params[i] if i < len(params) else f"input {i}"
+            bar.text_input(label, value=format_input_spec(spec), key=f"inputs:{key}:{i}",
+                           help=f"e.g. 2x16 or 1x3x32x32 float32; dtypes: {', '.join(DTYPES)}")
+    if result.mode == "hybrid" and result.submodules:
+        options = [s.name for s in result.submodules]
+        bar.multiselect("Submodules to trace", options, default=[n for n in result.default_trace_submodules if n in options],
+                        key=f"picks:{key}", help="Their real inputs are recorded in one eager run; the rest is scripted.")
+
+
+def _saved_init_args(key: str) -> tuple[tuple[str, str], ...]:
+    prefix = f"init:{key}:"
+    return tuple(sorted((k[len(prefix):], str(v)) for k, v in st.session_state.items() if k.startswith(prefix) and v))
+
+
+def _saved_input_specs(key: str) -> tuple[InputSpec, ...]:
+    specs = []
+    i = 0
+    while (text := st.session_state.get(f"inputs:{key}:{i}")) is not None:
+        try:
+            specs.append(parse_input_spec(text))
+        except TsvizError as e:
+            st.sidebar.error(e.one_line())
+            return ()
+        i += 1
+    return tuple(specs)
+
+
+def _saved_picks(key: str) -> tuple[str, ...] | None:
+    picks = st.session_state.get(f"picks:{key}")
+    return None if picks is None else tuple(picks)
+
+
+def show_error(error: ErrorInfo, source: str = "") -> None:
+    """The error in words, TorchScript's own message, and the user's line in context."""
+    st.error(TsvizError.from_info(error).one_line(), icon=":material/error:")
+    if error.detail:
+        st.code(error.detail, language=None)
+    if source and error.line:
+        st.caption(f"{error.file}, around line {error.line}")
+        st.code(source_excerpt(source, error.line), language="python")
+
+
+def source_excerpt(source: str, line: int, context: int = 3) -> str:
+    """A few lines around `line`, the line itself marked with an arrow."""
+    lines = source.splitlines()
+    start, end = max(1, line - context), min(len(lines), line + context)
+    return "\n".join(f"{'→' if n == line else ' '} {n:4d}  {lines[n - 1]}" for n in range(start, end + 1))
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def graph_dot(_result: InspectResult, result_key: str, view: str, fold: bool) -> str:
+    """DOT text for one view of a result (cached per result key, view and folding)."""
+    graph = _result.inlined if view == "inlined" else _result.graph
+    return to_dot(fold_constants(graph) if fold else graph)
+
+
+def result_key(request: InspectRequest) -> str:
+    """A stable key for a request: content hash plus options."""
+    text = repr((request.filename, request.mode, request.entry, request.init_args, request.input_specs,
+                 request.trace_submodules))
+    return hashlib.sha256(request.content + text.encode()).hexdigest()[:20]
+
+
+def no_model_yet() -> None:
+    st.info("Upload a `.py` model file or a TorchScript `.pt` archive in the sidebar, or pick a sample model.")
