@@ -76,12 +76,9 @@ def _request(args: argparse.Namespace) -> InspectRequest:
 
 
 def _convert(args: argparse.Namespace) -> InspectResult:
-    from tsviz.pipeline import inspect_file  # imports torch: only once the arguments are known to be good
+    from tsviz.pipeline import inspect_or_raise  # imports torch: only once the arguments are known to be good
 
-    result = inspect_file(_request(args))
-    if result.error is not None:
-        raise TsvizError.from_info(result.error)
-    return result
+    return inspect_or_raise(_request(args))
 
 
 def graph_data(graph: IRGraph, op_counts: dict[str, int]) -> dict:

@@ -34,7 +34,7 @@ def to_dot(graph: IRGraph, *, title: str = "") -> str:
     children = _children(graph)
     lines += _container_lines(graph, children, "", "  ")
     for edge in graph.edges:
-        attrs = [f'tooltip="{_esc(edge.value)}: {_esc(edge.type)}"']
+        attrs = [f'tooltip="{_esc(edge.value + (": " + edge.type if edge.type else ""))}"']
         if edge.kind == "block_param":
             attrs += ["style=dashed", "constraint=false", 'color="#999999"']
         elif edge.kind == "block_return":

@@ -31,6 +31,14 @@ def inspect_file(request: InspectRequest) -> InspectResult:
         return _inspect_source(request, path)
 
 
+def inspect_or_raise(request: InspectRequest) -> InspectResult:
+    """inspect_file(), raising the conversion error instead of returning it (command line, tests)."""
+    result = inspect_file(request)
+    if result.error is not None:
+        raise TsvizError.from_info(result.error)
+    return result
+
+
 def _safe_name(filename: str) -> str:
     name = Path(filename).name
     return "".join(c if c.isalnum() or c in "._-" else "_" for c in name) or "upload"

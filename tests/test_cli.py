@@ -1,0 +1,72 @@
+"""The command line: JSON contract, exit status 2 with one line for user errors, deterministic output."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, SAMPLES
+
+
+def tsviz(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "tsviz", *args], capture_output=True, text=True, cwd=ROOT, timeout=120)
+
+
+def test_inspect_json_has_the_documented_keys() -> None:
+    done = tsviz("inspect", str(SAMPLES / "data_dependent_if.py"), "--mode", "trace", "--json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["mode"] == "trace" and data["entry"] == "model()" and data["code"].startswith("def forward")
+    assert {"nodes", "edges", "op_counts"} <= data["graph"].keys()
+    assert data["graph"]["op_counts"]["aten::tanh"] == 1
+    warning = data["warnings"][0]
+    assert warning == {**warning, "category": "TracerWarning", "file": "data_dependent_if.py", "line": 20}
+
+
+def test_user_error_exits_2_with_one_line_and_no_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("import torch\nclass M(torch.nn.Module):\n    def forward(self, x):\n        return (lambda t: t)(x)\n")
+    done = tsviz("inspect", str(bad))
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("tsviz: error: bad.py line 4: TorchScript cannot compile this")
+
+
+def test_missing_file_exits_2() -> None:
+    done = tsviz("inspect", "no/such/model.py")
+    assert done.returncode == 2 and "no such file" in done.stderr
+
+
+def test_render_dot_is_byte_identical_across_runs(tmp_path: Path) -> None:
+    outputs = []
+    for i in range(2):
+        out = tmp_path / f"g{i}.dot"
+        assert tsviz("render", str(SAMPLES / "hybrid.py"), "--mode", "hybrid", "--view", "inlined", "--out", str(out)).returncode == 0
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1] and b"cluster_" in outputs[0]
+
+
+def test_render_svg_uses_dot(tmp_path: Path) -> None:
+    out = tmp_path / "g.svg"
+    done = tsviz("render", str(SAMPLES / "feed_forward.py"), "--format", "svg", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert out.read_text().lstrip().startswith("<?xml") and "aten::relu" in out.read_text()
+
+
+def test_inspect_out_writes_the_archive_dot_and_code(tmp_path: Path) -> None:
+    done = tsviz("inspect", str(SAMPLES / "recurrent_cell.py"), "--out", str(tmp_path), "--mode", "trace")
+    assert done.returncode == 0, done.stderr
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [f"recurrent_cell.trace.{s}" for s in ("code.py", "graph.dot", "inlined.dot", "json", "pt")]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--input", "2xbanana"], "cannot read the input shape"),
+    (["--init", "novalue"], "is not NAME=VALUE"),
+])
+def test_bad_options_exit_2(args: list[str], message: str) -> None:
+    done = tsviz("inspect", str(SAMPLES / "feed_forward.py"), *args)
+    assert done.returncode == 2 and message in done.stderr

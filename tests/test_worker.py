@@ -1,0 +1,45 @@
+"""The worker boundary: same result as in-process, and hangs, crashes and prints never reach the caller."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import SAMPLES, inspect_sample, request_for
+from tsviz.errors import ScriptError, SourceError, WorkerError
+from tsviz.jobs import Limits, run_inspect
+
+
+def test_worker_result_equals_in_process_result() -> None:
+    name = "feed_forward.py"
+    remote = run_inspect(request_for(name, (SAMPLES / name).read_bytes(), mode="script"))
+    local = inspect_sample(name, "script")
+    assert remote.graph == local.graph and remote.inlined == local.inlined and remote.code == local.code
+
+
+def test_user_errors_come_back_as_the_same_error_type() -> None:
+    with pytest.raises(SourceError) as caught:
+        run_inspect(request_for("broken.py", "def f(:\n"))
+    assert caught.value.line == 1
+    result = run_inspect(request_for("lam.py", "import torch\n\ndef f(x):\n    g = lambda t: t\n    return g(x)\n"))
+    assert result.error is not None and result.error.type == ScriptError.__name__ and result.error.line == 4
+
+
+def test_a_hang_is_killed_at_the_time_limit() -> None:
+    with pytest.raises(WorkerError, match="timed out after 4 s while loading and converting hang.py"):
+        run_inspect(request_for("hang.py", "while True:\n    pass\n"), Limits(timeout_s=4))
+
+
+def test_a_crash_of_the_interpreter_is_reported() -> None:
+    with pytest.raises(WorkerError, match="crashed \\(SIGSEGV\\)"):
+        run_inspect(request_for("segv.py", "import ctypes\nctypes.string_at(0)\n"))
+
+
+def test_running_out_of_memory_is_named() -> None:
+    source = "import torch\nbig = torch.empty(2**33)\n"
+    with pytest.raises(WorkerError, match="ran out of the 3 GB memory limit") as caught:
+        run_inspect(request_for("hog.py", source), Limits(memory_mb=3072))
+    assert caught.value.line == 2
+
+
+def test_user_prints_do_not_corrupt_the_answer() -> None:
+    source = "import torch\nprint('{\"ok\": 1}')\n\ndef f(x):\n    print(x)\n    return x\n"
+    assert run_inspect(request_for("chatty.py", source)).entry == "f"
