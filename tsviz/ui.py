@@ -46,6 +46,39 @@ def _inspect_cached(request: InspectRequest) -> tuple[InspectResult | None, Erro
         return None, e.info()
 
 
+PAGES = (("app.py", "Graph & code", ":material/account_tree:"),
+         ("pages/1_Model_overview.py", "Model overview", ":material/info:"))
+_SIDEBAR_KEYS = ("source_kind", "sample", "mode", "entry:", "init:", "inputs:", "picks:")
+
+
+def page_setup(title: str) -> Loaded:
+    """Every page starts here: page config, navigation, and the shared model picker."""
+    st.set_page_config(page_title=f"{title} · tsviz", page_icon=":material/account_tree:", layout="wide")
+    _keep_sidebar_choices()
+    for path, label, icon in PAGES:
+        st.sidebar.page_link(path, label=label, icon=icon)
+    return sidebar()
+
+
+def require_result(loaded: Loaded) -> InspectResult:
+    """The result to show, or a message (no file yet / the file could not be read) and a stop."""
+    if loaded.request is None:
+        no_model_yet()
+        st.stop()
+    if loaded.result is None:
+        st.header(loaded.request.filename)
+        show_error(loaded.error, loaded.request.content.decode("utf-8", errors="replace"))
+        st.stop()
+    return loaded.result
+
+
+def _keep_sidebar_choices() -> None:
+    """Streamlit forgets widget values when the user switches pages; re-assigning them keeps them."""
+    for key in list(st.session_state.keys()):
+        if isinstance(key, str) and key.startswith(_SIDEBAR_KEYS):
+            st.session_state[key] = st.session_state[key]
+
+
 def sidebar() -> Loaded:
     """The model picker shared by every page; runs the conversion (cached by content and options)."""
     bar = st.sidebar
@@ -54,17 +87,23 @@ def sidebar() -> Loaded:
     kind = bar.radio("Model", ["Sample model", "Upload a file"], key="source_kind", horizontal=True)
     if kind == "Sample model":
         samples = sample_files()
-        name = bar.selectbox("Sample", samples, index=samples.index(DEFAULT_SAMPLE), key="sample",
+        st.session_state.setdefault("sample", DEFAULT_SAMPLE)
+        name = bar.selectbox("Sample", samples, key="sample",
                              format_func=lambda f: f.removesuffix(".py").replace("_", " "))
         filename, content = name, (SAMPLES_DIR / name).read_bytes()
     else:
         upload = bar.file_uploader("A .py model file or a TorchScript .pt archive", type=UPLOAD_TYPES, key="upload")
-        if upload is None:
+        if upload is not None:  # kept outside the widget so it survives a page switch
+            st.session_state["uploaded"] = (upload.name, upload.getvalue())
+        if "uploaded" not in st.session_state:
             bar.info("Choose a file, or go back to a sample model.")
             return Loaded(None, None, None)
-        filename, content = upload.name, upload.getvalue()
+        filename, content = st.session_state["uploaded"]
+        if upload is None:
+            bar.caption(f"Showing {filename}, uploaded earlier.")
     is_archive = filename.lower().endswith(".pt")
-    mode = bar.radio("Mode", MODES, index=MODES.index("script"), key="mode", horizontal=True, disabled=is_archive,
+    st.session_state.setdefault("mode", "script")
+    mode = bar.radio("Mode", MODES, key="mode", horizontal=True, disabled=is_archive,
                      help=" · ".join(f"{m}: {h}" for m, h in MODE_HELP.items()))
     file_key = hashlib.sha256(content).hexdigest()[:16]
     request = InspectRequest(
@@ -94,16 +133,17 @@ def _model_options(bar, result: InspectResult, key: str) -> None:
             bar.text_input(p.name + (f": {p.annotation}" if p.annotation else ""), key=f"init:{key}:{p.name}",
                            placeholder="e.g. 32")
     if result.needs_inputs or st.session_state.get(f"inputs:{key}:0"):
-        bar.markdown("**Example inputs** (the file gives none): shape and dtype")
+        bar.markdown("**Example inputs** for trace and hybrid (the file gives none): shape and dtype")
         params = [p.name for p in entry.forward_params if not p.name.startswith("*")] or ["x"]
         for i, spec in enumerate(result.suggested_inputs):
             label = params[i] if i < len(params) else f"input {i}"
-            bar.text_input(label, value=format_input_spec(spec), key=f"inputs:{key}:{i}",
+            st.session_state.setdefault(f"inputs:{key}:{i}", format_input_spec(spec))
+            bar.text_input(label, key=f"inputs:{key}:{i}",
                            help=f"e.g. 2x16 or 1x3x32x32 float32; dtypes: {', '.join(DTYPES)}")
     if result.mode == "hybrid" and result.submodules:
         options = [s.name for s in result.submodules]
-        bar.multiselect("Submodules to trace", options, default=[n for n in result.default_trace_submodules if n in options],
-                        key=f"picks:{key}", help="Their real inputs are recorded in one eager run; the rest is scripted.")
+        st.session_state.setdefault(f"picks:{key}", [n for n in result.default_trace_submodules if n in options])
+        bar.multiselect("Submodules to trace", options, key=f"picks:{key}", help="Their real inputs are recorded in one eager run; the rest is scripted.")
 
 
 def _saved_init_args(key: str) -> tuple[tuple[str, str], ...]:

@@ -5,15 +5,8 @@ import streamlit as st
 
 from tsviz import ui
 
-loaded: ui.Loaded = st.session_state["loaded"]
-result = loaded.result
-if loaded.request is None:
-    ui.no_model_yet()
-    st.stop()
-if result is None:
-    st.header(loaded.request.filename)
-    ui.show_error(loaded.error, loaded.request.content.decode("utf-8", errors="replace"))
-    st.stop()
+loaded = ui.page_setup("Model overview")
+result = ui.require_result(loaded)
 
 st.header(f"Overview of {result.filename}")
 left, right = st.columns(2)

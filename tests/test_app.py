@@ -1,0 +1,126 @@
+"""Pages through Streamlit's AppTest: the app opens on a drawn sample, modes switch, uploads work, errors are shown."""
+from __future__ import annotations
+
+import io
+
+import pytest
+import streamlit as st
+import torch
+from streamlit.testing.v1 import AppTest
+from torch import nn
+
+from conftest import ROOT
+
+PLAIN = b"import torch\nfrom torch import nn\n\n\nclass Tiny(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(3, 3)\n\n    def forward(self, x):\n        return torch.relu(self.fc(x))\n"
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    st.cache_data.clear()
+    yield
+
+
+def app() -> AppTest:
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+
+
+def graphs(at: AppTest) -> list:
+    return at.get("graphviz_chart")
+
+
+def upload(at: AppTest, name: str, data: bytes) -> AppTest:
+    at.sidebar.radio(key="source_kind").set_value("Upload a file").run()
+    return at.file_uploader(key="upload").set_value((name, data, "application/octet-stream")).run()
+
+
+def test_opens_on_a_converted_sample_with_its_graph_and_code() -> None:
+    at = app()
+    assert not at.exception
+    assert at.header[0].value == "data_dependent_if.py · model() · script"
+    assert len(graphs(at)) == 1 and "prim::If" in graphs(at)[0].proto.spec
+    assert any("def forward" in c.value for c in at.code)
+
+
+@pytest.mark.parametrize("mode", ["trace", "script", "hybrid"])
+def test_each_mode_draws_the_hybrid_sample(mode: str) -> None:
+    at = app()
+    at.sidebar.selectbox(key="sample").set_value("hybrid.py").run()
+    at.sidebar.radio(key="mode").set_value(mode).run()
+    assert not at.exception and not at.error
+    assert at.header[0].value == f"hybrid.py · model() · {mode}"
+    assert len(graphs(at)) == 1
+    if mode == "hybrid":
+        assert "[traced]" in graphs(at)[0].proto.spec
+
+
+def test_trace_warning_is_shown_next_to_the_graph() -> None:
+    at = app()
+    at.sidebar.radio(key="mode").set_value("trace").run()
+    assert any("TracerWarning" in w.value and "line 20" in w.value for w in at.warning)
+
+
+def test_inlined_view_and_unfolded_constants() -> None:
+    at = app()
+    folded = graphs(at)[0].proto.spec
+    at.segmented_control(key="view").set_value("inlined").run()
+    at.toggle(key="fold").set_value(False).run()
+    unfolded = graphs(at)[0].proto.spec
+    assert "prim::Constant" in unfolded and "prim::Constant" not in folded
+
+
+def test_upload_py_without_convention_scripts_then_traces_with_given_shapes() -> None:
+    at = upload(app(), "tiny.py", PLAIN)
+    assert at.header[0].value == "tiny.py · Tiny · script" and len(graphs(at)) == 1
+    shape_box = next(t for t in at.sidebar.text_input if t.key.startswith("inputs:"))
+    assert shape_box.value == "2x3 float32"  # suggested from the first nn.Linear, ready for trace mode
+    at.sidebar.radio(key="mode").set_value("trace").run()
+    assert not at.error and "Float(2, 3)" in graphs(at)[0].proto.spec
+    shape_box = next(t for t in at.sidebar.text_input if t.key.startswith("inputs:"))
+    shape_box.set_value("5x3 float32").run()
+    assert not at.error and "Float(5, 3)" in graphs(at)[0].proto.spec
+
+
+def test_unreadable_input_shape_is_explained() -> None:
+    at = upload(app(), "tiny.py", PLAIN)
+    next(t for t in at.sidebar.text_input if t.key.startswith("inputs:")).set_value("three by two").run()
+    at.sidebar.radio(key="mode").set_value("trace").run()
+    assert any("cannot read the input shape" in e.value for e in at.sidebar.error)
+
+
+def test_choices_survive_a_page_switch() -> None:
+    at = app()
+    at.sidebar.selectbox(key="sample").set_value("loop_over_dim.py").run()
+    at.sidebar.radio(key="mode").set_value("trace").run()
+    at.switch_page("pages/1_Model_overview.py").run()
+    assert at.header[0].value == "Overview of loop_over_dim.py"
+    assert at.sidebar.radio(key="mode").value == "trace"
+
+
+def test_upload_torchscript_archive() -> None:
+    buffer = io.BytesIO()
+    torch.jit.save(torch.jit.script(nn.Sequential(nn.Linear(2, 2), nn.Tanh())), buffer)
+    at = upload(app(), "seq.pt", buffer.getvalue())
+    assert at.header[0].value == "seq.pt · forward · archive" and len(graphs(at)) == 1
+
+
+def test_bad_upload_shows_an_error_and_the_app_keeps_working() -> None:
+    at = upload(app(), "broken.py", b"import torch\n\nclass M(:\n")
+    assert "broken.py line 3: syntax error" in at.error[0].value and not at.exception
+    at.sidebar.radio(key="source_kind").set_value("Sample model").run()
+    assert not at.error and len(graphs(at)) == 1
+
+
+def test_state_dict_upload_says_what_to_upload_instead() -> None:
+    buffer = io.BytesIO()
+    torch.save(nn.Linear(2, 2).state_dict(), buffer)
+    at = upload(app(), "weights.pt", buffer.getvalue())
+    assert "state dict" in at.error[0].value and "torch.jit.save" in at.error[0].value
+
+
+def test_model_overview_page() -> None:
+    at = app()
+    at.switch_page("pages/1_Model_overview.py").run()
+    assert not at.exception
+    assert at.header[0].value == "Overview of data_dependent_if.py"
+    assert "Ops in the inlined graph" in " ".join(s.value for s in at.subheader)
+    assert at.dataframe[0].value["entry"].tolist() == ["model()", "Gate"]  # the entry points table
