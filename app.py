@@ -46,7 +46,7 @@ with graph_col:
     st.graphviz_chart(dot_text, width="content")
 with code_col:
     st.caption("`.code`: TorchScript's Python-like view of the compiled module")
-    st.code(result.code, language="python", line_numbers=True)
+    st.code(result.code, language="python", line_numbers=True, wrap_lines=True)
 
 st.subheader("Source" if result.kind == "py" else "Code stored in the archive")
 st.code(result.source, language="python", line_numbers=True)

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -147,11 +145,14 @@ def _render(args: argparse.Namespace) -> int:
     return 0
 
 
-def render_svg(dot_text: str, timeout_s: float = 120) -> bytes:
-    """Lay out with Graphviz's dot program."""
-    if shutil.which("dot") is None:
-        raise TsvizError("the Graphviz 'dot' program is not installed", hint="apt-get install graphviz, or use --format dot")
-    done = subprocess.run(["dot", "-Tsvg"], input=dot_text.encode(), capture_output=True, timeout=timeout_s)
-    if done.returncode != 0:
-        raise TsvizError(f"dot failed: {done.stderr.decode(errors='replace').strip()[:300]}")
-    return done.stdout
+def render_svg(dot_text: str) -> bytes:
+    """Lay out with Graphviz's dot program (through the graphviz package)."""
+    import graphviz
+
+    try:
+        return graphviz.Source(dot_text).pipe(format="svg", engine="dot")
+    except graphviz.ExecutableNotFound as e:
+        raise TsvizError("the Graphviz 'dot' program is not installed",
+                         hint="apt-get install graphviz, or use --format dot") from e
+    except graphviz.CalledProcessError as e:
+        raise TsvizError(f"dot failed: {(e.stderr or b'').decode(errors='replace').strip()[:300]}") from e

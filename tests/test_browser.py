@@ -1,0 +1,79 @@
+"""The whole app in a real headless Chromium: it opens on a drawn sample, and an uploaded .py gets drawn."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+UPLOAD = "import torch\nfrom torch import nn\n\n\nclass Doubler(nn.Module):\n    def forward(self, x):\n        return torch.sigmoid(x) * 2\n"
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        raise RuntimeError("chromium is missing: the test command installs it with apt-get")
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+
+
+@pytest.fixture(scope="module")
+def server_url():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--server.headless", "true"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@pytest.fixture
+def page():
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        yield browser.new_page(viewport={"width": 1400, "height": 900})
+        browser.close()
+
+
+def test_app_opens_on_a_sample_with_the_graph_drawn(server_url: str, page, tmp_path: Path) -> None:
+    page.goto(server_url)
+    page.wait_for_selector("svg g.node", timeout=90_000)
+    assert page.locator("svg g.cluster").count() >= 3  # the prim::If region and its then / else blocks
+    assert "prim::If" in page.locator("svg g.node").all_text_contents().__str__()
+    assert page.get_by_text("def forward(self,").count() >= 1
+    page.screenshot(path=str(tmp_path / "opened.png"))
+
+
+def test_upload_a_py_file_and_see_its_graph(server_url: str, page, tmp_path: Path) -> None:
+    model = tmp_path / "doubler.py"
+    model.write_text(UPLOAD)
+    page.goto(server_url)
+    page.wait_for_selector("svg g.node", timeout=90_000)
+    page.get_by_text("Upload a file").click()
+    page.locator("input[type=file]").set_input_files(str(model))
+    page.get_by_text("doubler.py · Doubler · script").wait_for(timeout=90_000)
+    page.wait_for_function("() => [...document.querySelectorAll('svg g.node')].some(n => n.textContent.includes('aten::sigmoid'))",
+                           timeout=60_000)
+    page.screenshot(path=str(tmp_path / "uploaded.png"))
