@@ -85,6 +85,7 @@ def graph_data(graph: IRGraph, op_counts: dict[str, int]) -> dict:
 
 def result_data(result: InspectResult) -> dict:
     """The JSON object of `inspect --json`."""
+    op_counts = result.inlined.op_counts()
     return {
         "file": result.filename,
         "mode": result.mode,
@@ -92,8 +93,8 @@ def result_data(result: InspectResult) -> dict:
         "entries": [e.name for e in result.entries],
         "inputs": list(result.input_shapes),
         "code": result.code,
-        "graph": graph_data(result.graph, result.inlined.op_counts()),
-        "inlined_graph": graph_data(result.inlined, result.inlined.op_counts()),
+        "graph": graph_data(result.graph, op_counts),
+        "inlined_graph": graph_data(result.inlined, op_counts),
         "warnings": [to_data(w) for w in result.warnings],
         "notes": list(result.quiet_notes),
         "traced_submodules": list(result.trace_submodules),

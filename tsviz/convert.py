@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from tsviz.errors import EntryError, InputError, ScriptError, TraceError
+from tsviz.sources import user_line
 from tsviz.types import ConversionWarning
 
 _QUIET_CATEGORIES = (DeprecationWarning, FutureWarning, PendingDeprecationWarning)
@@ -119,8 +120,7 @@ def _check_trace(target: Any, inputs: tuple, check_inputs: list[tuple], origin: 
 
 
 def trace_error(error: Exception, origin: Origin) -> TraceError:
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == origin.path]
-    line = frames[-1].lineno or 0 if frames else 0
+    line = user_line(error, origin.path)
     message = str(error).replace(origin.path, origin.name).strip().splitlines()
     return TraceError(
         f"tracing failed: {type(error).__name__}: {message[0] if message else ''}", file=origin.name, line=line,

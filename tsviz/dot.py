@@ -1,6 +1,7 @@
 """IRGraph -> DOT text. No torch here: pure string building, deterministic byte for byte."""
 from __future__ import annotations
 
+import colorsys
 import zlib
 
 from tsviz.types import Block, IRGraph, Node
@@ -140,8 +141,6 @@ def _colour(node: Node) -> str:
 
 
 def _pastel(hue: int) -> str:
-    import colorsys
-
     r, g, b = colorsys.hls_to_rgb(hue / 360, 0.92, 0.45)
     return f"#{round(r * 255):02x}{round(g * 255):02x}{round(b * 255):02x}"
 

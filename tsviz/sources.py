@@ -71,8 +71,8 @@ def load_source(path: Path, display_name: str) -> LoadedSource:
 
 def user_line(error: BaseException, user_path: str) -> int:
     """The innermost line of the user's file in an exception's traceback, 0 if none."""
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == user_path]
-    return frames[-1].lineno or 0 if frames else 0
+    lines = [f.lineno for f in traceback.extract_tb(error.__traceback__) if f.filename == user_path]
+    return (lines[-1] or 0) if lines else 0
 
 
 def find_entries(source: LoadedSource) -> tuple[Entry, ...]:
