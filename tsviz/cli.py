@@ -1,8 +1,9 @@
-"""The command line: python -m tsviz inspect | render. Same library calls as the dashboard."""
+"""The command line: python -m tsviz inspect | diff | render. Same library calls as the dashboard."""
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -11,7 +12,10 @@ from tsviz.errors import InputError, TsvizError
 from tsviz.fold import fold_constants
 from tsviz.inputs import parse_input_spec
 from tsviz.jsonio import to_data
-from tsviz.types import MODES, InspectRequest, InspectResult, IRGraph
+from tsviz.graph_diff import op_count_rows
+from tsviz.hazards import KINDS
+from tsviz.types import MODES, DiffRequest, DiffResult, InspectRequest, InspectResult, IRGraph, Outcome
+from tsviz.verdict import DEFAULT_ATOL, DEFAULT_RTOL, Verdict, case_rows, verdict
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,6 +37,15 @@ def _parser() -> argparse.ArgumentParser:
     inspect.add_argument("--out", type=Path, help="also write .pt, .dot, .code and .json files to this folder")
     inspect.set_defaults(run=_inspect)
 
+    diff = sub.add_parser("diff", help="run eager, trace and script on many inputs; list the trace's hazards")
+    _add_model_options(diff, with_mode=False)
+    diff.add_argument("--hybrid", action="store_true", help="also convert and compare hybrid mode")
+    diff.add_argument("--seed", type=int, default=0, help="seed of the generated random inputs (default 0)")
+    diff.add_argument("--atol", type=float, default=DEFAULT_ATOL, help=f"absolute tolerance (default {DEFAULT_ATOL:g})")
+    diff.add_argument("--rtol", type=float, default=DEFAULT_RTOL, help=f"relative tolerance (default {DEFAULT_RTOL:g})")
+    diff.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    diff.set_defaults(run=_diff)
+
     render = sub.add_parser("render", help="write the graph as DOT or SVG")
     _add_model_options(render)
     render.add_argument("--view", choices=("graph", "inlined"), default="graph",
@@ -44,9 +57,10 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_model_options(parser: argparse.ArgumentParser) -> None:
+def _add_model_options(parser: argparse.ArgumentParser, with_mode: bool = True) -> None:
     parser.add_argument("file", type=Path, help="a .py model file or a TorchScript .pt archive")
-    parser.add_argument("--mode", choices=MODES, default="script")
+    if with_mode:
+        parser.add_argument("--mode", choices=MODES, default="script")
     parser.add_argument("--entry", default="", help="entry point: model(), a class or a function name")
     parser.add_argument("--trace-submodule", action="append", dest="trace_submodules", metavar="NAME",
                         help="hybrid mode: a submodule to trace (repeat); default: the file's TRACE_SUBMODULES")
@@ -67,7 +81,8 @@ def _request(args: argparse.Namespace) -> InspectRequest:
             raise InputError(f"--init {item!r} is not NAME=VALUE", file=str(path))
         init.append((name.strip(), value))
     return InspectRequest(
-        filename=path.name, content=path.read_bytes(), mode=args.mode, entry=args.entry, init_args=tuple(init),
+        filename=path.name, content=path.read_bytes(), mode=getattr(args, "mode", "script"), entry=args.entry,
+        init_args=tuple(init),
         input_specs=tuple(parse_input_spec(text) for text in args.input),
         trace_submodules=tuple(args.trace_submodules) if args.trace_submodules else None,
     )
@@ -131,6 +146,71 @@ def _write_outputs(folder: Path, result: InspectResult, data: dict) -> None:
     (folder / f"{stem}.graph.dot").write_text(to_dot(fold_constants(result.graph)))
     (folder / f"{stem}.inlined.dot").write_text(to_dot(fold_constants(result.inlined)))
     (folder / f"{stem}.json").write_text(json.dumps(data, indent=1))
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from tsviz.compare import diff_file  # imports torch
+
+    result = diff_file(DiffRequest(_request(args), hybrid=args.hybrid, seed=args.seed))
+    data = diff_data(result, args.atol, args.rtol)
+    if args.json:
+        print(json.dumps(data, indent=1, allow_nan=False))
+        return 0
+    print(f"{result.filename}: {result.entry} · seed {result.seed} · tolerance atol {args.atol:g} or rtol {args.rtol:g}")
+    for note in result.notes:
+        print(f"note: {note}")
+    for mode in data["verdict"]:
+        print(verdict(result, mode, args.atol, args.rtol).sentence())
+    print()
+    for row in case_rows(result, args.atol, args.rtol):
+        cells = [f"{mode}: {row[mode]}" for mode in data["verdict"] if mode in row]
+        print(f"{row['#']:2d}. {row['input']} [{row['shapes']}]  " + "  ".join(cells))
+    if result.hazards:
+        print("\nhazards:")
+    for h in result.hazards:
+        print(f"  {result.filename}:{h.line}: {KINDS[h.kind].title}: {h.message}\n      fix: {h.fix}")
+    return 0
+
+
+def diff_data(result: DiffResult, atol: float, rtol: float) -> dict:
+    """The JSON object of `diff --json` (infinite differences written as the string "inf")."""
+    modes = [c.mode for c in result.conversions]
+    return {
+        "file": result.filename,
+        "entry": result.entry,
+        "seed": result.seed,
+        "tolerance": {"atol": atol, "rtol": rtol},
+        "conversions": {c.mode: {"error": c.error.message if c.error else None} for c in result.conversions},
+        "cases": [
+            {"index": c.index, "label": c.label, "origin": c.origin, "shapes": list(c.shapes),
+             **({"eager_error": c.eager_error} if c.eager_error else {}),
+             **{mode: _outcome_data(o) for mode, o in c.outcomes}}
+            for c in result.cases
+        ],
+        "verdict": {mode: _verdict_data(verdict(result, mode, atol, rtol)) for mode in modes},
+        "hazards": [{"kind": h.kind, "line": h.line, "message": h.message, "fix": h.fix, "code": h.code}
+                    for h in result.hazards],
+        "op_counts": op_count_rows({c.mode: c.graph for c in result.conversions if c.error is None}),
+        "notes": list(result.notes),
+        "timings_s": dict(result.timings),
+    }
+
+
+def _verdict_data(v: Verdict) -> dict:
+    return {"matches": v.matches, "differs_on": list(v.differs_on), "errors_on": list(v.errors_on),
+            "compared": v.compared, "summary": v.sentence()}
+
+
+def _outcome_data(outcome: Outcome) -> dict:
+    if outcome.error:
+        return {"error": outcome.error}
+    if outcome.mismatch:
+        return {"mismatch": outcome.mismatch}
+    return {"max_abs_diff": _finite(outcome.max_abs), "max_rel_diff": _finite(outcome.max_rel)}
+
+
+def _finite(value: float | None) -> float | str | None:
+    return "inf" if value is not None and math.isinf(value) else value
 
 
 def _render(args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import colorsys
 import zlib
+from typing import Mapping
 
 from tsviz.types import Block, IRGraph, Node
 
@@ -19,11 +20,19 @@ _FAMILY_COLOURS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("prim::CallMethod", "prim::CallFunction"), "#d9f0f7"),
 )
 _IO_COLOUR = "#e8e8e8"
+# Emphasis marks a page can put on nodes: extra DOT attributes appended to the node's own.
+MARKS = {
+    "only": 'color="#c62828", penwidth=2.6',  # exists in only one of two compared graphs
+    "selected": 'fillcolor="#ffe066", color="#1f4e9c", penwidth=3.2',  # made by the line the reader picked
+}
 _TRACED_COLOUR = "#ffd8b1"
 
 
-def to_dot(graph: IRGraph, *, title: str = "") -> str:
-    """DOT text for `graph`: nodes first (inside nested block clusters), then edges."""
+def to_dot(graph: IRGraph, *, title: str = "", marks: Mapping[str, str] | None = None) -> str:
+    """DOT text for `graph`: nodes first (inside nested block clusters), then edges.
+
+    `marks` maps node ids to a key of MARKS, to emphasise those nodes.
+    """
     lines = [
         "digraph tsviz {",
         '  graph [rankdir=TB, fontname="Helvetica", fontsize=11, nodesep=0.25, ranksep=0.3'
@@ -33,7 +42,7 @@ def to_dot(graph: IRGraph, *, title: str = "") -> str:
         '  edge [arrowsize=0.6, penwidth=0.8, color="#555555"];',
     ]
     children = _children(graph)
-    lines += _container_lines(graph, children, "", "  ")
+    lines += _container_lines(graph, children, "", "  ", marks or {})
     for edge in graph.edges:
         attrs = [f'tooltip="{_esc(edge.value + (": " + edge.type if edge.type else ""))}"']
         if edge.kind == "block_param":
@@ -87,26 +96,27 @@ def _children(graph: IRGraph) -> dict[str, list[object]]:
     return children
 
 
-def _container_lines(graph: IRGraph, children: dict[str, list[object]], key: str, indent: str) -> list[str]:
+def _container_lines(graph: IRGraph, children: dict[str, list[object]], key: str, indent: str,
+                     marks: Mapping[str, str]) -> list[str]:
     lines: list[str] = []
     for item in children.get(key, []):
         if isinstance(item, Node):
-            lines.append(indent + _node_line(item))
+            lines.append(indent + _node_line(item, marks.get(item.id)))
         elif isinstance(item, Block):
             lines.append(f'{indent}subgraph cluster_{item.id} {{')
             lines.append(f'{indent}  label="{_esc(item.label)}"; style="rounded,dashed"; color="#888888"; fontsize=10;')
-            lines += _container_lines(graph, children, item.id, indent + "  ")
+            lines += _container_lines(graph, children, item.id, indent + "  ", marks)
             lines.append(indent + "}")
         else:  # a region around an If / Loop node and its blocks
             owner = str(item)[2:]
             lines.append(f"{indent}subgraph cluster_{owner} {{")
             lines.append(f'{indent}  label=""; style="rounded,filled"; fillcolor="#fffbea"; color="#d4b106";')
-            lines += _container_lines(graph, children, str(item), indent + "  ")
+            lines += _container_lines(graph, children, str(item), indent + "  ", marks)
             lines.append(indent + "}")
     return lines
 
 
-def _node_line(node: Node) -> str:
+def _node_line(node: Node, mark: str | None = None) -> str:
     label = node_label(node)
     attrs = [f'label="{_esc(label)}"', f'fillcolor="{_colour(node)}"', f'tooltip="{_esc(_tooltip(node, label))}"']
     if node.kind in ("input", "output"):
@@ -115,6 +125,8 @@ def _node_line(node: Node) -> str:
         attrs.append("shape=diamond" if node.kind == "prim::If" else "shape=hexagon")
     elif node.kind == "prim::CallMethod":
         attrs.append("shape=box3d")
+    if mark:
+        attrs.append(MARKS[mark])
     return f"{node.id} [{', '.join(attrs)}];"
 
 

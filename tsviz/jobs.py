@@ -10,12 +10,14 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from tsviz.errors import TsvizError, WorkerError
 from tsviz.jsonio import from_data, to_data
-from tsviz.types import ErrorInfo, InspectRequest, InspectResult
+from tsviz.types import DiffRequest, DiffResult, ErrorInfo, InspectRequest, InspectResult
 from tsviz.worker import STAGE_MARK
 
+T = TypeVar("T")
 MAX_ANSWER_BYTES = 256 * 1024 * 1024
 _ROOT = Path(__file__).resolve().parent.parent
 _SLOTS = threading.BoundedSemaphore(2)  # two cores: at most two jobs at once
@@ -32,13 +34,23 @@ class Limits:
 
 def run_inspect(request: InspectRequest, limits: Limits = Limits()) -> InspectResult:
     """inspect_file() in a worker process; a TsvizError comes back as the same error here."""
-    answer = _run_worker({"job": "inspect", "request": to_data(request), "memory_mb": limits.memory_mb}, limits, request.filename)
+    return _run_job("inspect", request, InspectResult, request.filename, limits)
+
+
+def run_diff(request: DiffRequest, limits: Limits = Limits()) -> DiffResult:
+    """compare.diff_file() in a worker process: eager vs trace vs script on many inputs."""
+    return _run_job("diff", request, DiffResult, request.model.filename, limits)
+
+
+def _run_job(name: str, request: object, result_type: type[T], filename: str, limits: Limits) -> T:
+    job = {"job": name, "request": to_data(request), "memory_mb": limits.memory_mb}
+    answer = _run_worker(job, limits, filename)
     try:
         if "error" in answer:
             raise TsvizError.from_info(from_data(ErrorInfo, answer["error"]))
-        return from_data(InspectResult, answer["ok"])
+        return from_data(result_type, answer["ok"])
     except (KeyError, ValueError, TypeError) as e:
-        raise WorkerError(f"the worker sent a malformed answer ({e})", file=request.filename) from e
+        raise WorkerError(f"the worker sent a malformed answer ({e})", file=filename) from e
 
 
 def _limit_child(limits: Limits) -> None:

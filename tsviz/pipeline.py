@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import io
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
+from torch import nn
 
 from tsviz import archive, sources
 from tsviz.convert import Origin, convert
@@ -19,14 +21,9 @@ SUFFIXES = (".py", ".pt")
 
 def inspect_file(request: InspectRequest) -> InspectResult:
     """Load, convert and extract both graphs; the .py or .pt is written to a private temp dir first."""
-    suffix = Path(request.filename).suffix.lower()
-    if suffix not in SUFFIXES:
-        raise InputError(f"tsviz reads .py and .pt files, not {suffix or 'files without an extension'}",
-                         file=request.filename, hint="upload a Python model file or a torch.jit.save archive")
     with tempfile.TemporaryDirectory(prefix="tsviz-") as tmp:
-        path = Path(tmp) / _safe_name(request.filename)
-        path.write_bytes(request.content)
-        if suffix == ".pt":
+        path = write_private_copy(request, tmp)
+        if path.suffix.lower() == ".pt":
             return _inspect_archive(request, path)
         return _inspect_source(request, path)
 
@@ -44,18 +41,60 @@ def _safe_name(filename: str) -> str:
     return "".join(c if c.isalnum() or c in "._-" else "_" for c in name) or "upload"
 
 
-def _inspect_source(request: InspectRequest, path: Path) -> InspectResult:
-    """Errors before the entries are known raise; later ones come back on the result with what is known."""
+@dataclass(frozen=True)
+class ModelFile:
+    """A .py file imported, its entry chosen; `build()` makes the target and its example inputs."""
+
+    request: InspectRequest
+    source: sources.LoadedSource
+    entries: tuple[Entry, ...]
+    entry: Entry
+    origin: Origin
+
+    def build(self) -> Built:
+        """The nn.Module (put in eval mode) or function, and the inputs to trace with."""
+        target = sources.build_target(self.source, self.entry, dict(self.request.init_args))
+        training = isinstance(target, nn.Module) and target.training
+        if isinstance(target, nn.Module):
+            target.eval()
+        return Built(target, sources.example_inputs(self.source, self.entry, target, self.request.input_specs), training)
+
+
+class Built(NamedTuple):
+    target: Any
+    inputs: tuple | None  # None when neither the file nor the request gives any
+    returned_training: bool  # the entry handed back its model in training mode
+
+
+def open_model_file(request: InspectRequest, path: Path) -> ModelFile:
+    """Import the file and pick the entry; these errors raise (nothing is known about the file yet)."""
     source = sources.load_source(path, request.filename)
     entries = sources.find_entries(source)
-    entry = _pick_entry(entries, request.entry, request.filename)
+    return ModelFile(request, source, entries, _pick_entry(entries, request.entry, request.filename),
+                     Origin(path=str(path), name=request.filename))
+
+
+def write_private_copy(request: InspectRequest, tmp: str) -> Path:
+    """The upload's bytes in a private temp dir, under a safe version of its name."""
+    suffix = Path(request.filename).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise InputError(f"tsviz reads .py and .pt files, not {suffix or 'files without an extension'}",
+                         file=request.filename, hint="upload a Python model file or a torch.jit.save archive")
+    path = Path(tmp) / _safe_name(request.filename)
+    path.write_bytes(request.content)
+    return path
+
+
+def _inspect_source(request: InspectRequest, path: Path) -> InspectResult:
+    """Errors before the entries are known raise; later ones come back on the result with what is known."""
+    model_file = open_model_file(request, path)
+    source, entry, origin = model_file.source, model_file.entry, model_file.origin
     known: dict[str, Any] = dict(
-        filename=request.filename, kind="py", mode=request.mode, entry=entry.name, entries=entries,
+        filename=request.filename, kind="py", mode=request.mode, entry=entry.name, entries=model_file.entries,
         doc=(source.module.__doc__ or "").strip(), source=request.content.decode("utf-8", errors="replace"),
     )
     try:
-        target = sources.build_target(source, entry, dict(request.init_args))
-        inputs = sources.example_inputs(source, entry, target, request.input_specs)
+        target, inputs, _ = model_file.build()
         default_picks = sources.default_trace_submodules(source, target)
         known.update(
             submodules=sources.list_submodules(target), default_trace_submodules=default_picks,
@@ -63,16 +102,15 @@ def _inspect_source(request: InspectRequest, path: Path) -> InspectResult:
             suggested_inputs=request.input_specs or sources.suggest_inputs(target, sources.required_input_count(entry, target)),
         )
         picks = default_picks if request.trace_submodules is None else request.trace_submodules
-        origin = Origin(path=str(path), name=request.filename)
         converted = convert(target, request.mode, inputs, origin, trace_submodules=picks,
                             check_inputs=sources.check_inputs(source) if request.mode == "trace" else None)
     except TsvizError as e:
         return InspectResult(**known, error=e.info())
-    graph, inlined = _graphs(converted.module, origin, converted.traced)
+    graph, inlined = graphs(converted.module, origin, converted.traced)
     return InspectResult(
-        **known, code=_code(converted.module), graph=graph, inlined=inlined, warnings=tuple(converted.warnings),
+        **known, code=module_code(converted.module), graph=graph, inlined=inlined, warnings=tuple(converted.warnings),
         quiet_notes=tuple(converted.quiet_notes), trace_submodules=converted.traced,
-        input_shapes=tuple(_describe(x) for x in inputs) if inputs is not None else (),
+        input_shapes=tuple(describe(x) for x in inputs) if inputs is not None else (),
         archive=save_module(converted.module),
     )
 
@@ -82,12 +120,12 @@ def _inspect_archive(request: InspectRequest, path: Path) -> InspectResult:
     facts, code_files = archive.archive_facts(zipped)
     module = archive.load_archive(str(path), request.filename)
     origin = Origin(path=str(path), name=request.filename)
-    graph, inlined = _graphs(module, origin, ())
+    graph, inlined = graphs(module, origin, ())
     source = "\n\n".join(f"# ---- {name} ----\n{text}" for name, text in code_files)
     return InspectResult(
         filename=request.filename, kind="pt", mode="archive", entry="forward", entries=(),
         doc="A TorchScript archive: already compiled, so the trace / script / hybrid choice does not apply.",
-        source=source, code=_code(module), graph=graph, inlined=inlined, archive_facts=facts,
+        source=source, code=module_code(module), graph=graph, inlined=inlined, archive_facts=facts,
         source_files=code_files, archive=request.content,
     )
 
@@ -102,16 +140,16 @@ def _pick_entry(entries: tuple[Entry, ...], name: str, filename: str) -> Entry:
                      hint=f"choose one of: {', '.join(e.name for e in entries)}")
 
 
-def _graphs(module: Any, origin: Origin, traced: tuple[str, ...]) -> tuple[IRGraph, IRGraph]:
+def graphs(module: Any, origin: Origin, traced: tuple[str, ...]) -> tuple[IRGraph, IRGraph]:
     options = dict(user_path=origin.path, display_name=origin.name, traced=traced)
     return extract_graph(module.graph, **options), extract_graph(module.inlined_graph, **options)
 
 
-def _code(module: Any) -> str:
+def module_code(module: Any) -> str:
     return module.code.strip() + "\n"
 
 
-def _describe(value: Any) -> str:
+def describe(value: Any) -> str:
     if isinstance(value, torch.Tensor):
         return f"{'x'.join(str(d) for d in value.shape) or 'scalar'} {str(value.dtype).removeprefix('torch.')}"
     return type(value).__name__

@@ -109,7 +109,7 @@ def default_entry(entries: tuple[Entry, ...]) -> Entry:
 
 
 def build_target(source: LoadedSource, entry: Entry, init_args: dict[str, str]) -> Any:
-    """The nn.Module (in eval mode) or function to convert."""
+    """The nn.Module (as the entry returns it: the caller puts it in eval mode) or function to convert."""
     module = source.module
     try:
         if entry.kind == "factory":
@@ -128,7 +128,7 @@ def build_target(source: LoadedSource, entry: Entry, init_args: dict[str, str]) 
     if not isinstance(target, nn.Module) and not callable(target):
         raise EntryError(f"{entry.name} returned {type(target).__name__}, not an nn.Module or a function",
                          file=source.display_name)
-    return target.eval() if isinstance(target, nn.Module) else target
+    return target
 
 
 def _init_kwargs(entry: Entry, init_args: dict[str, str], display_name: str) -> dict[str, Any]:
@@ -217,10 +217,18 @@ def _guess_from_layer(layer: nn.Module) -> InputSpec | None:
 
 
 def required_input_count(entry: Entry, target: Any) -> int:
-    params = entry.forward_params
+    return sum(1 for p in _forward_params(entry, target) if p.default is None and not p.name.startswith("*"))
+
+
+def input_names(entry: Entry, target: Any) -> list[str]:
+    """The names of forward()'s (or the function's) positional inputs, in order."""
+    return [p.name for p in _forward_params(entry, target) if not p.name.startswith("*")]
+
+
+def _forward_params(entry: Entry, target: Any) -> tuple[Param, ...]:
     if entry.kind == "factory":
-        params = _params(target.forward if isinstance(target, nn.Module) else target)
-    return sum(1 for p in params if p.default is None and not p.name.startswith("*"))
+        return _params(target.forward if isinstance(target, nn.Module) else target)
+    return entry.forward_params
 
 
 def list_submodules(model: Any) -> tuple[Submodule, ...]:

@@ -191,3 +191,86 @@ class InspectResult:
     archive: bytes = b""  # the converted module saved with torch.jit.save
     archive_facts: tuple[tuple[str, str], ...] = ()  # for .pt uploads
     source_files: tuple[tuple[str, str], ...] = ()  # .pt: code files in the archive
+
+
+# ---- trace vs script ---------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class DiffRequest:
+    """Compare eager, trace, script (and hybrid) on the model an InspectRequest describes."""
+
+    model: InspectRequest  # its mode is ignored: every mode is converted
+    hybrid: bool = False  # also convert and compare the hybrid module
+    seed: int = 0  # seeds the generated random inputs
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One converted module on one input, measured against the eager model."""
+
+    max_abs: float | None = None  # largest |converted - eager| over every output element
+    max_rel: float | None = None  # largest |converted - eager| / |eager| (inf where eager is 0 and they differ)
+    mismatch: str = ""  # structure, shape, dtype or NaN difference: the numbers above do not apply
+    error: str = ""  # the converted module raised on this input
+
+    def matches(self, atol: float, rtol: float) -> bool:
+        """Every element within `atol` absolutely, or every element within `rtol` relatively."""
+        if self.error or self.mismatch or self.max_abs is None:
+            return False
+        return self.max_abs <= atol or (self.max_rel is not None and self.max_rel <= rtol)
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One input tuple: where it came from, its shapes, and each converted module's outcome on it."""
+
+    index: int  # 1-based, as the page and the verdict number it
+    label: str  # "example_inputs()", "check_inputs() #1", "x dim 0: 2 → 5", "x negated", "random draw 1"
+    origin: Literal["example", "check", "generated"]
+    shapes: tuple[str, ...]  # "2x8 float32" per input
+    eager_error: str = ""  # the eager model itself raised (only kept for the file's own inputs)
+    outcomes: tuple[tuple[str, Outcome], ...] = ()  # mode -> outcome
+
+    def outcome(self, mode: str) -> Outcome | None:
+        return dict(self.outcomes).get(mode)
+
+
+@dataclass(frozen=True, slots=True)
+class Hazard:
+    """Something that makes a trace unsafe, pinned to a line of the user's source."""
+
+    kind: str  # a key of tsviz.hazards.KINDS
+    line: int  # 0 when no line is known
+    message: str  # what happened, in one sentence
+    fix: str  # what to do about it
+    code: str = ""  # the source line itself
+
+
+@dataclass(frozen=True, slots=True)
+class Conversion:
+    """One mode's converted module as data, or why it could not be converted."""
+
+    mode: str
+    error: ErrorInfo | None = None
+    code: str = ""
+    graph: IRGraph = EMPTY_GRAPH  # the inlined graph: every op
+    warnings: tuple[ConversionWarning, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DiffResult:
+    """Everything the trace-vs-script page and `tsviz diff` show."""
+
+    filename: str
+    entry: str
+    entries: tuple[Entry, ...]
+    source: str
+    seed: int
+    conversions: tuple[Conversion, ...]  # trace, script, then hybrid when asked for
+    cases: tuple[Case, ...]
+    hazards: tuple[Hazard, ...]
+    notes: tuple[str, ...] = ()  # what was assumed or not checked, in words
+    timings: tuple[tuple[str, float], ...] = ()  # step -> seconds
+
+    def conversion(self, mode: str) -> Conversion | None:
+        return next((c for c in self.conversions if c.mode == mode), None)

@@ -11,8 +11,10 @@ from tsviz.dot import to_dot
 from tsviz.errors import TsvizError
 from tsviz.fold import fold_constants
 from tsviz.inputs import DTYPES, format_input_spec, parse_input_spec
-from tsviz.jobs import run_inspect
-from tsviz.types import MODES, ErrorInfo, InputSpec, InspectRequest, InspectResult
+from tsviz.graph_diff import unmatched_nodes
+from tsviz.hazards import nodes_at_line
+from tsviz.jobs import run_diff, run_inspect
+from tsviz.types import MODES, DiffRequest, DiffResult, ErrorInfo, InputSpec, InspectRequest, InspectResult
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "sample_models"
 DEFAULT_SAMPLE = "data_dependent_if.py"
@@ -47,7 +49,8 @@ def _inspect_cached(request: InspectRequest) -> tuple[InspectResult | None, Erro
 
 
 PAGES = (("app.py", "Graph & code", ":material/account_tree:"),
-         ("pages/1_Model_overview.py", "Model overview", ":material/info:"))
+         ("pages/1_Model_overview.py", "Model overview", ":material/info:"),
+         ("pages/2_Trace_vs_script.py", "Trace vs script", ":material/difference:"))
 _SIDEBAR_KEYS = ("source_kind", "sample", "mode", "entry:", "init:", "inputs:", "picks:")
 
 
@@ -184,6 +187,30 @@ def source_excerpt(source: str, line: int, context: int = 3) -> str:
     lines = source.splitlines()
     start, end = max(1, line - context), min(len(lines), line + context)
     return "\n".join(f"{'→' if n == line else ' '} {n:4d}  {lines[n - 1]}" for n in range(start, end + 1))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def diff_cached(request: DiffRequest) -> tuple[DiffResult | None, ErrorInfo | None]:
+    """Eager vs trace vs script in the worker, cached by file content and options."""
+    try:
+        return run_diff(request), None
+    except TsvizError as e:
+        return None, e.info()
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def compared_graph_dots(_result: DiffResult, request_key: DiffRequest, line: int) -> dict[str, str]:
+    """DOT per converted mode (folded, inlined): nodes only one of trace / script has in red, `line`'s nodes in yellow."""
+    graphs = {c.mode: fold_constants(c.graph) for c in _result.conversions if c.error is None}
+    unmatched: dict[str, tuple[str, ...]] = {}
+    if "trace" in graphs and "script" in graphs:
+        unmatched["trace"], unmatched["script"] = unmatched_nodes(graphs["trace"], graphs["script"])
+    dots = {}
+    for mode, graph in graphs.items():
+        marks = {node_id: "only" for node_id in unmatched.get(mode, ())}
+        marks.update({node_id: "selected" for node_id in nodes_at_line(graph, line)})
+        dots[mode] = to_dot(graph, marks=marks)
+    return dots
 
 
 @st.cache_data(max_entries=128, show_spinner=False)

@@ -26,23 +26,30 @@ def _out_of_memory(error: BaseException | None) -> bool:
 
 def main() -> int:
     stage("starting Python and importing torch")
+    from tsviz.compare import diff_file
     from tsviz.errors import TsvizError, WorkerError
     from tsviz.jsonio import from_data, to_data
     from tsviz.pipeline import inspect_file
-    from tsviz.types import InspectRequest
+    from tsviz.types import DiffRequest, InspectRequest
 
-    memory = ""
+    jobs = {  # job name -> (request type, function, what the stage is called)
+        "inspect": (InspectRequest, inspect_file, "loading and converting"),
+        "diff": (DiffRequest, diff_file, "converting and comparing"),
+    }
+    memory, doing = "", "starting"
     try:
         job = json.loads(sys.stdin.read())
-        if job.get("job") != "inspect":
+        if job.get("job") not in jobs:
             raise WorkerError(f"unknown job {job.get('job')!r}")
-        request = from_data(InspectRequest, job["request"])
+        request_type, run, doing = jobs[job["job"]]
+        request = from_data(request_type, job["request"])
         memory = f"{int(job.get('memory_mb', 0)) / 1024:g} GB "
-        stage(f"loading and converting {request.filename}")
-        answer = {"ok": to_data(inspect_file(request))}
+        filename = request.model.filename if isinstance(request, DiffRequest) else request.filename
+        stage(f"{doing} {filename}")
+        answer = {"ok": to_data(run(request))}
     except TsvizError as e:
         if _out_of_memory(e.__cause__):
-            e = WorkerError(f"ran out of the {memory}memory limit while loading and converting", file=e.file,
+            e = WorkerError(f"ran out of the {memory}memory limit while {doing}", file=e.file,
                             line=e.line, hint="the model or its inputs are too large for this dashboard")
         answer = {"error": to_data(e.info())}
     except Exception as e:  # a tsviz bug or an allocation failure, as text
