@@ -124,3 +124,60 @@ def test_model_overview_page() -> None:
     assert at.header[0].value == "Overview of data_dependent_if.py"
     assert "Ops in the inlined graph" in " ".join(s.value for s in at.subheader)
     assert at.dataframe[0].value["entry"].tolist() == ["model()", "Gate"]  # the entry points table
+
+
+def diff_page(sample: str = "") -> AppTest:
+    at = app()
+    if sample:
+        at.sidebar.selectbox(key="sample").set_value(sample).run()
+    return at.switch_page("pages/2_Trace_vs_script.py").run()
+
+
+def test_trace_vs_script_page_shows_verdicts_outputs_hazards_and_graphs() -> None:
+    at = diff_page()
+    assert not at.exception
+    assert at.header[0].value == "Trace vs script · data_dependent_if.py"
+    assert at.error[0].value.startswith("trace differs from eager on inputs")
+    assert at.success[0].value.startswith("script matches eager on all")
+    table = at.dataframe[0].value
+    assert table.loc[table["input"] == "example negated", "trace"].item().startswith("✘")
+    assert at.radio(key="hazard").options == ["Line 20 · TracerWarning", "Line 20 · Control flow lost"]
+    trace_dot, script_dot = (g.proto.spec for g in graphs(at))
+    assert "prim::If" in script_dot and "prim::If" not in trace_dot
+    assert 'color="#c62828"' in script_dot  # nodes with no counterpart in the trace are outlined
+
+
+def test_picking_a_hazard_shows_its_line_and_marks_its_nodes() -> None:
+    at = diff_page("loop_over_dim.py")
+    at.radio(key="hazard").set_value(0).run()
+    assert any("→   21          for t in range(x.shape[0]):" in c.value for c in at.code)
+    script_dot = graphs(at)[1].proto.spec
+    assert 'fillcolor="#ffe066"' in script_dot  # the prim::Loop made by line 21
+    assert any("unrolled" in m.value for m in at.markdown)
+
+
+def test_loosening_the_tolerance_changes_the_verdict_without_rerunning() -> None:
+    at = diff_page("len_vs_shape.py")
+    assert at.error and at.error[0].value.startswith("trace differs")
+    at.select_slider(key="diff_atol").set_value(0.1).run()
+    at.select_slider(key="diff_rtol").set_value(0.1).run()
+    assert at.error and at.error[0].value.startswith("trace differs")  # still differs: the gap is about 0.3 / 50 %
+    assert "within 1e-01 absolutely" in " ".join(c.value for c in at.caption)
+
+
+def test_diff_page_with_hybrid_and_a_code_diff() -> None:
+    at = diff_page("hybrid.py")
+    at.toggle(key="diff_hybrid").set_value(True).run()
+    assert [s.value.split(" ")[0] for s in at.success] == ["script", "hybrid"]
+    assert len(graphs(at)) == 3
+    assert any(c.language == "diff" and "+  while" in c.value for c in at.code)
+
+
+def test_diff_page_explains_archives_and_uploads_with_errors() -> None:
+    buffer = io.BytesIO()
+    torch.jit.save(torch.jit.script(nn.Linear(2, 2)), buffer)
+    at = upload(app(), "lin.pt", buffer.getvalue()).switch_page("pages/2_Trace_vs_script.py").run()
+    assert "needs the model's Python source" in at.info[0].value and not at.exception
+    at = upload(app(), "broken.py", b"import torch\n\nclass M(:\n")
+    at.switch_page("pages/2_Trace_vs_script.py").run()
+    assert "broken.py line 3: syntax error" in at.error[0].value and not at.exception

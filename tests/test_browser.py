@@ -77,3 +77,18 @@ def test_upload_a_py_file_and_see_its_graph(server_url: str, page, tmp_path: Pat
     page.wait_for_function("() => [...document.querySelectorAll('svg g.node')].some(n => n.textContent.includes('aten::sigmoid'))",
                            timeout=60_000)
     page.screenshot(path=str(tmp_path / "uploaded.png"))
+
+
+def test_trace_vs_script_page_shows_the_verdict_and_a_picked_hazard(server_url: str, page, tmp_path: Path) -> None:
+    page.goto(f"{server_url}/Trace_vs_script")
+    page.get_by_text("trace differs from eager on inputs").wait_for(timeout=90_000)
+    page.get_by_text("script matches eager on all").wait_for()
+    page.wait_for_selector("svg g.node", timeout=60_000)
+    page.screenshot(path=str(tmp_path / "diff-verdict.png"))
+    page.get_by_text("Line 20 · Control flow lost").click()
+    page.get_by_text("Control flow lost at line 20 of data_dependent_if.py").wait_for(timeout=30_000)
+    # the script graph's prim::If, made by line 20, is now filled yellow
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('svg g.node')].some(n => n.textContent.includes('prim::If')"
+        " && n.querySelector('path, polygon')?.getAttribute('fill') === '#ffe066')", timeout=30_000)
+    page.screenshot(path=str(tmp_path / "diff-hazard.png"))

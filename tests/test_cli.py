@@ -70,3 +70,27 @@ def test_inspect_out_writes_the_archive_dot_and_code(tmp_path: Path) -> None:
 def test_bad_options_exit_2(args: list[str], message: str) -> None:
     done = tsviz("inspect", str(SAMPLES / "feed_forward.py"), *args)
     assert done.returncode == 2 and message in done.stderr
+
+
+def test_diff_json_has_cases_verdicts_and_hazards() -> None:
+    done = tsviz("diff", str(SAMPLES / "len_vs_shape.py"), "--json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["verdict"]["trace"]["matches"] is False and data["verdict"]["script"]["matches"] is True
+    first = data["cases"][0]
+    assert first["shapes"] == ["4x3 float32"] and {"max_abs_diff", "max_rel_diff"} <= first["trace"].keys()
+    assert {"kind": "frozen_constant", "line": 17} == {k: data["hazards"][1][k] for k in ("kind", "line")}
+    assert all({"kind", "line", "message"} <= h.keys() for h in data["hazards"])
+
+
+def test_diff_exits_0_on_a_divergence_and_prints_the_verdict() -> None:
+    done = tsviz("diff", str(SAMPLES / "data_dependent_if.py"))
+    assert done.returncode == 0, done.stderr
+    assert "trace differs from eager on inputs" in done.stdout and "script matches eager" in done.stdout
+    assert "data_dependent_if.py:20: Control flow lost" in done.stdout
+
+
+def test_diff_user_error_exits_2_with_one_line() -> None:
+    done = tsviz("diff", str(SAMPLES / "len_vs_shape.py"), "--entry", "Nope")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert done.stderr.startswith("tsviz: error: len_vs_shape.py: no entry point named 'Nope'")

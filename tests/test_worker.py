@@ -43,3 +43,23 @@ def test_running_out_of_memory_is_named() -> None:
 def test_user_prints_do_not_corrupt_the_answer() -> None:
     source = "import torch\nprint('{\"ok\": 1}')\n\ndef f(x):\n    print(x)\n    return x\n"
     assert run_inspect(request_for("chatty.py", source)).entry == "f"
+
+
+def test_diff_runs_in_the_worker_and_comes_back_as_data() -> None:
+    from tsviz.jobs import run_diff
+    from tsviz.types import DiffRequest
+    from tsviz.verdict import verdict
+
+    name = "loop_over_dim.py"
+    result = run_diff(DiffRequest(request_for(name, (SAMPLES / name).read_bytes())))
+    assert not verdict(result, "trace").matches and verdict(result, "script").matches
+    assert [h.line for h in result.hazards] == [21]
+
+
+def test_a_hang_during_the_diff_is_named() -> None:
+    from tsviz.jobs import run_diff
+    from tsviz.types import DiffRequest
+
+    source = "import torch\n\ndef f(x):\n    while True:\n        pass\n"
+    with pytest.raises(WorkerError, match="timed out after 4 s while converting and comparing hang.py"):
+        run_diff(DiffRequest(request_for("hang.py", source, input_specs=())), Limits(timeout_s=4))

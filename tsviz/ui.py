@@ -199,7 +199,7 @@ def diff_cached(request: DiffRequest) -> tuple[DiffResult | None, ErrorInfo | No
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def compared_graph_dots(_result: DiffResult, request_key: DiffRequest, line: int) -> dict[str, str]:
+def compared_graph_dots(_result: DiffResult, request_key: str, line: int) -> dict[str, str]:
     """DOT per converted mode (folded, inlined): nodes only one of trace / script has in red, `line`'s nodes in yellow."""
     graphs = {c.mode: fold_constants(c.graph) for c in _result.conversions if c.error is None}
     unmatched: dict[str, tuple[str, ...]] = {}
@@ -218,6 +218,10 @@ def graph_dot(_result: InspectResult, result_key: str, view: str, fold: bool) ->
     """DOT text for one view of a result (cached per result key, view and folding)."""
     graph = _result.inlined if view == "inlined" else _result.graph
     return to_dot(fold_constants(graph) if fold else graph)
+
+
+def diff_key(request: DiffRequest) -> str:
+    return f"{result_key(request.model)}:{request.hybrid}:{request.seed}"
 
 
 def result_key(request: InspectRequest) -> str:

@@ -1,0 +1,115 @@
+"""Trace vs script: where a trace gives other answers than the eager model, and why, pinned to source lines."""
+from dataclasses import replace
+
+import pandas as pd
+import streamlit as st
+
+from tsviz import ui
+from tsviz.graph_diff import code_diff, op_count_rows
+from tsviz.hazards import KINDS
+from tsviz.types import DiffRequest
+from tsviz.verdict import DEFAULT_ATOL, DEFAULT_RTOL, case_rows, verdict
+
+TOLERANCES = [10.0 ** -k for k in range(10, 0, -1)]
+
+loaded = ui.page_setup("Trace vs script")
+if loaded.request is None:
+    ui.no_model_yet()
+    st.stop()
+st.header(f"Trace vs script · {loaded.request.filename}")
+if loaded.request.filename.lower().endswith(".pt"):
+    st.info("A `.pt` archive is already compiled: comparing trace and script needs the model's Python source. "
+            "Upload the `.py` file it was made from, or pick a sample model.", icon=":material/info:")
+    st.stop()
+
+seed_col, atol_col, rtol_col, hybrid_col = st.columns([1, 2, 2, 1], vertical_alignment="bottom")
+seed = seed_col.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="diff_seed",
+                             help="Seeds the model's weights, the file's inputs and the generated inputs.")
+atol = atol_col.select_slider("Absolute tolerance", TOLERANCES, value=DEFAULT_ATOL, key="diff_atol",
+                              format_func=lambda v: f"{v:.0e}")
+rtol = rtol_col.select_slider("Relative tolerance", TOLERANCES, value=DEFAULT_RTOL, key="diff_rtol",
+                              format_func=lambda v: f"{v:.0e}")
+hybrid = hybrid_col.toggle("Hybrid too", value=loaded.request.mode == "hybrid", key="diff_hybrid",
+                           help="Also convert in hybrid mode (the sidebar's submodule picks) and compare it.")
+
+request = DiffRequest(replace(loaded.request, mode="script"), hybrid=hybrid, seed=int(seed))
+with st.spinner("Converting three ways and running every input in the worker…"):
+    result, error = ui.diff_cached(request)
+if result is None:
+    ui.show_error(error, loaded.request.content.decode("utf-8", errors="replace"))
+    st.stop()
+
+# ---- verdicts and outputs --------------------------------------------------------------------------
+modes = [c.mode for c in result.conversions]
+for mode in modes:
+    v = verdict(result, mode, atol, rtol)
+    if v.matches:
+        st.success(v.sentence(), icon=":material/check_circle:")
+    else:
+        st.error(v.sentence(), icon=":material/cancel:")
+for note in result.notes:
+    st.caption(note)
+
+st.subheader(f"Outputs on {len(result.cases)} inputs")
+st.caption(f"Each cell: the largest absolute and relative difference from the eager model over every output "
+           f"element. ✔ when every element is within {atol:.0e} absolutely or within {rtol:.0e} relatively. "
+           f"Generated inputs change one size, the sign or the scale of the example, or draw new values "
+           f"(seed {result.seed}).")
+rows = pd.DataFrame(case_rows(result, atol, rtol))
+mode_columns = [m for m in modes if m in rows.columns]
+st.dataframe(
+    rows.style.map(lambda text: "background-color: #fde2e1" if str(text).startswith("✘") else "", subset=mode_columns),
+    hide_index=True, key="outputs_table",
+)
+
+# ---- hazards --------------------------------------------------------------------------------------
+st.subheader(f"Hazards in the trace ({len(result.hazards)})")
+selected_line = 0
+if not result.hazards:
+    trace = result.conversion("trace")
+    st.info("No hazards found: no TracerWarning, no lost control flow, no frozen values or devices."
+            if trace is not None and trace.error is None else "The trace failed, so there is no traced graph to read.")
+else:
+    list_col, detail_col = st.columns([2, 3])
+    labels = [f"Line {h.line or '?'} · {KINDS[h.kind].title}" for h in result.hazards]
+    chosen = list_col.radio("Pick one to see its line and its nodes", range(len(labels)), key="hazard",
+                            format_func=labels.__getitem__, captions=[h.message for h in result.hazards])
+    hazard = result.hazards[chosen]
+    selected_line = hazard.line
+    with detail_col:
+        st.markdown(f"**{KINDS[hazard.kind].title}** at line {hazard.line} of {result.filename}")
+        if hazard.line:
+            st.code(ui.source_excerpt(result.source, hazard.line), language="python")
+        st.markdown(f"{hazard.message}  \n**Fix:** {hazard.fix}")
+        st.info(KINDS[hazard.kind].note, icon=":material/school:")
+
+# ---- structure -------------------------------------------------------------------------------------
+st.subheader("Structure")
+graphs = ui.compared_graph_dots(result, ui.diff_key(request), selected_line)
+st.caption("Inlined graphs, constants folded. Red border: no counterpart in the other graph (a dropped branch, "
+           "an unrolled loop copy, a size the trace froze)."
+           + (f" Yellow: made by line {selected_line}, the hazard picked above." if selected_line else ""))
+graph_tab, ops_tab, code_tab = st.tabs(["Graphs side by side", "Op counts", ".code diff"])
+with graph_tab:
+    for column, (mode, dot_text) in zip(st.columns(len(graphs) or 1), graphs.items()):
+        with column:
+            st.markdown(f"**{mode}**")
+            st.graphviz_chart(dot_text, width="content")
+    for conversion in result.conversions:
+        if conversion.error is not None:
+            st.warning(f"{conversion.mode} could not convert the model: {conversion.error.message}")
+with ops_tab:
+    ops = op_count_rows({c.mode: c.graph for c in result.conversions if c.error is None})
+    st.caption("Ops in each inlined graph; ops whose counts differ come first.")
+    st.dataframe(pd.DataFrame(ops), hide_index=True, key="op_counts_table")
+with code_tab:
+    trace, script = result.conversion("trace"), result.conversion("script")
+    if trace and script and trace.error is None and script.error is None:
+        diff_text = code_diff(trace.code, script.code, "trace.code", "script.code")
+        st.code(diff_text or "The two .code texts are the same.", language="diff")
+    else:
+        st.info("Both trace and script must convert to diff their .code.")
+
+with st.expander("What each hazard means"):
+    for kind in KINDS.values():
+        st.markdown(f"**{kind.title}.** {kind.note}")
