@@ -69,7 +69,7 @@ def _diff(model_file: ModelFile, request: DiffRequest) -> DiffResult:
         picks = sources.default_trace_submodules(model_file.source, target)
     for mode in modes:
         try:
-            converted = convert(target, mode, inputs, origin, trace_submodules=picks or ())
+            converted = convert(target, mode, _copies(inputs), origin, trace_submodules=picks or ())
         except TsvizError as e:
             conversions.append(Conversion(mode, error=e.info()))
             continue
@@ -96,7 +96,7 @@ def _diff(model_file: ModelFile, request: DiffRequest) -> DiffResult:
                                returned_training=returned_training)
     clock.lap("hazards")
     return DiffResult(
-        filename=request.model.filename, entry=model_file.entry.name, entries=model_file.entries,
+        filename=request.model.filename, entry=model_file.entry.name,
         source=request.model.content.decode("utf-8", errors="replace"), seed=request.seed,
         conversions=tuple(conversions), cases=tuple(cases), hazards=hazards, notes=tuple(notes),
         timings=clock.laps(),
@@ -182,12 +182,16 @@ def _run_case(index: int, item: _Input, modules: dict[str, Any]) -> Case:
 
 def _call(fn: Callable, values: tuple) -> tuple[Any, str]:
     """fn(*copies of values) without autograd; the error as one readable line instead of raising."""
-    copies = tuple(v.clone() if isinstance(v, torch.Tensor) else v for v in values)  # in-place ops stay private
     try:
         with torch.no_grad():
-            return fn(*copies), ""
+            return fn(*_copies(values)), ""
     except Exception as e:  # any failure of the model is a finding, shown on its row
         return None, error_text(e)
+
+
+def _copies(values: tuple) -> tuple:
+    """Fresh tensors for each call, so a model that changes its input in place cannot touch the next run."""
+    return tuple(v.clone() if isinstance(v, torch.Tensor) else v for v in values)
 
 
 def error_text(error: Exception) -> str:

@@ -263,7 +263,6 @@ class DiffResult:
 
     filename: str
     entry: str
-    entries: tuple[Entry, ...]
     source: str
     seed: int
     conversions: tuple[Conversion, ...]  # trace, script, then hybrid when asked for
