@@ -181,3 +181,73 @@ def test_diff_page_explains_archives_and_uploads_with_errors() -> None:
     at = upload(app(), "broken.py", b"import torch\n\nclass M(:\n")
     at.switch_page("pages/2_Trace_vs_script.py").run()
     assert "broken.py line 3: syntax error" in at.error[0].value and not at.exception
+
+
+RECORDED = {  # what the worker would answer, so the page test does not time anything
+    "eager": (0.0040, 0.0001), "trace": (0.0031, 0.0002), "script": (0.0030, 0.0009), "frozen": (0.0025, 0.0001),
+}
+
+
+@pytest.fixture
+def recorded_bench(monkeypatch):
+    from tsviz import ui
+    from tsviz.types import BenchRow, DeviceInfo
+
+    calls = []
+
+    def fake_run_bench(job):
+        calls.append((job.variant, job.device))
+        median, iqr = RECORDED[job.variant]
+        return type("R", (), {"rows": tuple(
+            BenchRow(job.variant, job.device, b, median_s=median * b, iqr_s=iqr, runs=20, number_per_run=10,
+                     matches_eager=job.variant != "trace" or b == 1, noisy=iqr > 0.1 * median,
+                     device_name="CPU, 1 thread") for b in job.batch_sizes)})()
+
+    monkeypatch.setattr(ui, "run_bench", fake_run_bench)
+    monkeypatch.setattr(ui, "run_devices", lambda: DeviceInfo(cpu_count=2))
+    return calls
+
+
+def bench_page() -> AppTest:
+    return app().switch_page("pages/3_Benchmarks.py").run()
+
+
+def test_benchmark_page_runs_every_variant_and_shows_table_and_charts(recorded_bench) -> None:
+    at = bench_page()
+    assert not at.exception and "No CUDA GPU on this machine: CPU only." in at.caption[0].value
+    assert at.multiselect(key="bench_devices").options == ["cpu"]
+    at.button[0].click().run()  # the form's Run benchmark
+    assert recorded_bench == [("eager", "cpu"), ("trace", "cpu"), ("script", "cpu"), ("frozen", "cpu")]
+    table = at.dataframe[0].value
+    assert len(table) == 8 and set(table["variant"]) == set(RECORDED)
+    assert table.loc[(table["variant"] == "trace") & (table["batch_size"] == 8), "check"].item() == "DIFFERS from eager"
+    assert table.loc[table["variant"] == "script", "noise"].str.startswith("noisy").all()
+    assert len(at.get("plotly_chart")) == 3
+    assert at.subheader[0].value == "8 measurements · 2 noisy"
+
+
+def test_benchmark_csv_upload_is_plotted_beside_the_local_run(recorded_bench) -> None:
+    from tsviz.bench_report import rows_frame, to_csv
+    from tsviz.types import BenchRow
+
+    at = bench_page()
+    at.button[0].click().run()
+    gpu = rows_frame([BenchRow("eager", "cuda", 1, median_s=0.0004, iqr_s=0.00001, runs=50, matches_eager=True,
+                               device_name="NVIDIA H200")], "gpu-server")
+    at.file_uploader(key="bench_csv").set_value(("gpu.csv", to_csv(gpu).encode(), "text/csv")).run()
+    table = at.dataframe[0].value
+    assert set(table["run"]) == {"this machine", "gpu-server"} and "NVIDIA H200" in set(table["device_name"])
+    assert len(at.get("plotly_chart")) == 3
+
+
+def test_benchmark_page_refuses_a_bad_csv_and_keeps_working(recorded_bench) -> None:
+    at = bench_page()
+    at.file_uploader(key="bench_csv").set_value(("notes.csv", b"a,b\n1,2\n", "text/csv")).run()
+    assert "notes.csv line 1: the CSV has no column" in at.error[0].value and not at.exception
+
+
+def test_benchmark_page_for_an_archive_explains_why_it_cannot_run(recorded_bench) -> None:
+    buffer = io.BytesIO()
+    torch.jit.save(torch.jit.script(nn.Linear(2, 2)), buffer)
+    at = upload(app(), "lin.pt", buffer.getvalue()).switch_page("pages/3_Benchmarks.py").run()
+    assert "cannot be traced or scripted again" in at.info[0].value and not at.exception

@@ -94,3 +94,31 @@ def test_diff_user_error_exits_2_with_one_line() -> None:
     done = tsviz("diff", str(SAMPLES / "len_vs_shape.py"), "--entry", "Nope")
     assert done.returncode == 2 and done.stderr.count("\n") == 1
     assert done.stderr.startswith("tsviz: error: len_vs_shape.py: no entry point named 'Nope'")
+
+
+def test_bench_csv_has_one_row_per_variant_and_batch_size() -> None:
+    done = tsviz("bench", str(SAMPLES / "feed_forward.py"), "--variants", "eager,script", "--batch-sizes", "1,2",
+                 "--min-run-time", "0.02", "--csv")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    header = lines[0].split(",")
+    assert {"variant", "device", "batch_size", "median_s", "iqr_s", "runs", "matches_eager"} <= set(header)
+    rows = [dict(zip(header, line.split(",", len(header) - 1))) for line in lines[1:]]
+    assert [(r["variant"], r["batch_size"], r["matches_eager"]) for r in rows] == [
+        ("eager", "1", "True"), ("eager", "2", "True"), ("script", "1", "True"), ("script", "2", "True")]
+
+
+def test_bench_json_rows() -> None:
+    done = tsviz("bench", str(SAMPLES / "feed_forward.py"), "--variants", "frozen", "--batch-sizes", "3",
+                 "--min-run-time", "0.02", "--json")
+    rows = json.loads(done.stdout)
+    assert len(rows) == 1 and rows[0]["variant"] == "frozen" and rows[0]["batch_size"] == 3 and rows[0]["median_s"] > 0
+
+
+def test_bench_on_cuda_without_a_gpu_exits_2() -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    done = tsviz("bench", str(SAMPLES / "feed_forward.py"), "--device", "cuda")
+    assert done.returncode == 2 and done.stderr.strip() == "tsviz: error: no CUDA GPU on this machine (use --device cpu)"

@@ -63,3 +63,14 @@ def test_a_hang_during_the_diff_is_named() -> None:
     source = "import torch\n\ndef f(x):\n    while True:\n        pass\n"
     with pytest.raises(WorkerError, match="timed out after 4 s while converting and comparing hang.py"):
         run_diff(DiffRequest(request_for("hang.py", source, input_specs=())), Limits(timeout_s=4))
+
+
+def test_importing_the_job_runner_leaves_the_callers_stdout_alone() -> None:
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    done = subprocess.run([sys.executable, "-c", "import tsviz.jobs; print('on stdout')"], capture_output=True,
+                          text=True, cwd=ROOT, timeout=60)
+    assert done.stdout == "on stdout\n" and done.stderr == ""

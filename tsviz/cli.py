@@ -1,4 +1,4 @@
-"""The command line: python -m tsviz inspect | diff | render. Same library calls as the dashboard."""
+"""The command line: python -m tsviz inspect | diff | bench | render. Same library calls as the dashboard."""
 from __future__ import annotations
 
 import argparse
@@ -14,7 +14,7 @@ from tsviz.inputs import parse_input_spec
 from tsviz.jsonio import to_data
 from tsviz.graph_diff import op_count_rows
 from tsviz.hazards import KINDS
-from tsviz.types import MODES, DiffRequest, DiffResult, InspectRequest, InspectResult, IRGraph, Outcome
+from tsviz.types import MODES, VARIANTS, DiffRequest, DiffResult, InspectRequest, InspectResult, IRGraph, Outcome
 from tsviz.verdict import DEFAULT_ATOL, DEFAULT_RTOL, Verdict, case_rows, verdict
 
 
@@ -46,6 +46,21 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     diff.set_defaults(run=_diff)
 
+    bench = sub.add_parser("bench", help="time eager, trace, script and frozen forms with torch.utils.benchmark")
+    _add_model_options(bench, with_mode=False)
+    bench.add_argument("--device", choices=("cpu", "cuda", "all"), default="cpu",
+                       help="all: the CPU and, when present, CUDA (default cpu)")
+    bench.add_argument("--variants", default="eager,trace,script,frozen", type=_names(VARIANTS),
+                       help=f"comma-separated, from {','.join(VARIANTS)} (default eager,trace,script,frozen)")
+    bench.add_argument("--batch-sizes", default="1,8", type=_numbers, help="comma-separated (default 1,8)")
+    bench.add_argument("--seq-lens", default="", type=_numbers, help="sizes of every input's dimension 1 (optional)")
+    bench.add_argument("--threads", type=int, default=1, help="torch threads on the CPU (default 1)")
+    bench.add_argument("--min-run-time", type=float, default=0.5, help="seconds of timed calls per row (default 0.5)")
+    output = bench.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print a JSON list of rows")
+    output.add_argument("--csv", action="store_true", help="print CSV (the dashboard can upload it)")
+    bench.set_defaults(run=_bench)
+
     render = sub.add_parser("render", help="write the graph as DOT or SVG")
     _add_model_options(render)
     render.add_argument("--view", choices=("graph", "inlined"), default="graph",
@@ -68,6 +83,25 @@ def _add_model_options(parser: argparse.ArgumentParser, with_mode: bool = True) 
                         help="an example input when the file has none, e.g. 2x16 or '1x3x32x32 float32' (repeat)")
     parser.add_argument("--init", action="append", default=[], metavar="NAME=VALUE",
                         help="a constructor argument as a Python literal, e.g. hidden=32 (repeat)")
+
+
+def _numbers(text: str) -> tuple[int, ...]:
+    from tsviz.bench_report import parse_sizes
+
+    try:
+        return parse_sizes(text)
+    except InputError as e:
+        raise argparse.ArgumentTypeError(e.one_line()) from None
+
+
+def _names(allowed: tuple[str, ...]):
+    def parse(text: str) -> tuple[str, ...]:
+        names = tuple(part.strip() for part in text.split(",") if part.strip())
+        unknown = [n for n in names if n not in allowed]
+        if unknown or not names:
+            raise argparse.ArgumentTypeError(f"unknown variant(s) {', '.join(unknown) or '(none given)'}")
+        return names
+    return parse
 
 
 def _request(args: argparse.Namespace) -> InspectRequest:
@@ -211,6 +245,34 @@ def _outcome_data(outcome: Outcome) -> dict:
 
 def _finite(value: float | None) -> float | str | None:
     return "inf" if value is not None and math.isinf(value) else value
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from tsviz.bench_report import failed_rows, plan_jobs, rows_frame, summary_table, to_csv
+    from tsviz.jobs import run_bench, run_devices
+
+    request = _request(args)
+    devices = ["cpu", "cuda"] if args.device == "all" else [args.device]
+    if "cuda" in devices and not run_devices().cuda_devices:
+        if args.device == "cuda":
+            raise InputError("no CUDA GPU on this machine", hint="use --device cpu")
+        devices = ["cpu"]
+        print("tsviz: no CUDA GPU here; CPU only", file=sys.stderr)
+    rows = []
+    for job in plan_jobs(request, args.variants, devices, args.batch_sizes, args.seq_lens, args.threads, args.min_run_time):
+        print(f"tsviz: timing {job.variant} on {job.device}…", file=sys.stderr)
+        try:
+            rows += run_bench(job).rows
+        except TsvizError as e:  # this variant's worker failed: its rows say so, the others go on
+            rows += failed_rows(job, e.one_line())
+    frame = rows_frame(rows, run=request.filename)
+    if args.csv:
+        print(to_csv(frame), end="")
+    elif args.json:
+        print(json.dumps([to_data(row) for row in rows], indent=1))
+    else:
+        print(summary_table(frame).drop(columns=["run"]).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    return 0
 
 
 def _render(args: argparse.Namespace) -> int:

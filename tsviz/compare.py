@@ -128,7 +128,7 @@ def _generated(example: tuple, names: list[str], generator: torch.Generator) -> 
                 continue
             done.add((dim, together))
             new = size + SIZE_STEP
-            values = tuple(_resized(v, dim, new) if j in together else v for j, v in enumerate(example))
+            values = tuple(sources.resized(v, dim, new) if j in together else v for j, v in enumerate(example))
             who = ", ".join(names[j] if j < len(names) else f"input {j + 1}" for j in together)
             yield _Input(f"{who} dim {dim}: {size} → {new}", "generated", values)
     if any(x.is_floating_point() for _, x in tensors):
@@ -138,14 +138,6 @@ def _generated(example: tuple, names: list[str], generator: torch.Generator) -> 
     for draw in range(1, RANDOM_DRAWS + 1):
         yield _Input(f"random draw {draw}", "generated",
                      tuple(_random_like(v, generator) if isinstance(v, torch.Tensor) else v for v in example))
-
-
-def _resized(x: torch.Tensor, dim: int, size: int) -> torch.Tensor:
-    """`x` grown along `dim` to `size` by repeating its own values (so only the shape changes)."""
-    repeats = [1] * x.dim()
-    repeats[dim] = math.ceil(size / max(x.shape[dim], 1))
-    return x.repeat(*repeats).narrow(dim, 0, size).clone() if x.shape[dim] else x.new_zeros(
-        *[size if d == dim else s for d, s in enumerate(x.shape)])
 
 
 def _random_like(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -166,7 +158,7 @@ def _spec_text(spec: InputSpec) -> str:
 # ---- running and comparing ----------------------------------------------------------------------
 
 def _with_eager(target: Any, item: _Input) -> _Input:
-    output, error = _call(target, item.values)
+    output, error = call_safely(target, item.values)
     return _Input(item.label, item.origin, item.values, output, error)
 
 
@@ -174,13 +166,13 @@ def _run_case(index: int, item: _Input, modules: dict[str, Any]) -> Case:
     outcomes = []
     if not item.eager_error:
         for mode, module in modules.items():
-            output, error = _call(module, item.values)
+            output, error = call_safely(module, item.values)
             outcomes.append((mode, Outcome(error=error) if error else compare_outputs(item.eager, output)))
     return Case(index=index, label=item.label, origin=item.origin,  # type: ignore[arg-type]
                 shapes=tuple(describe(v) for v in item.values), eager_error=item.eager_error, outcomes=tuple(outcomes))
 
 
-def _call(fn: Callable, values: tuple) -> tuple[Any, str]:
+def call_safely(fn: Callable, values: tuple) -> tuple[Any, str]:
     """fn(*copies of values) without autograd; the error as one readable line instead of raising."""
     try:
         with torch.no_grad():

@@ -8,13 +8,13 @@ import signal
 import subprocess
 import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
 from tsviz.errors import TsvizError, WorkerError
 from tsviz.jsonio import from_data, to_data
-from tsviz.types import DiffRequest, DiffResult, ErrorInfo, InspectRequest, InspectResult
+from tsviz.types import BenchJob, BenchResult, DeviceInfo, DiffRequest, DiffResult, ErrorInfo, InspectRequest, InspectResult
 from tsviz.worker import STAGE_MARK
 
 T = TypeVar("T")
@@ -28,7 +28,7 @@ class Limits:
     """Per-job limits. torch alone needs ~0.75 GB of address space just to import."""
 
     timeout_s: float = 60.0
-    memory_mb: int = 3072
+    memory_mb: int = 3072  # 0: no address-space limit
     cpu_s: int = 120
 
 
@@ -40,6 +40,21 @@ def run_inspect(request: InspectRequest, limits: Limits = Limits()) -> InspectRe
 def run_diff(request: DiffRequest, limits: Limits = Limits()) -> DiffResult:
     """compare.diff_file() in a worker process: eager vs trace vs script on many inputs."""
     return _run_job("diff", request, DiffResult, request.model.filename, limits)
+
+
+def run_bench(job: BenchJob, limits: Limits = Limits(timeout_s=180, cpu_s=600)) -> BenchResult:
+    """One variant on one device, in its own worker: a crash there loses no other variant's rows.
+
+    CUDA reserves far more address space than it uses, so CUDA jobs run without the address-space limit.
+    """
+    if job.device == "cuda":
+        limits = replace(limits, memory_mb=0)
+    return _run_job("bench", job, BenchResult, job.model.filename, limits)
+
+
+def run_devices(limits: Limits = Limits(timeout_s=60)) -> DeviceInfo:
+    """The worker machine's CPU count and CUDA GPUs."""
+    return _run_job("devices", None, DeviceInfo, "", limits)
 
 
 def _run_job(name: str, request: object, result_type: type[T], filename: str, limits: Limits) -> T:
@@ -55,8 +70,9 @@ def _run_job(name: str, request: object, result_type: type[T], filename: str, li
 
 def _limit_child(limits: Limits) -> None:
     """Runs in the child before exec: cap memory, CPU time and core files."""
-    memory = limits.memory_mb * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    if limits.memory_mb:
+        memory = limits.memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_s, limits.cpu_s + 5))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 

@@ -188,6 +188,15 @@ def tensor_from_spec(spec: InputSpec, generator: torch.Generator) -> torch.Tenso
     return torch.randint(0, 8, spec.shape, generator=generator, dtype=dtype)
 
 
+def resized(x: torch.Tensor, dim: int, size: int) -> torch.Tensor:
+    """`x` grown or cut along `dim` to `size`, repeating its own values (so only the shape changes)."""
+    if x.shape[dim] == 0:
+        return x.new_zeros(*[size if d == dim else s for d, s in enumerate(x.shape)])
+    repeats = [1] * x.dim()
+    repeats[dim] = -(-size // x.shape[dim])
+    return x.repeat(*repeats).narrow(dim, 0, size).clone()
+
+
 def suggest_inputs(target: Any, count: int) -> tuple[InputSpec, ...]:
     """A guess at input shapes from the first layer (Linear, Conv, Embedding, RNN); the user edits it."""
     first = InputSpec((2, 8))

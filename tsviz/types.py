@@ -273,3 +273,57 @@ class DiffResult:
 
     def conversion(self, mode: str) -> Conversion | None:
         return next((c for c in self.conversions if c.mode == mode), None)
+
+
+# ---- benchmarks ------------------------------------------------------------------------------------
+
+VARIANTS: tuple[str, ...] = ("eager", "trace", "script", "hybrid", "frozen", "optimized")
+
+
+@dataclass(frozen=True, slots=True)
+class BenchJob:
+    """Time one variant of a model on one device, over a sweep of batch sizes (one worker job)."""
+
+    model: InspectRequest
+    variant: str  # one of VARIANTS
+    device: str = "cpu"  # "cpu" or "cuda"
+    batch_sizes: tuple[int, ...] = (1, 8)
+    seq_lens: tuple[int, ...] = ()  # sizes for dimension 1 of every input, when the model has a sequence
+    threads: int = 1  # torch threads on the CPU
+    min_run_time: float = 0.5  # seconds of timed calls per measurement (blocked_autorange)
+    warmup: int = 5  # untimed calls first: TorchScript's profiling executor optimises after the first ones
+
+
+@dataclass(frozen=True, slots=True)
+class BenchRow:
+    """One measurement: a variant on a device at one batch size (and sequence length)."""
+
+    variant: str
+    device: str
+    batch_size: int
+    seq_len: int = 0  # 0 when the sweep does not change it
+    median_s: float = 0.0
+    iqr_s: float = 0.0
+    runs: int = 0  # measurements taken (each the mean of number_per_run calls)
+    number_per_run: int = 0
+    matches_eager: bool = False
+    max_abs_diff: float = 0.0
+    noisy: bool = False  # IQR above 10 % of the median
+    error: str = ""
+    device_name: str = ""  # "CPU, 2 threads" or the GPU's name
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BenchResult:
+    rows: tuple[BenchRow, ...]
+    torch_version: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceInfo:
+    """What the worker's machine offers for benchmarks."""
+
+    cpu_count: int
+    cuda_devices: tuple[str, ...] = ()  # GPU names, empty without CUDA
+    torch_version: str = ""

@@ -13,8 +13,9 @@ from tsviz.fold import fold_constants
 from tsviz.inputs import DTYPES, format_input_spec, parse_input_spec
 from tsviz.graph_diff import unmatched_nodes
 from tsviz.hazards import nodes_at_line
-from tsviz.jobs import run_diff, run_inspect
-from tsviz.types import MODES, DiffRequest, DiffResult, ErrorInfo, InputSpec, InspectRequest, InspectResult
+from tsviz.bench_report import failed_rows
+from tsviz.jobs import run_bench, run_devices, run_diff, run_inspect
+from tsviz.types import MODES, BenchJob, BenchRow, DeviceInfo, DiffRequest, DiffResult, ErrorInfo, InputSpec, InspectRequest, InspectResult
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "sample_models"
 DEFAULT_SAMPLE = "data_dependent_if.py"
@@ -50,7 +51,8 @@ def _inspect_cached(request: InspectRequest) -> tuple[InspectResult | None, Erro
 
 PAGES = (("app.py", "Graph & code", ":material/account_tree:"),
          ("pages/1_Model_overview.py", "Model overview", ":material/info:"),
-         ("pages/2_Trace_vs_script.py", "Trace vs script", ":material/difference:"))
+         ("pages/2_Trace_vs_script.py", "Trace vs script", ":material/difference:"),
+         ("pages/3_Benchmarks.py", "Benchmarks", ":material/speed:"))
 _SIDEBAR_KEYS = ("source_kind", "sample", "mode", "entry:", "init:", "inputs:", "picks:")
 
 
@@ -196,6 +198,23 @@ def diff_cached(request: DiffRequest) -> tuple[DiffResult | None, ErrorInfo | No
         return run_diff(request), None
     except TsvizError as e:
         return None, e.info()
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def devices() -> DeviceInfo | None:
+    """The worker machine's CPUs and GPUs (None when the worker cannot say)."""
+    try:
+        return run_devices()
+    except TsvizError:
+        return None
+
+
+def run_bench_job(job: BenchJob) -> list[BenchRow]:
+    """One variant on one device in its own worker; a failure becomes rows that say what happened."""
+    try:
+        return list(run_bench(job).rows)
+    except TsvizError as e:
+        return failed_rows(job, e.one_line())
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
