@@ -92,3 +92,13 @@ def test_trace_vs_script_page_shows_the_verdict_and_a_picked_hazard(server_url: 
         "() => [...document.querySelectorAll('svg g.node')].some(n => n.textContent.includes('prim::If')"
         " && n.querySelector('path, polygon')?.getAttribute('fill') === '#ffe066')", timeout=30_000)
     page.screenshot(path=str(tmp_path / "diff-hazard.png"))
+
+
+def test_benchmarks_page_runs_with_progress_and_draws_the_charts(server_url: str, page, tmp_path: Path) -> None:
+    page.goto(f"{server_url}/Benchmarks")
+    page.get_by_role("button", name="Run benchmark").click()
+    page.get_by_text("Timing eager on cpu").wait_for(timeout=60_000)  # the progress bar's text
+    page.get_by_role("button", name="Download CSV").wait_for(timeout=180_000)
+    page.wait_for_selector(".js-plotly-plot", timeout=30_000)
+    assert page.get_by_text("8 measurements").count() == 1
+    page.screenshot(path=str(tmp_path / "benchmarks.png"))
