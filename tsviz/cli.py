@@ -50,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_model_options(bench, with_mode=False)
     bench.add_argument("--device", choices=("cpu", "cuda", "all"), default="cpu",
                        help="all: the CPU and, when present, CUDA (default cpu)")
-    bench.add_argument("--variants", default="eager,trace,script,frozen", type=_names(VARIANTS),
+    bench.add_argument("--variants", default="eager,trace,script,frozen", type=_variants,
                        help=f"comma-separated, from {','.join(VARIANTS)} (default eager,trace,script,frozen)")
     bench.add_argument("--batch-sizes", default="1,8", type=_numbers, help="comma-separated (default 1,8)")
     bench.add_argument("--seq-lens", default="", type=_numbers, help="sizes of every input's dimension 1 (optional)")
@@ -94,14 +94,12 @@ def _numbers(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(e.one_line()) from None
 
 
-def _names(allowed: tuple[str, ...]):
-    def parse(text: str) -> tuple[str, ...]:
-        names = tuple(part.strip() for part in text.split(",") if part.strip())
-        unknown = [n for n in names if n not in allowed]
-        if unknown or not names:
-            raise argparse.ArgumentTypeError(f"unknown variant(s) {', '.join(unknown) or '(none given)'}")
-        return names
-    return parse
+def _variants(text: str) -> tuple[str, ...]:
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [n for n in names if n not in VARIANTS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown variant(s) {', '.join(unknown) or '(none given)'}")
+    return names
 
 
 def _request(args: argparse.Namespace) -> InspectRequest:

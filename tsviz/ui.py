@@ -7,15 +7,16 @@ from pathlib import Path
 
 import streamlit as st
 
+from tsviz.bench_report import failed_rows
 from tsviz.dot import to_dot
 from tsviz.errors import TsvizError
 from tsviz.fold import fold_constants
 from tsviz.inputs import DTYPES, format_input_spec, parse_input_spec
 from tsviz.graph_diff import unmatched_nodes
 from tsviz.hazards import nodes_at_line
-from tsviz.bench_report import failed_rows
 from tsviz.jobs import run_bench, run_devices, run_diff, run_inspect
-from tsviz.types import MODES, BenchJob, BenchRow, DeviceInfo, DiffRequest, DiffResult, ErrorInfo, InputSpec, InspectRequest, InspectResult
+from tsviz.types import (MODES, BenchJob, BenchRow, DeviceInfo, DiffRequest, DiffResult, ErrorInfo, InputSpec,
+                         InspectRequest, InspectResult)
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "sample_models"
 DEFAULT_SAMPLE = "data_dependent_if.py"
