@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Install what tsviz needs. System packages (Graphviz's `dot`; with --test also Chromium for the
-# browser tests) come from apt-get when it is there and we may use it; Python packages from pip.
+# Install what tsviz needs. System packages (Graphviz's `dot`, bubblewrap to sandbox the worker; with
+# --test also Chromium for the browser tests) come from apt-get when it is there and we may use it;
+# Python packages from pip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(graphviz)
+packages=(graphviz bubblewrap)
 requirements=requirements.txt
 if [ "${1:-}" = "--test" ]; then
   packages+=(chromium)

@@ -251,3 +251,12 @@ def test_benchmark_page_for_an_archive_explains_why_it_cannot_run(recorded_bench
     torch.jit.save(torch.jit.script(nn.Linear(2, 2)), buffer)
     at = upload(app(), "lin.pt", buffer.getvalue()).switch_page("pages/3_Benchmarks.py").run()
     assert "cannot be traced or scripted again" in at.info[0].value and not at.exception
+
+
+def test_reduced_isolation_is_said_in_one_line(monkeypatch) -> None:
+    from tsviz import sandbox
+
+    monkeypatch.setattr(sandbox, "isolation", lambda: "reduced isolation: bubblewrap is not available")
+    at = app()
+    assert [w.value for w in at.sidebar.warning] == ["reduced isolation: bubblewrap is not available"]
+    assert len(graphs(at)) == 1

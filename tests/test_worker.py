@@ -74,3 +74,46 @@ def test_importing_the_job_runner_leaves_the_callers_stdout_alone() -> None:
     done = subprocess.run([sys.executable, "-c", "import tsviz.jobs; print('on stdout')"], capture_output=True,
                           text=True, cwd=ROOT, timeout=60)
     assert done.stdout == "on stdout\n" and done.stderr == ""
+
+
+# ---- the sandbox (bubblewrap) ---------------------------------------------------------------------
+
+def sandboxed() -> bool:
+    from tsviz import sandbox
+
+    return sandbox.isolation().startswith("sandboxed")
+
+
+needs_sandbox = pytest.mark.skipif(not sandboxed(), reason="bubblewrap is not available or not allowed here")
+
+
+@needs_sandbox
+def test_the_worker_cannot_read_host_files() -> None:
+    source = "secret = open('/etc/hostname').read()\n"
+    with pytest.raises(SourceError, match="No such file or directory: '/etc/hostname'") as caught:
+        run_inspect(request_for("peek.py", source))
+    assert caught.value.line == 1
+
+
+@needs_sandbox
+def test_the_worker_cannot_write_outside_its_private_tmp(tmp_path) -> None:
+    canary = tmp_path / "canary.txt"
+    canary.write_text("unchanged")
+    source = f"open({str(canary)!r}, 'w').write('owned')\n"
+    with pytest.raises(SourceError, match="No such file or directory"):
+        run_inspect(request_for("scribble.py", source))
+    assert canary.read_text() == "unchanged"
+
+
+@needs_sandbox
+def test_the_worker_has_no_network() -> None:
+    source = "import socket\nsocket.create_connection(('1.1.1.1', 53), timeout=3)\n"
+    with pytest.raises(SourceError, match="Network is unreachable") as caught:
+        run_inspect(request_for("phone_home.py", source))
+    assert caught.value.line == 2
+
+
+@needs_sandbox
+def test_the_worker_runs_as_an_unprivileged_user() -> None:
+    source = "import os\nassert os.getuid() == 65534, os.getuid()\n\ndef f(x):\n    return x\n"
+    assert run_inspect(request_for("whoami.py", source)).entry == "f"

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
+from tsviz import sandbox
 from tsviz.errors import TsvizError, WorkerError
 from tsviz.jsonio import from_data, to_data
 from tsviz.types import BenchJob, BenchResult, DeviceInfo, DiffRequest, DiffResult, ErrorInfo, InspectRequest, InspectResult
@@ -47,8 +48,8 @@ def run_bench(job: BenchJob, limits: Limits = Limits(timeout_s=180, cpu_s=600)) 
 
     CUDA reserves far more address space than it uses, so CUDA jobs run without the address-space limit.
     """
-    if job.device == "cuda":
-        limits = replace(limits, memory_mb=0)
+    if job.device == "cuda":  # and the sandbox has no GPU device nodes: reduced isolation for GPU jobs
+        return _run_job("bench", job, BenchResult, job.model.filename, replace(limits, memory_mb=0), sandboxed=False)
     return _run_job("bench", job, BenchResult, job.model.filename, limits)
 
 
@@ -57,9 +58,10 @@ def run_devices(limits: Limits = Limits(timeout_s=60)) -> DeviceInfo:
     return _run_job("devices", None, DeviceInfo, "", limits)
 
 
-def _run_job(name: str, request: object, result_type: type[T], filename: str, limits: Limits) -> T:
+def _run_job(name: str, request: object, result_type: type[T], filename: str, limits: Limits,
+             sandboxed: bool = True) -> T:
     job = {"job": name, "request": to_data(request), "memory_mb": limits.memory_mb}
-    answer = _run_worker(job, limits, filename)
+    answer = _run_worker(job, limits, filename, sandboxed)
     try:
         if "error" in answer:
             raise TsvizError.from_info(from_data(ErrorInfo, answer["error"]))
@@ -77,11 +79,14 @@ def _limit_child(limits: Limits) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def _run_worker(job: dict, limits: Limits, filename: str) -> dict:
+def _run_worker(job: dict, limits: Limits, filename: str, sandboxed: bool) -> dict:
     env = {**os.environ, "PYTHONPATH": str(_ROOT), "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1"}
+    worker = ["-m", "tsviz.worker"]
+    argv = sandbox.command(_ROOT, worker) if sandboxed else [sys.executable, *worker]
+    sandboxed = argv[0] != sys.executable
     with _SLOTS:
         process = subprocess.Popen(
-            [sys.executable, "-m", "tsviz.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, cwd=_ROOT, env=env, start_new_session=True,
             preexec_fn=lambda: _limit_child(limits),
         )
@@ -93,7 +98,10 @@ def _run_worker(job: dict, limits: Limits, filename: str) -> dict:
             raise WorkerError(f"timed out after {limits.timeout_s:g} s while {_last_stage(err)}", file=filename,
                               hint="the model may loop forever or be too large to convert here") from None
     if process.returncode != 0 or not out:
-        raise _death(process.returncode, err, limits, filename)
+        code = process.returncode
+        if sandboxed and code > 128:  # bwrap reports a child killed by signal N as 128 + N
+            code = 128 - code
+        raise _death(code, err, limits, filename)
     if len(out) > MAX_ANSWER_BYTES:
         raise WorkerError(f"the result is larger than {MAX_ANSWER_BYTES // 2**20} MB", file=filename)
     try:

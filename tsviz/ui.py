@@ -7,6 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from tsviz import sandbox
 from tsviz.bench_report import failed_rows
 from tsviz.dot import to_dot
 from tsviz.errors import TsvizError
@@ -90,6 +91,8 @@ def sidebar() -> Loaded:
     bar = st.sidebar
     bar.title("tsviz")
     bar.caption("Explore TorchScript: trace, script, hybrid.")
+    if not sandbox.isolation().startswith("sandboxed"):
+        bar.warning(sandbox.isolation(), icon=":material/shield:")
     kind = bar.radio("Model", ["Sample model", "Upload a file"], key="source_kind", horizontal=True)
     if kind == "Sample model":
         samples = sample_files()
