@@ -43,7 +43,7 @@ def harness_overhead(rounds: int) -> None:
             bare.append(timer.blocked_autorange(min_run_time=0.5).median)
     a, b = statistics.median(ours), statistics.median(bare)
     print(f"nn.Linear(64, 64) on 8x64, {rounds} interleaved rounds of 0.5 s each")
-    print(f"| tsviz measure() | bare Timer | difference |\n|---|---|---|")
+    print("| tsviz measure() | bare Timer | difference |\n|---|---|---|")
     print(f"| {a * 1e6:.2f} µs | {b * 1e6:.2f} µs | {100 * (a - b) / b:+.1f} % |")
 
 

@@ -3,8 +3,9 @@ import pandas as pd
 import streamlit as st
 
 from tsviz import ui
-from tsviz.bench_report import (device_chart, latency_chart, parse_sizes, plan_jobs, read_csv, rows_frame,
-                                speedup_chart, summary_table, to_csv)
+from tsviz.bench_report import (device_chart, latency_chart, plan_jobs, read_csv, rows_frame, speedup_chart,
+                                summary_table, to_csv)
+from tsviz.inputs import parse_sizes
 from tsviz.errors import TsvizError
 from tsviz.types import VARIANTS
 

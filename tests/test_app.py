@@ -256,7 +256,22 @@ def test_benchmark_page_for_an_archive_explains_why_it_cannot_run(recorded_bench
 def test_reduced_isolation_is_said_in_one_line(monkeypatch) -> None:
     from tsviz import sandbox
 
+    monkeypatch.setattr(sandbox, "prefix", lambda: ())
     monkeypatch.setattr(sandbox, "isolation", lambda: "reduced isolation: bubblewrap is not available")
     at = app()
     assert [w.value for w in at.sidebar.warning] == ["reduced isolation: bubblewrap is not available"]
     assert len(graphs(at)) == 1
+
+
+def test_widgets_appearing_with_their_defaults_do_not_rerun_the_conversion(monkeypatch) -> None:
+    from tsviz import ui
+
+    calls = []
+    real = ui.run_inspect
+    monkeypatch.setattr(ui, "run_inspect", lambda request: calls.append(request) or real(request))
+    at = app()
+    at.toggle(key="fold").set_value(False).run()  # the entry selectbox now holds "model()"
+    assert len(calls) == 1
+    at.sidebar.radio(key="mode").set_value("hybrid").run()
+    at.toggle(key="fold").set_value(True).run()  # the picks multiselect now holds the default picks
+    assert len(calls) == 2 and calls[1].trace_submodules is None and calls[1].entry == ""

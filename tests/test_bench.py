@@ -6,8 +6,9 @@ import torch
 
 from conftest import SAMPLES, request_for
 from tsviz.bench import bench_variant, measure
-from tsviz.bench_report import parse_sizes, plan_jobs, read_csv, rows_frame, to_csv, with_speedup
+from tsviz.bench_report import plan_jobs, read_csv, rows_frame, to_csv, with_speedup
 from tsviz.errors import InputError
+from tsviz.inputs import parse_sizes
 from tsviz.types import BenchJob, BenchRow
 
 QUICK = dict(batch_sizes=(1, 4), min_run_time=0.02, warmup=2)

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from conftest import SAMPLES, request_for, sample_names
-from tsviz.compare import compare_outputs, diff_file, error_text
+from tsviz.compare import diff_file
+from tsviz.outputs import compare_outputs, error_text
 from tsviz.errors import TsvizError
 from tsviz.graph_diff import code_diff, op_count_rows, unmatched_nodes
 from tsviz.types import DiffRequest, DiffResult, Outcome

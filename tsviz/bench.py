@@ -16,7 +16,7 @@ from torch import nn
 from torch.utils import benchmark
 
 from tsviz import sources
-from tsviz.compare import call_safely, compare_outputs, error_text
+from tsviz.outputs import call_safely, compare_outputs, error_text
 from tsviz.convert import convert
 from tsviz.errors import InputError, TsvizError
 from tsviz.pipeline import ModelFile, open_model_file, write_private_copy
@@ -52,8 +52,7 @@ def _sweep(model_file: ModelFile, job: BenchJob) -> list[BenchRow]:
     torch.manual_seed(0)
     target, example, _ = model_file.build()
     if example is None:
-        specs = sources.suggest_inputs(target, sources.required_input_count(model_file.entry, target))
-        example = tuple(sources.tensor_from_spec(s, torch.Generator().manual_seed(0)) for s in specs)
+        example, _ = model_file.guessed_inputs(target, seed=0)
     if isinstance(target, nn.Module):
         target = target.to(device)
     example = tuple(x.to(device) if isinstance(x, torch.Tensor) else x for x in example)
@@ -101,10 +100,7 @@ def _make_variant(target: Any, variant: str, example: tuple, model_file: ModelFi
         return target, ""
     on = example[0].device.type if example and isinstance(example[0], torch.Tensor) else "cpu"
     if variant in ("trace", "script", "hybrid"):
-        picks = model_file.request.trace_submodules
-        if picks is None and isinstance(target, nn.Module):
-            picks = sources.default_trace_submodules(model_file.source, target)
-        converted = convert(target, variant, example, model_file.origin, trace_submodules=picks or ())
+        converted = convert(target, variant, example, model_file.origin, trace_submodules=model_file.trace_picks(target))
         return converted.module, f"traced on {on}" if variant != "script" else ""
     if not isinstance(target, nn.Module):
         raise InputError(f"{variant} needs an nn.Module; this entry is a function", file=model_file.origin.name)

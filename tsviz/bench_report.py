@@ -129,17 +129,6 @@ def _tidy(figure: go.Figure) -> go.Figure:
     return figure
 
 
-def parse_sizes(text: str) -> tuple[int, ...]:
-    """ "1,8,32" -> (1, 8, 32)."""
-    try:
-        values = tuple(int(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        raise InputError(f"{text!r} is not a list of whole numbers", hint="write sizes like 1,8,32") from None
-    if any(v < 1 for v in values):
-        raise InputError("sizes must be at least 1", hint="write sizes like 1,8,32")
-    return values
-
-
 def plan_jobs(request: InspectRequest, variants: list[str] | tuple[str, ...], devices: list[str] | tuple[str, ...],
               batch_sizes: tuple[int, ...], seq_lens: tuple[int, ...] = (), threads: int = 1,
               min_run_time: float = 0.5) -> list[BenchJob]:

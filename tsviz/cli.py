@@ -10,7 +10,7 @@ from pathlib import Path
 from tsviz.dot import to_dot
 from tsviz.errors import InputError, TsvizError
 from tsviz.fold import fold_constants
-from tsviz.inputs import parse_input_spec
+from tsviz.inputs import parse_input_spec, parse_sizes
 from tsviz.jsonio import to_data
 from tsviz.graph_diff import op_count_rows
 from tsviz.hazards import KINDS
@@ -86,8 +86,6 @@ def _add_model_options(parser: argparse.ArgumentParser, with_mode: bool = True) 
 
 
 def _numbers(text: str) -> tuple[int, ...]:
-    from tsviz.bench_report import parse_sizes
-
     try:
         return parse_sizes(text)
     except InputError as e:
@@ -191,8 +189,8 @@ def _diff(args: argparse.Namespace) -> int:
     print(f"{result.filename}: {result.entry} · seed {result.seed} · tolerance atol {args.atol:g} or rtol {args.rtol:g}")
     for note in result.notes:
         print(f"note: {note}")
-    for mode in data["verdict"]:
-        print(verdict(result, mode, args.atol, args.rtol).sentence())
+    for judged in data["verdict"].values():
+        print(judged["summary"])
     print()
     for row in case_rows(result, args.atol, args.rtol):
         cells = [f"{mode}: {row[mode]}" for mode in data["verdict"] if mode in row]

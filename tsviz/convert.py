@@ -14,7 +14,9 @@ from torch import nn
 
 from tsviz.errors import EntryError, InputError, ScriptError, TraceError
 from tsviz.sources import user_line
-from tsviz.types import ConversionWarning
+from tsviz.outputs import call_safely, compare_outputs
+from tsviz.types import ConversionWarning, Outcome
+from tsviz.verdict import DEFAULT_ATOL, DEFAULT_RTOL
 
 _QUIET_CATEGORIES = (DeprecationWarning, FutureWarning, PendingDeprecationWarning)
 _FILE_LINE = re.compile(r'File "([^"]+)", line (\d+)')
@@ -94,29 +96,25 @@ def trace(target: Any, inputs: tuple, origin: Origin, check_inputs: list[tuple] 
     except Exception as e:
         raise trace_error(e, origin) from e
     if check_inputs:
-        _check_trace(target, inputs, check_inputs, origin, result)
+        _check_trace(target, traced, check_inputs, origin, result)
     return traced
 
 
-def _check_trace(target: Any, inputs: tuple, check_inputs: list[tuple], origin: Origin, result: Converted) -> None:
-    """Re-trace on the file's check_inputs(); a divergence is one finding shown next to the graph, not an error."""
-    with warnings.catch_warnings(record=True) as checker_output:
-        warnings.simplefilter("always")
-        try:
-            torch.jit.trace(target, inputs, check_trace=True, check_inputs=check_inputs)
-            return
-        except torch.jit.TracingCheckError as e:
-            failure = [ln.strip() for ln in str(e).splitlines() if ln.strip().startswith("ERROR:")]
-        except Exception:
-            return  # the model itself fails on a check input; the trace above stands
-    mismatches = [str(w.message) for w in checker_output if "does not match" in str(w.message)]
-    detail = mismatches[0] if mismatches else " ".join(failure)
-    biggest = re.search(r"Greatest absolute difference: ([\d.e+-]+)", detail)
-    summary = "outputs differ from the eager model" if mismatches else (" ".join(failure) or "graphs differ")
-    if biggest:
-        summary += f" (greatest absolute difference {float(biggest.group(1)):.3g})"
-    result.warnings.append(ConversionWarning(
-        "TraceCheck", f"the trace does not reproduce the model on check_inputs(): {summary}", origin.name, 0))
+def _check_trace(target: Any, traced: Any, check_inputs: list[tuple], origin: Origin, result: Converted) -> None:
+    """Run the trace and the model on the file's check_inputs(); a divergence is one finding, not an error."""
+    for number, inputs in enumerate(check_inputs, 1):
+        eager, error = call_safely(target, inputs)
+        if error:
+            continue  # the model itself fails on this input: nothing to hold the trace to
+        got, error = call_safely(traced, inputs)
+        outcome = Outcome(error=error) if error else compare_outputs(eager, got)
+        if outcome.matches(DEFAULT_ATOL, DEFAULT_RTOL):
+            continue
+        what = outcome.error or outcome.mismatch or (
+            f"outputs differ from the eager model (greatest absolute difference {outcome.max_abs:.3g})")
+        result.warnings.append(ConversionWarning(
+            "TraceCheck", f"the trace does not reproduce the model on check_inputs() #{number}: {what}", origin.name, 0))
+        return
 
 
 def trace_error(error: Exception, origin: Origin) -> TraceError:

@@ -30,3 +30,14 @@ def parse_input_spec(text: str) -> InputSpec:
 def format_input_spec(spec: InputSpec) -> str:
     """The text form that parse_input_spec reads back."""
     return f"{'x'.join(str(d) for d in spec.shape)} {spec.dtype}"
+
+
+def parse_sizes(text: str) -> tuple[int, ...]:
+    """ "1,8,32" -> (1, 8, 32)."""
+    try:
+        values = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise InputError(f"{text!r} is not a list of whole numbers", hint="write sizes like 1,8,32") from None
+    if any(v < 1 for v in values):
+        raise InputError("sizes must be at least 1", hint="write sizes like 1,8,32")
+    return values

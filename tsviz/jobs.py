@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import TypeVar
 
 from tsviz import sandbox
@@ -20,7 +19,7 @@ from tsviz.worker import STAGE_MARK
 
 T = TypeVar("T")
 MAX_ANSWER_BYTES = 256 * 1024 * 1024
-_ROOT = Path(__file__).resolve().parent.parent
+_ROOT = sandbox.ROOT
 _SLOTS = threading.BoundedSemaphore(2)  # two cores: at most two jobs at once
 
 
@@ -81,9 +80,8 @@ def _limit_child(limits: Limits) -> None:
 
 def _run_worker(job: dict, limits: Limits, filename: str, sandboxed: bool) -> dict:
     env = {**os.environ, "PYTHONPATH": str(_ROOT), "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1"}
-    worker = ["-m", "tsviz.worker"]
-    argv = sandbox.command(_ROOT, worker) if sandboxed else [sys.executable, *worker]
-    sandboxed = argv[0] != sys.executable
+    wrapper = sandbox.prefix() if sandboxed else ()
+    argv = [*wrapper, sys.executable, "-m", "tsviz.worker"]
     with _SLOTS:
         process = subprocess.Popen(
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -99,7 +97,7 @@ def _run_worker(job: dict, limits: Limits, filename: str, sandboxed: bool) -> di
                               hint="the model may loop forever or be too large to convert here") from None
     if process.returncode != 0 or not out:
         code = process.returncode
-        if sandboxed and code > 128:  # bwrap reports a child killed by signal N as 128 + N
+        if wrapper and code > 128:  # bwrap reports a child killed by signal N as 128 + N
             code = 128 - code
         raise _death(code, err, limits, filename)
     if len(out) > MAX_ANSWER_BYTES:

@@ -14,7 +14,8 @@ from tsviz import archive, sources
 from tsviz.convert import Origin, convert
 from tsviz.errors import InputError, TsvizError
 from tsviz.ir import extract_graph
-from tsviz.types import Entry, InspectRequest, InspectResult, IRGraph
+from tsviz.inputs import format_input_spec
+from tsviz.types import Entry, InputSpec, InspectRequest, InspectResult, IRGraph
 
 SUFFIXES = (".py", ".pt")
 
@@ -59,6 +60,24 @@ class ModelFile:
             target.eval()
         return Built(target, sources.example_inputs(self.source, self.entry, target, self.request.input_specs), training)
 
+    def suggested_inputs(self, target: Any) -> tuple[InputSpec, ...]:
+        """Shapes to offer (or to guess with) when the file and the request give no inputs."""
+        return sources.suggest_inputs(target, sources.required_input_count(self.entry, target))
+
+    def guessed_inputs(self, target: Any, seed: int) -> tuple[tuple, str]:
+        """Tensors of the suggested shapes, and a note saying they are a guess."""
+        specs = self.suggested_inputs(target)
+        generator = torch.Generator().manual_seed(seed)
+        note = ("The file gives no example inputs, so trace and hybrid used guessed shapes: "
+                f"{', '.join(format_input_spec(s) for s in specs)}. Set them in the sidebar or with --input.")
+        return tuple(sources.tensor_from_spec(s, generator) for s in specs), note
+
+    def trace_picks(self, target: Any) -> tuple[str, ...]:
+        """Submodules hybrid mode traces: the request's picks, else the file's default."""
+        if self.request.trace_submodules is not None:
+            return self.request.trace_submodules
+        return sources.default_trace_submodules(self.source, target)
+
 
 class Built(NamedTuple):
     target: Any
@@ -95,14 +114,13 @@ def _inspect_source(request: InspectRequest, path: Path) -> InspectResult:
     )
     try:
         target, inputs, _ = model_file.build()
-        default_picks = sources.default_trace_submodules(source, target)
         known.update(
-            submodules=sources.list_submodules(target), default_trace_submodules=default_picks,
+            submodules=sources.list_submodules(target),
+            default_trace_submodules=sources.default_trace_submodules(source, target),
             needs_inputs=inputs is None and not request.input_specs,
-            suggested_inputs=request.input_specs or sources.suggest_inputs(target, sources.required_input_count(entry, target)),
+            suggested_inputs=request.input_specs or model_file.suggested_inputs(target),
         )
-        picks = default_picks if request.trace_submodules is None else request.trace_submodules
-        converted = convert(target, request.mode, inputs, origin, trace_submodules=picks,
+        converted = convert(target, request.mode, inputs, origin, trace_submodules=model_file.trace_picks(target),
                             check_inputs=sources.check_inputs(source) if request.mode == "trace" else None)
     except TsvizError as e:
         return InspectResult(**known, error=e.info())

@@ -18,17 +18,17 @@ NOBODY = "65534"
 _APP = "/opt/tsviz"  # where the tsviz package is mounted inside
 
 
-def command(root: Path, python_args: list[str]) -> list[str]:
-    """The worker's command line: wrapped in bwrap when available, else plain."""
-    prefix = _bwrap_prefix(str(root))
-    if prefix is None:
-        return [sys.executable, *python_args]
-    return [*prefix, sys.executable, *python_args]
+ROOT = Path(__file__).resolve().parent.parent  # the project: tsviz/ is mounted from here
+
+
+def prefix() -> tuple[str, ...]:
+    """The bwrap command to put before the worker's, or () where bwrap is missing or refused."""
+    return _bwrap_prefix(str(ROOT)) or ()
 
 
 def isolation() -> str:
     """One line for the page and the README: how the worker is isolated on this machine."""
-    if _bwrap_prefix(str(Path(__file__).resolve().parent.parent)) is not None:
+    if prefix():
         return "sandboxed: bubblewrap, no network, no host files, unprivileged user"
     return ("reduced isolation: bubblewrap is not available, so uploads run in a plain worker process "
             "(time and memory limits only); install it with apt-get install bubblewrap")

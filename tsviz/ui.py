@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import streamlit as st
 
@@ -12,12 +13,15 @@ from tsviz.bench_report import failed_rows
 from tsviz.dot import to_dot
 from tsviz.errors import TsvizError
 from tsviz.fold import fold_constants
-from tsviz.inputs import DTYPES, format_input_spec, parse_input_spec
 from tsviz.graph_diff import unmatched_nodes
 from tsviz.hazards import nodes_at_line
+from tsviz.inputs import DTYPES, format_input_spec, parse_input_spec
 from tsviz.jobs import run_bench, run_devices, run_diff, run_inspect
 from tsviz.types import (MODES, BenchJob, BenchRow, DeviceInfo, DiffRequest, DiffResult, ErrorInfo, InputSpec,
-                         InspectRequest, InspectResult)
+                         InspectRequest, InspectResult, IRGraph)
+
+R = TypeVar("R")
+T = TypeVar("T")
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "sample_models"
 DEFAULT_SAMPLE = "data_dependent_if.py"
@@ -42,13 +46,17 @@ def sample_files() -> list[str]:
     return sorted(p.name for p in SAMPLES_DIR.glob("*.py"))
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _inspect_cached(request: InspectRequest) -> tuple[InspectResult | None, ErrorInfo | None]:
-    """Errors are cached too: the same bad upload is not run again on every rerun."""
+def _result_or_error(run: Callable[[R], T], request: R) -> tuple[T | None, ErrorInfo | None]:
+    """A job's result, or its error as data; the callers cache both, so a bad upload is not run on every rerun."""
     try:
-        return run_inspect(request), None
+        return run(request), None
     except TsvizError as e:
         return None, e.info()
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _inspect_cached(request: InspectRequest) -> tuple[InspectResult | None, ErrorInfo | None]:
+    return _result_or_error(run_inspect, request)
 
 
 PAGES = (("app.py", "Graph & code", ":material/account_tree:"),
@@ -91,7 +99,7 @@ def sidebar() -> Loaded:
     bar = st.sidebar
     bar.title("tsviz")
     bar.caption("Explore TorchScript: trace, script, hybrid.")
-    if not sandbox.isolation().startswith("sandboxed"):
+    if not sandbox.prefix():
         bar.warning(sandbox.isolation(), icon=":material/shield:")
     kind = bar.radio("Model", ["Sample model", "Upload a file"], key="source_kind", horizontal=True)
     if kind == "Sample model":
@@ -117,13 +125,15 @@ def sidebar() -> Loaded:
     file_key = hashlib.sha256(content).hexdigest()[:16]
     request = InspectRequest(
         filename=filename, content=content, mode="script" if is_archive else mode,
-        entry=st.session_state.get(f"entry:{file_key}", ""),
+        entry=_saved_entry(file_key),
         init_args=_saved_init_args(file_key),
         input_specs=_saved_input_specs(file_key),
         trace_submodules=_saved_picks(file_key),
     )
     with st.spinner(f"Converting {filename} in the worker…"):
         result, error = _inspect_cached(request)
+    if result is not None and not request.entry:
+        st.session_state[f"default_entry:{file_key}"] = result.entry
     if result is not None and not is_archive:
         _model_options(bar, result, file_key)
     return Loaded(request, result, error)
@@ -151,7 +161,9 @@ def _model_options(bar, result: InspectResult, key: str) -> None:
                            help=f"e.g. 2x16 or 1x3x32x32 float32; dtypes: {', '.join(DTYPES)}")
     if result.mode == "hybrid" and result.submodules:
         options = [s.name for s in result.submodules]
-        st.session_state.setdefault(f"picks:{key}", [n for n in result.default_trace_submodules if n in options])
+        defaults = tuple(n for n in result.default_trace_submodules if n in options)
+        st.session_state[f"default_picks:{key}"] = defaults
+        st.session_state.setdefault(f"picks:{key}", list(defaults))
         bar.multiselect("Submodules to trace", options, key=f"picks:{key}", help="Their real inputs are recorded in one eager run; the rest is scripted.")
 
 
@@ -173,9 +185,19 @@ def _saved_input_specs(key: str) -> tuple[InputSpec, ...]:
     return tuple(specs)
 
 
+# A choice equal to what the worker picks by itself is sent as "" / None, so the request (the cache key of the
+# conversion) does not change when the widgets first appear holding those defaults.
+
+def _saved_entry(key: str) -> str:
+    chosen = st.session_state.get(f"entry:{key}", "")
+    return "" if chosen == st.session_state.get(f"default_entry:{key}") else chosen
+
+
 def _saved_picks(key: str) -> tuple[str, ...] | None:
     picks = st.session_state.get(f"picks:{key}")
-    return None if picks is None else tuple(picks)
+    if picks is None or tuple(picks) == st.session_state.get(f"default_picks:{key}"):
+        return None
+    return tuple(picks)
 
 
 def show_error(error: ErrorInfo, source: str = "") -> None:
@@ -198,10 +220,7 @@ def source_excerpt(source: str, line: int, context: int = 3) -> str:
 @st.cache_data(max_entries=32, show_spinner=False)
 def diff_cached(request: DiffRequest) -> tuple[DiffResult | None, ErrorInfo | None]:
     """Eager vs trace vs script in the worker, cached by file content and options."""
-    try:
-        return run_diff(request), None
-    except TsvizError as e:
-        return None, e.info()
+    return _result_or_error(run_diff, request)
 
 
 @st.cache_data(ttl=600, show_spinner=False)
@@ -221,13 +240,23 @@ def run_bench_job(job: BenchJob) -> list[BenchRow]:
         return failed_rows(job, e.one_line())
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def compared_graph_dots(_result: DiffResult, request_key: str, line: int) -> dict[str, str]:
-    """DOT per converted mode (folded, inlined): nodes only one of trace / script has in red, `line`'s nodes in yellow."""
+@st.cache_data(max_entries=16, show_spinner=False)
+def _compared_graphs(_result: DiffResult, request_key: str) -> tuple[dict[str, IRGraph], dict[str, tuple[str, ...]]]:
+    """Folded inlined graph per converted mode, and the nodes of trace / script with no counterpart in the other."""
     graphs = {c.mode: fold_constants(c.graph) for c in _result.conversions if c.error is None}
     unmatched: dict[str, tuple[str, ...]] = {}
     if "trace" in graphs and "script" in graphs:
         unmatched["trace"], unmatched["script"] = unmatched_nodes(graphs["trace"], graphs["script"])
+    return graphs, unmatched
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def compared_graph_dots(_result: DiffResult, request_key: str, line: int) -> dict[str, str]:
+    """DOT per converted mode: nodes only one of trace / script has in red, `line`'s nodes in yellow.
+
+    Folding and matching do not depend on the line, so picking another hazard only redraws.
+    """
+    graphs, unmatched = _compared_graphs(_result, request_key)
     dots = {}
     for mode, graph in graphs.items():
         marks = {node_id: "only" for node_id in unmatched.get(mode, ())}
