@@ -7,6 +7,7 @@ import streamlit as st
 from tsviz import ui
 from tsviz.graph_diff import code_diff, op_count_rows
 from tsviz.hazards import KINDS
+from tsviz.jobs import run_diff
 from tsviz.types import DiffRequest
 from tsviz.verdict import DEFAULT_ATOL, DEFAULT_RTOL, case_rows, verdict
 
@@ -33,8 +34,7 @@ hybrid = hybrid_col.toggle("Hybrid too", value=loaded.request.mode == "hybrid", 
                            help="Also convert in hybrid mode (the sidebar's submodule picks) and compare it.")
 
 request = DiffRequest(replace(loaded.request, mode="script"), hybrid=hybrid, seed=int(seed))
-with st.spinner("Converting three ways and running every input in the worker…"):
-    result, error = ui.diff_cached(request)
+result, error = ui.in_worker(run_diff, request, "Converting three ways and running every input")
 if result is None:
     ui.show_error(error, loaded.request.content.decode("utf-8", errors="replace"))
     st.stop()

@@ -19,6 +19,7 @@ from tsviz import sources
 from tsviz.outputs import call_safely, compare_outputs, error_text
 from tsviz.convert import convert
 from tsviz.errors import InputError, TsvizError
+from tsviz.stages import stage
 from tsviz.pipeline import ModelFile, open_model_file, write_private_copy
 from tsviz.types import VARIANTS, BenchJob, BenchResult, BenchRow, DeviceInfo
 
@@ -58,10 +59,12 @@ def _sweep(model_file: ModelFile, job: BenchJob) -> list[BenchRow]:
     example = tuple(x.to(device) if isinstance(x, torch.Tensor) else x for x in example)
     sizes = [(b, s) for b in job.batch_sizes for s in (job.seq_lens or (0,))]
     row = dict(variant=job.variant, device=job.device, device_name=device_name)
+    stage("convert", f"making the {job.variant} variant of {job.model.filename}")
     try:
         fn, note = _make_variant(target, job.variant, example, model_file)
     except TsvizError as e:
         return [BenchRow(**row, batch_size=b, seq_len=s, error=e.one_line()) for b, s in sizes]
+    stage("benchmark", f"timing {job.variant} on {job.device}")
     rows = []
     for batch, seq in sizes:
         inputs = _sized(example, batch, seq)

@@ -19,6 +19,7 @@ from tsviz.errors import TsvizError
 from tsviz.hazards import find_hazards
 from tsviz.ir import extract_graph
 from tsviz.outputs import call_safely, compare_outputs, copies
+from tsviz.stages import stage
 from tsviz.pipeline import ModelFile, describe, module_code, open_model_file, write_private_copy
 from tsviz.types import Case, Conversion, DiffRequest, DiffResult, Hazard, Outcome
 
@@ -61,6 +62,7 @@ def _diff(model_file: ModelFile, request: DiffRequest) -> DiffResult:
     origin = model_file.origin
     picks = model_file.trace_picks(target)
     for mode in modes:
+        stage("convert", f"converting {request.model.filename} with {mode}")
         try:
             converted = convert(target, mode, copies(inputs), origin, trace_submodules=picks)
         except TsvizError as e:
@@ -75,6 +77,7 @@ def _diff(model_file: ModelFile, request: DiffRequest) -> DiffResult:
 
     check = sources.check_inputs(model_file.source) or []
     names = sources.input_names(model_file.entry, target)
+    stage("run", f"running forward() of {request.model.filename} eager and converted on many inputs")
     cases = [_run_case(i, item, modules) for i, item in enumerate(_inputs(target, inputs, check, names, request.seed), 1)]
     clock.lap("run")
 

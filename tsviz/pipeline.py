@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from tsviz import archive, sources
+from tsviz.stages import stage
 from tsviz.convert import Origin, convert
 from tsviz.errors import InputError, TsvizError
 from tsviz.ir import extract_graph
@@ -54,6 +55,7 @@ class ModelFile:
 
     def build(self) -> Built:
         """The nn.Module (put in eval mode) or function, and the inputs to trace with."""
+        stage("load", f"building the model from {self.request.filename}")
         target = sources.build_target(self.source, self.entry, dict(self.request.init_args))
         training = isinstance(target, nn.Module) and target.training
         if isinstance(target, nn.Module):
@@ -87,6 +89,7 @@ class Built(NamedTuple):
 
 def open_model_file(request: InspectRequest, path: Path) -> ModelFile:
     """Import the file and pick the entry; these errors raise (nothing is known about the file yet)."""
+    stage("load", f"importing {request.filename}")
     source = sources.load_source(path, request.filename)
     entries = sources.find_entries(source)
     return ModelFile(request, source, entries, _pick_entry(entries, request.entry, request.filename),
@@ -120,6 +123,7 @@ def _inspect_source(request: InspectRequest, path: Path) -> InspectResult:
             needs_inputs=inputs is None and not request.input_specs,
             suggested_inputs=request.input_specs or model_file.suggested_inputs(target),
         )
+        stage("convert", f"converting {request.filename} with {request.mode}")
         converted = convert(target, request.mode, inputs, origin, trace_submodules=model_file.trace_picks(target),
                             check_inputs=sources.check_inputs(source) if request.mode == "trace" else None)
     except TsvizError as e:
@@ -136,8 +140,10 @@ def _inspect_source(request: InspectRequest, path: Path) -> InspectResult:
 def _inspect_archive(request: InspectRequest, path: Path) -> InspectResult:
     zipped = archive.check_torchscript(request.content, request.filename)
     facts, code_files = archive.archive_facts(zipped)
+    stage("load", f"loading the archive {request.filename} (torch.jit.load runs its code)")
     module = archive.load_archive(str(path), request.filename)
     origin = Origin(path=str(path), name=request.filename)
+    stage("convert", f"reading the graphs of {request.filename}")
     graph, inlined = graphs(module, origin, ())
     source = "\n\n".join(f"# ---- {name} ----\n{text}" for name, text in code_files)
     return InspectResult(

@@ -61,6 +61,12 @@ def load_source(path: Path, display_name: str) -> LoadedSource:
             f"importing the file failed: {e}", file=display_name, line=user_line(e, str(path)),
             hint="tsviz runs plain torch (no torchvision or other extras); remove that import",
         ) from e
+    except SystemExit as e:
+        raise SourceError(
+            f"the file called sys.exit({e.code!r}) while being imported", file=display_name,
+            line=user_line(e, str(path)),
+            hint="the file is imported as a module: put script code under if __name__ == '__main__':",
+        ) from e
     except Exception as e:  # the user's top-level code raised
         raise SourceError(
             f"running the file raised {type(e).__name__}: {e}", file=display_name, line=user_line(e, str(path)),

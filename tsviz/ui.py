@@ -16,7 +16,7 @@ from tsviz.fold import fold_constants
 from tsviz.graph_diff import unmatched_nodes
 from tsviz.hazards import nodes_at_line
 from tsviz.inputs import DTYPES, format_input_spec, parse_input_spec
-from tsviz.jobs import run_bench, run_devices, run_diff, run_inspect
+from tsviz.jobs import run_bench, run_devices, run_inspect, warm_up
 from tsviz.types import (MODES, BenchJob, BenchRow, DeviceInfo, DiffRequest, DiffResult, ErrorInfo, InputSpec,
                          InspectRequest, InspectResult, IRGraph)
 
@@ -46,17 +46,29 @@ def sample_files() -> list[str]:
     return sorted(p.name for p in SAMPLES_DIR.glob("*.py"))
 
 
-def _result_or_error(run: Callable[[R], T], request: R) -> tuple[T | None, ErrorInfo | None]:
-    """A job's result, or its error as data; the callers cache both, so a bad upload is not run on every rerun."""
-    try:
-        return run(request), None
-    except TsvizError as e:
-        return None, e.info()
+def in_worker(run: Callable[..., T], request: R, doing: str) -> tuple[T | None, ErrorInfo | None]:
+    """A job's result or its error as data, with a spinner and, while other jobs hold the worker, the queue.
+
+    The job runner caches results and errors by content, so a rerun (or a bad upload) costs nothing.
+    """
+    note = st.empty()
+
+    def on_wait(text: str) -> None:
+        note.info(f"{text}. {doing} starts as soon as it is free.", icon=":material/hourglass_top:")
+
+    with st.spinner(f"{doing} in the worker…"):
+        try:
+            return run(request, on_wait=on_wait), None
+        except TsvizError as e:
+            return None, e.info()
+        finally:
+            note.empty()
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _inspect_cached(request: InspectRequest) -> tuple[InspectResult | None, ErrorInfo | None]:
-    return _result_or_error(run_inspect, request)
+@st.cache_resource
+def _start_worker() -> None:
+    """Once per server process: start the worker pool, so the first user does not wait for torch to import."""
+    warm_up()
 
 
 PAGES = (("app.py", "Graph & code", ":material/account_tree:"),
@@ -69,6 +81,7 @@ _SIDEBAR_KEYS = ("source_kind", "sample", "mode", "entry:", "init:", "inputs:", 
 def page_setup(title: str) -> Loaded:
     """Every page starts here: page config, navigation, and the shared model picker."""
     st.set_page_config(page_title=f"{title} · tsviz", page_icon=":material/account_tree:", layout="wide")
+    _start_worker()
     _keep_sidebar_choices()
     for path, label, icon in PAGES:
         st.sidebar.page_link(path, label=label, icon=icon)
@@ -130,8 +143,7 @@ def sidebar() -> Loaded:
         input_specs=_saved_input_specs(file_key),
         trace_submodules=_saved_picks(file_key),
     )
-    with st.spinner(f"Converting {filename} in the worker…"):
-        result, error = _inspect_cached(request)
+    result, error = in_worker(run_inspect, request, f"Converting {filename}")
     if result is not None and not request.entry:
         st.session_state[f"default_entry:{file_key}"] = result.entry
     if result is not None and not is_archive:
@@ -215,12 +227,6 @@ def source_excerpt(source: str, line: int, context: int = 3) -> str:
     lines = source.splitlines()
     start, end = max(1, line - context), min(len(lines), line + context)
     return "\n".join(f"{'→' if n == line else ' '} {n:4d}  {lines[n - 1]}" for n in range(start, end + 1))
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def diff_cached(request: DiffRequest) -> tuple[DiffResult | None, ErrorInfo | None]:
-    """Eager vs trace vs script in the worker, cached by file content and options."""
-    return _result_or_error(run_diff, request)
 
 
 @st.cache_data(ttl=600, show_spinner=False)
