@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import pickletools
+import re
 import zipfile
 from typing import Any
 
@@ -13,12 +14,20 @@ _UPLOAD_INSTEAD = (
     "(or torch.jit.trace), or upload the .py file that defines the model"
 )
 _PICKLE_PROTOCOL_2_PLUS = b"\x80"
+_RUNS_CODE = {"os", "posix", "nt", "subprocess", "sys", "shutil", "socket", "runpy", "importlib", "pty",
+              "builtins.eval", "builtins.exec", "builtins.compile", "builtins.__import__", "builtins.open",
+              "builtins.getattr"}
+_SERIALIZED_FRAME = re.compile(r'File "(code/[^"]+)", line (\d+), in (\w+)')
 
 
 def check_torchscript(data: bytes, filename: str) -> zipfile.ZipFile:
     """Raise ArchiveError saying what the file is when it is not a TorchScript archive."""
+    if not data:
+        raise ArchiveError("the file is empty", file=filename, hint="upload the file again; it may not have been saved")
     if not zipfile.is_zipfile(io.BytesIO(data)):
-        if data[:1] == _PICKLE_PROTOCOL_2_PLUS:
+        if data[:4] == b"PK\x03\x04":
+            what = "a damaged or truncated zip archive (it starts like one, but its end is missing)"
+        elif data[:1] == _PICKLE_PROTOCOL_2_PLUS:
             what = "a legacy torch.save file (a plain pickle), not a TorchScript archive"
         else:
             what = "not a PyTorch file at all (it is not a zip archive)"
@@ -35,6 +44,10 @@ def check_torchscript(data: bytes, filename: str) -> zipfile.ZipFile:
 def _describe_eager_checkpoint(pickle_bytes: bytes) -> str:
     """Name what a torch.save pickle holds by reading its class references, never unpickling it."""
     classes = pickle_globals(pickle_bytes)
+    runs = [c for c in classes if c.split(".")[0] in _RUNS_CODE or c in _RUNS_CODE]
+    if runs:
+        return (f"a pickle that calls {runs[0]} when it is unpickled (that is how a malicious checkpoint runs "
+                "code; tsviz read it without unpickling)")
     foreign = [c for c in classes if not c.startswith(("torch.", "collections.", "builtins.", "_codecs."))]
     if foreign:
         return f"an eager torch.save of a whole model (it pickles {foreign[0]})"
@@ -88,10 +101,14 @@ def load_archive(path: str, filename: str) -> Any:
     """torch.jit.load on the CPU: only ever inside the worker, since loading runs the archive's code."""
     import torch
 
+    from tsviz.outputs import error_text
+
     try:
         return torch.jit.load(path, map_location="cpu")
     except Exception as e:
-        first = str(e).strip().splitlines()
-        raise ArchiveError(f"torch.jit.load could not load this archive: {first[0] if first else type(e).__name__}",
-                           file=filename, hint="the archive may be damaged or saved by an incompatible PyTorch version",
+        frames = _SERIALIZED_FRAME.findall(str(e))
+        where = f" (in {frames[-1][2]}, {frames[-1][0]} line {frames[-1][1]} of the archive)" if frames else ""
+        raise ArchiveError(f"torch.jit.load could not load this archive: {error_text(e)}{where}",
+                           file=filename, hint="the archive may be damaged, saved by an incompatible PyTorch "
+                                               "version, or its load-time code (__setstate__) failed",
                            detail=str(e)) from e

@@ -120,11 +120,20 @@ def _check_trace(target: Any, traced: Any, check_inputs: list[tuple], origin: Or
 def trace_error(error: Exception, origin: Origin) -> TraceError:
     line = user_line(error, origin.path)
     message = str(error).replace(origin.path, origin.name).strip().splitlines()
+    first = message[0] if message else ""
     return TraceError(
-        f"tracing failed: {type(error).__name__}: {message[0] if message else ''}", file=origin.name, line=line,
-        hint="check the example inputs' shapes and dtypes against what forward() expects",
+        f"tracing failed: {type(error).__name__}: {first}", file=origin.name, line=line,
+        hint=next((hint for key, hint in _TRACE_HINTS if key in first),
+                  "check the example inputs' shapes and dtypes against what forward() expects"),
         detail="\n".join(message),
     )
+
+
+_TRACE_HINTS = (  # what a trace error's first line says -> what to do about it
+    ("Only tensors", "a trace records tensors only: return a tensor (or a tuple, list or dict of them), "
+                     "or use script mode, which can return other types"),
+    ("didn't return any values", "forward() must return its result: a trace keeps only what flows to the output"),
+)
 
 
 def hybrid(model: Any, inputs: tuple, names: tuple[str, ...], origin: Origin) -> tuple[Any, tuple[str, ...]]:

@@ -16,6 +16,7 @@ killed (the server is a child subreaper, so orphans come back to it) and the tem
 from __future__ import annotations
 
 import ctypes
+import importlib
 import faulthandler
 import json
 import os
@@ -28,6 +29,8 @@ import tempfile
 import time
 
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 1, 4, 36
+POLL_S = 0.02  # how often the process count of a running job is checked
+SANDBOXED = os.environ.get("TSVIZ_SANDBOXED") == "1"  # alone in a pid namespace: kill(-1) reaches only jobs
 LOG_TAIL = 4000  # characters of the child's stderr kept for the error detail
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -37,7 +40,7 @@ def main() -> int:
     os.dup2(2, 1)  # anything printed by imported code goes to stderr, not into the replies
     _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)  # orphans of a job come back here to be killed
     _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # jobs (same uid) cannot ptrace this process or read its memory
-    from tsviz import worker  # noqa: F401  (imports torch and every job before the first fork)
+    importlib.import_module("tsviz.worker")  # torch and every job, imported once before the first fork
 
     _send(replies, {"status": "ready", "pid": os.getpid()}, b"")
     for line in sys.stdin.buffer:
@@ -93,7 +96,10 @@ def _watch(pid: int, limits: dict, answer_r: int, stage_r: int, log_r: int, star
                 _kill_group(pid)
                 limit = stage_limits[kind] if stage_deadline <= total_deadline else sum(stage_limits.values())
                 return {"status": "timeout", "stage": what, "kind": kind, "limit_s": limit, "log": _tail(log)}, b""
-            ready, _, _ = select.select([*open_fds, pidfd], [], [], timeout)
+            ready, _, _ = select.select([*open_fds, pidfd], [], [], min(timeout, POLL_S))
+            if SANDBOXED and _process_count() > limits["processes"]:
+                _kill_group(pid)
+                return {"status": "processes", "stage": what, "limit": limits["processes"], "log": _tail(log)}, b""
             if pidfd in ready:  # the child ended: take what it left in the pipes, then its status
                 _drain(answer_r, answer, cap), _drain(log_r, log, cap)
                 break
@@ -173,6 +179,7 @@ def _tail(log: bytearray) -> str:
 
 def _child(job: dict, limits: dict, job_tmp: str, answer_w: int, stage_w: int, log_w: int) -> None:
     code = 1
+    me = os.getpid()
     try:
         os.setsid()  # its own process group: a timeout kills the child and all it started
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # the server dies -> the job dies
@@ -192,6 +199,8 @@ def _child(job: dict, limits: dict, job_tmp: str, answer_w: int, stage_w: int, l
 
         stages.listen(lambda kind, what: os.write(stage_w, f"{kind} {what}\n".encode()))
         answer = json.dumps(run_job(job)).encode()
+        if os.getpid() != me:  # a process the model's code forked got here: only the job's own child answers
+            os._exit(0)
         stages.listen(None)
         view = memoryview(answer)
         while view:
@@ -222,9 +231,23 @@ def _set_limits(limits: dict) -> None:
         resource.setrlimit(which, (soft, hard))
 
 
+def _process_count() -> int:
+    """Processes in this sandbox's pid namespace besides its init and this server."""
+    return sum(1 for name in os.listdir("/proc") if name.isdigit()) - 2
+
+
 def _kill_leftovers(pid: int) -> None:
-    """Kill the job's process group and every process that came back to us as an orphan, until none is left."""
+    """Kill the job's process group and every process that came back to us as an orphan, until none is left.
+
+    In the sandbox the server is alone in its pid namespace with the job, so kill(-1) reaches all of them at
+    once (it spares the caller and the namespace's init), even a fork bomb's processes that setsid()'d away.
+    """
     for _ in range(200):
+        if SANDBOXED:
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         try:
             os.killpg(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):

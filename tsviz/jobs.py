@@ -162,6 +162,9 @@ def _failure(header: dict, status: object, stage: str, limits: Limits, filename:
         return WorkerError(f"timed out after {float(header.get('limit_s', 0)):g} s while {stage}", file=filename, line=line,
                            hint="the model may loop forever, or be too large to handle here; the job was stopped",
                            detail=detail)
+    if status == "processes":
+        return WorkerError(f"the model's code started more than {limits.processes} processes while {stage}",
+                           file=filename, hint="a model file should not fork; the job and all its processes were stopped")
     if status == "too_large":
         return WorkerError(f"the worker's answer passed the {limits.answer_mb} MB limit while {stage}", file=filename,
                            hint="the model is too large to show here, or its code wrote into the worker's answer")
@@ -452,6 +455,32 @@ class Pool:
             else:
                 self._servers.discard(server)
             self._cond.notify_all()
+
+
+def job_processes() -> list[int]:
+    """Processes running a job, or left over by one: every child of a fork server, and what they started.
+
+    Idle fork servers have no children, so after every job this is empty (tests and the load benchmark check it).
+    """
+    parents: dict[int, int] = {}
+    servers = set()
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                parents[int(name)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{name}/cmdline", "rb") as f:
+                if f.read().split(b"\0")[1:3] == [b"-m", b"tsviz.forkserver"]:  # bwrap's own argv also names it
+                    servers.add(int(name))
+        except (OSError, ValueError, IndexError):
+            continue
+    found = {pid for pid, parent in parents.items() if parent in servers or (pid in servers and parent == 1)}
+    while True:  # and their descendants
+        more = {pid for pid, parent in parents.items() if parent in found} - found
+        if not more:
+            return sorted(found)
+        found |= more
 
 
 _POOL: Pool | None = None

@@ -12,14 +12,12 @@ from torch import nn
 
 from tsviz import archive, sources
 from tsviz.stages import stage
+from tsviz.uploads import check_suffix
 from tsviz.convert import Origin, convert
 from tsviz.errors import InputError, TsvizError
 from tsviz.ir import extract_graph
 from tsviz.inputs import format_input_spec
 from tsviz.types import Entry, InputSpec, InspectRequest, InspectResult, IRGraph
-
-SUFFIXES = (".py", ".pt")
-
 
 def inspect_file(request: InspectRequest) -> InspectResult:
     """Load, convert and extract both graphs; the .py or .pt is written to a private temp dir first."""
@@ -98,10 +96,7 @@ def open_model_file(request: InspectRequest, path: Path) -> ModelFile:
 
 def write_private_copy(request: InspectRequest, tmp: str) -> Path:
     """The upload's bytes in a private temp dir, under a safe version of its name."""
-    suffix = Path(request.filename).suffix.lower()
-    if suffix not in SUFFIXES:
-        raise InputError(f"tsviz reads .py and .pt files, not {suffix or 'files without an extension'}",
-                         file=request.filename, hint="upload a Python model file or a torch.jit.save archive")
+    check_suffix(request.filename)
     path = Path(tmp) / _safe_name(request.filename)
     path.write_bytes(request.content)
     return path

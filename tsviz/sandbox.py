@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 NOBODY = "65534"
+SANDBOXED_ENV = "TSVIZ_SANDBOXED"  # set inside: the fork server may then kill every other process in its namespace
 _APP = "/opt/tsviz"  # where the tsviz package is mounted inside
 
 
@@ -45,7 +46,7 @@ def _bwrap_prefix(root: str) -> tuple[str, ...] | None:
         bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
         "--uid", NOBODY, "--gid", NOBODY, "--clearenv",
         "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp", "--setenv", "PYTHONPATH", _APP,
-        "--setenv", "PYTHONDONTWRITEBYTECODE", "1", "--setenv", "OMP_NUM_THREADS", "1",
+        "--setenv", "PYTHONDONTWRITEBYTECODE", "1", "--setenv", "OMP_NUM_THREADS", "1", "--setenv", SANDBOXED_ENV, "1",
         *_system_mounts(), *_python_mounts(root),
         "--ro-bind", str(Path(root) / "tsviz"), f"{_APP}/tsviz",
         "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev", "--chdir", "/tmp",

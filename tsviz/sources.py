@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import ast
+import errno
 import importlib.util
 import inspect
 import re
+import socket
 import sys
 import textwrap
 import traceback
@@ -35,6 +37,9 @@ class LoadedSource:
     module: ModuleType
     path: str  # the real path on disk (what TorchScript's source ranges name)
     display_name: str  # the name the user knows the file by
+
+
+_NO_NETWORK = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ECONNREFUSED}
 
 
 def load_source(path: Path, display_name: str) -> LoadedSource:
@@ -68,9 +73,11 @@ def load_source(path: Path, display_name: str) -> LoadedSource:
             hint="the file is imported as a module: put script code under if __name__ == '__main__':",
         ) from e
     except Exception as e:  # the user's top-level code raised
+        offline = isinstance(e, socket.gaierror) or (isinstance(e, OSError) and e.errno in _NO_NETWORK)
         raise SourceError(
             f"running the file raised {type(e).__name__}: {e}", file=display_name, line=user_line(e, str(path)),
-            hint="the file is imported as a module: fix the top-level code",
+            hint="the worker has no network: a model file cannot download anything; ship weights in a .pt"
+            if offline else "the file is imported as a module: fix the top-level code",
         ) from e
     return LoadedSource(module=module, path=str(path), display_name=display_name)
 

@@ -19,13 +19,13 @@ from tsviz.inputs import DTYPES, format_input_spec, parse_input_spec
 from tsviz.jobs import run_bench, run_devices, run_inspect, warm_up
 from tsviz.types import (MODES, BenchJob, BenchRow, DeviceInfo, DiffRequest, DiffResult, ErrorInfo, InputSpec,
                          InspectRequest, InspectResult, IRGraph)
+from tsviz.uploads import SUFFIXES, check_upload
 
 R = TypeVar("R")
 T = TypeVar("T")
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "sample_models"
 DEFAULT_SAMPLE = "data_dependent_if.py"
-UPLOAD_TYPES = ["py", "pt"]
 MODE_HELP = {
     "trace": "run forward() once on example inputs and record the ops",
     "script": "compile the Python source: keeps if / for / while",
@@ -122,9 +122,14 @@ def sidebar() -> Loaded:
                              format_func=lambda f: f.removesuffix(".py").replace("_", " "))
         filename, content = name, (SAMPLES_DIR / name).read_bytes()
     else:
-        upload = bar.file_uploader("A .py model file or a TorchScript .pt archive", type=UPLOAD_TYPES, key="upload")
+        upload = bar.file_uploader("A .py model file or a TorchScript .pt archive",
+                                   type=[s.lstrip(".") for s in SUFFIXES], key="upload")
         if upload is not None:  # kept outside the widget so it survives a page switch
-            st.session_state["uploaded"] = (upload.name, upload.getvalue())
+            try:
+                check_upload(upload.name, upload.size)
+                st.session_state["uploaded"] = (upload.name, upload.getvalue())
+            except TsvizError as e:  # the previous upload, if any, stays
+                bar.error(e.one_line(), icon=":material/block:")
         if "uploaded" not in st.session_state:
             bar.info("Choose a file, or go back to a sample model.")
             return Loaded(None, None, None)

@@ -1,0 +1,163 @@
+"""Every case of the bad-input corpus (bad_inputs.py) through the real worker, each asserting that:
+
+- the user gets a clear message naming the file (and the line, where there is one);
+- another session's job, running at the same moment, gets its normal result;
+- the worker still answers its health check (an empty job through the queue and a fresh child) quickly;
+- no process of the job is left behind.
+
+The jobs run in the worker, never in this process: a hang or a segfault here would take pytest down,
+which is why these tests call the job runner directly and AppTest only sees cases that end cleanly.
+"""
+from __future__ import annotations
+
+import json
+import re
+import threading
+from pathlib import Path
+
+import pytest
+
+from bad_inputs import CASES, BadInput
+from conftest import ROOT, SAMPLES, inspect_sample, request_for
+from tsviz import jobs, sandbox
+from tsviz.errors import InputError, TsvizError, WorkerError
+from tsviz.types import InspectResult
+from tsviz.uploads import MAX_UPLOAD_MB, check_upload
+
+pytestmark = pytest.mark.timeout(180)
+SANDBOXED = bool(sandbox.prefix())
+
+
+def outcome_of(case: BadInput, tmp_path: Path) -> InspectResult | TsvizError:
+    """The worker's result, or the error it reported (raised, or carried on the result)."""
+    request = request_for(case.filename, case.make(tmp_path), mode=case.mode)
+    try:
+        result = jobs.run_inspect(request, case.limits)
+    except TsvizError as e:
+        return e
+    return TsvizError.from_info(result.error) if result.error is not None else result
+
+
+def control_job(tag: str, into: dict) -> None:
+    """Another session's upload: the feed-forward sample, made unique so no cache answers for it."""
+    content = (SAMPLES / "feed_forward.py").read_bytes() + f"# session {tag}\n".encode()
+    try:
+        into["result"] = jobs.run_inspect(request_for("feed_forward.py", content))
+    except TsvizError as e:
+        into["result"] = e
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_bad_input(case: BadInput, tmp_path: Path) -> None:
+    if case.needs_sandbox and not SANDBOXED:
+        pytest.skip("needs the bubblewrap sandbox")
+    jobs._CACHE.clear()
+    other: dict = {}
+    neighbour = threading.Thread(target=control_job, args=(case.name, other))
+    neighbour.start()
+    outcome = outcome_of(case, tmp_path)
+    neighbour.join(timeout=120)
+
+    if case.error is None:
+        assert isinstance(outcome, InspectResult), outcome.one_line()
+        assert outcome.graph.nodes
+    else:
+        assert isinstance(outcome, case.error), f"{type(outcome).__name__}: {outcome}"
+        assert outcome.file == case.filename
+        assert outcome.line in (case.line if isinstance(case.line, tuple) else (case.line,)), outcome.one_line()
+        assert outcome.message and re.search(case.expect, outcome.one_line()), outcome.one_line()
+    if case.after is not None:
+        case.after(tmp_path, outcome)
+
+    expected = inspect_sample("feed_forward.py", "script")
+    assert isinstance(other.get("result"), InspectResult), other
+    assert other["result"].graph == expected.graph and other["result"].code == expected.code
+    assert jobs.ping() < 1.0
+    assert jobs.job_processes() == []
+
+
+def test_the_corpus_has_every_kind_the_issue_lists() -> None:
+    assert len(CASES) >= 25
+    assert len({c.name for c in CASES}) == len(CASES)
+
+
+# ---- uploads refused before any worker sees them -------------------------------------------------------------
+
+def test_an_upload_over_the_size_limit_is_refused_with_the_limit_named() -> None:
+    with pytest.raises(InputError, match=f"the file is 51.0 MB; the dashboard takes files up to {MAX_UPLOAD_MB} MB") as caught:
+        check_upload("big.pt", 51 * 2**20)
+    assert caught.value.file == "big.pt"
+    check_upload("fine.pt", MAX_UPLOAD_MB * 2**20)
+
+
+def test_an_upload_with_a_wrong_extension_is_refused() -> None:
+    with pytest.raises(InputError, match=r"reads .py and .pt files, not .onnx"):
+        check_upload("model.onnx", 10)
+
+
+def test_the_size_limit_matches_the_streamlit_config() -> None:
+    config = (ROOT / ".streamlit" / "config.toml").read_text()
+    assert f"maxUploadSize = {MAX_UPLOAD_MB}\n" in config
+
+
+# ---- what comes back from the worker is checked, never unpickled ---------------------------------------------
+
+def test_an_answer_that_is_not_json_is_refused_without_unpickling(tmp_path: Path) -> None:
+    import pickle
+
+    from bad_inputs import Payload
+
+    payload = pickle.dumps(Payload(str(tmp_path / "marker")))
+    outcome = jobs._outcome({"status": "done"}, payload, InspectResult, jobs.Limits(), "m.py")
+    assert "not JSON" in outcome.message and outcome.file == "m.py"
+    assert not (tmp_path / "marker").exists()
+
+
+@pytest.mark.parametrize("answer", [b'{"ok": {"bogus": 1}}', b"[1, 2]", b'{"ok": 1, "error": 2}', b'{"error": {"type": 3}}'])
+def test_an_answer_of_the_wrong_shape_is_refused(answer: bytes) -> None:
+    outcome = jobs._outcome({"status": "done"}, answer, InspectResult, jobs.Limits(), "m.py")
+    assert "wrong shape" in outcome.message
+
+
+def test_an_oversized_answer_is_refused() -> None:
+    limits = jobs.Limits(answer_mb=1)
+    outcome = jobs._outcome({"status": "done"}, json.dumps({"ok": "x" * 2**21}).encode(), dict, limits, "m.py")
+    assert "larger than 1 MB" in outcome.message
+
+
+def test_the_dashboard_process_never_imports_torch() -> None:
+    """Pages, the sidebar and the job runner are all torch-free: user content can only be loaded in the worker."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.path.insert(0, '.'); import tsviz.ui, tsviz.jobs, tsviz.bench_report, tsviz.verdict; "
+            "print('torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.stdout.strip() == "False", done.stderr
+
+
+def test_a_wedged_worker_is_replaced_and_the_job_named() -> None:
+    """A job that stops its own server (SIGSTOP) is found out by the parent's deadline; the next job runs."""
+    if not SANDBOXED:
+        pytest.skip("needs the bubblewrap sandbox (unsandboxed, the job's parent is not the server)")
+    source = "import os\nimport signal\n\nos.kill(os.getppid(), signal.SIGSTOP)\n"
+    limits = jobs.Limits.every_stage(1)
+    with pytest.raises(WorkerError, match="this job brought down its worker process \\(it stopped answering\\)") as caught:
+        jobs.run_inspect(request_for("freeze.py", source), limits)
+    assert caught.value.file == "freeze.py"
+    assert jobs.ping() < 5.0  # a fresh server may have to start
+    assert jobs.job_processes() == []
+
+
+def test_the_crafted_archives_really_do_harm_without_a_sandbox(tmp_path: Path) -> None:
+    """The read and write cases are not paper threats: loaded here, outside any sandbox, they do what they say."""
+    import torch
+
+    from bad_inputs import CANARY, SECRET, host_canary_writer, host_secret_reader
+
+    (tmp_path / "peek.pt").write_bytes(host_secret_reader(tmp_path))
+    (tmp_path / "scribble.pt").write_bytes(host_canary_writer(tmp_path))
+    peek = torch.jit.load(str(tmp_path / "peek.pt"))
+    assert bytes(peek.data.tolist()).decode() == SECRET[:16]
+    torch.jit.load(str(tmp_path / "scribble.pt"))
+    assert (tmp_path / "canary.txt").read_text() != CANARY
