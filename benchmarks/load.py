@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import statistics
 import sys
+import subprocess
 import tempfile
-import threading
 import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -47,37 +47,54 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-class HealthProbe(threading.Thread):
-    """GET /_stcore/health every 50 ms; keeps each latency (a failure counts as infinite)."""
+PROBE = """
+import sys, time, urllib.request
+url = sys.argv[1]
+while True:
+    start = time.perf_counter()
+    try:
+        with urllib.request.urlopen(url + "/_stcore/health", timeout=5) as answer:
+            ok = answer.status == 200
+    except OSError:
+        ok = False
+    print(f"{time.time():.3f} {time.perf_counter() - start if ok else -1:.5f}", flush=True)
+    time.sleep(0.05)
+"""
+
+
+class HealthProbe:
+    """GET /_stcore/health every 50 ms from a process of its own (so this script's own work cannot slow it)."""
 
     def __init__(self, url: str) -> None:
-        super().__init__(daemon=True)
-        self.url, self.latencies, self.done = url, [], threading.Event()
+        self.process = subprocess.Popen([sys.executable, "-c", PROBE, url], stdout=subprocess.PIPE, text=True)
 
-    def run(self) -> None:
-        while not self.done.is_set():
-            start = time.perf_counter()
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=5) as answer:
-                    ok = answer.status == 200
-            except OSError:
-                ok = False
-            self.latencies.append(time.perf_counter() - start if ok else float("inf"))
-            self.done.wait(0.05)
+    def stop(self) -> list[tuple[float, float]]:
+        """(time, latency in seconds) per probe; a failed probe has latency inf."""
+        self.process.terminate()
+        out, _ = self.process.communicate()
+        probes = [tuple(map(float, line.split())) for line in out.splitlines() if line.strip()]
+        return [(t, lat if lat >= 0 else float("inf")) for t, lat in probes]
 
 
-async def session(browser, url: str, path: Path, expect: str, shots: Path | None) -> dict:
+async def session(browser, url: str, path: Path, expect: str, shots: Path | None, together: asyncio.Barrier,
+                  marks: dict) -> dict:
     context = await browser.new_context(viewport={"width": 1400, "height": 900})
     page = await context.new_page()
+    opened = time.time()
     await page.goto(url)
     await page.wait_for_selector("svg g.node", timeout=120_000)  # the default sample, already converted
     await page.get_by_text("Upload a file").click()
-    start = time.perf_counter()
+    if await together.wait() == 0:  # every session has its page: now all upload at once
+        marks["uploads"] = time.time()
+    start, uploaded = time.perf_counter(), time.time()
     await page.locator("input[type=file]").set_input_files(str(path))
     saw_queue = False
     while True:
         text = await page.locator("section.main, [data-testid=stMain]").first.inner_text()
-        saw_queue = saw_queue or "Waiting for the worker" in text
+        if "Waiting for the worker" in text and not saw_queue:
+            saw_queue = True
+            if shots is not None:
+                await page.screenshot(path=str(shots / f"{path.stem}-waiting.png"))
         if expect in text and (expect != f"{path.name} ·" or await page.locator("svg g.node").count()):
             break
         if time.perf_counter() - start > 240:
@@ -87,10 +104,11 @@ async def session(browser, url: str, path: Path, expect: str, shots: Path | None
     if shots is not None:
         await page.screenshot(path=str(shots / f"{path.stem}.png"))
     await context.close()
-    return {"file": path.name, "seconds": seconds, "saw_queue": saw_queue}
+    return {"file": path.name, "seconds": seconds, "saw_queue": saw_queue, "events": (opened, uploaded, time.time())}
 
 
-async def drive(url: str, files: list[tuple[Path, str]], shots: Path | None, pid: int) -> tuple[list[dict], float]:
+async def drive(url: str, files: list[tuple[Path, str]], shots: Path | None, pid: int,
+                marks: dict) -> tuple[list[dict], float]:
     """Warm up with one page, note the server's memory, then run every session at once."""
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium",
@@ -100,7 +118,11 @@ async def drive(url: str, files: list[tuple[Path, str]], shots: Path | None, pid
         await warm.wait_for_selector("svg g.node", timeout=180_000)
         await warm.close()
         before = rss_mb(pid)
-        results = await asyncio.gather(*(session(browser, url, path, expect, shots) for path, expect in files))
+        marks["open"] = time.time()
+        together = asyncio.Barrier(len(files))
+        results = await asyncio.gather(*(session(browser, url, path, expect, shots, together, marks)
+                                         for path, expect in files))
+        marks["end"] = time.time()
         await browser.close()
         return list(results), before
 
@@ -110,6 +132,9 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=8)
     parser.add_argument("--bad", choices=sorted(BAD), default="hang")
     parser.add_argument("--screenshots", type=Path)
+    parser.add_argument("--nice-browsers", action=argparse.BooleanOptionalAction, default=True,
+                        help="run the browsers at nice 19, as if they were on the users' own machines (default)")
+    parser.add_argument("--verbose", action="store_true", help="when each session opened, uploaded and finished")
     args = parser.parse_args()
     if args.screenshots:
         args.screenshots.mkdir(parents=True, exist_ok=True)
@@ -124,25 +149,35 @@ def main() -> None:
         files.append((Path(tmp) / bad_name, bad_expect))
 
         probe = HealthProbe(url)
-        probe.start()
         time.sleep(1)
+        if args.nice_browsers:  # the browsers (children of this script from here on) yield the CPU to the server
+            os.nice(19)
         start = time.perf_counter()
-        results, before = asyncio.run(drive(url, files, args.screenshots, process.pid))
+        marks: dict = {}
+        results, before = asyncio.run(drive(url, files, args.screenshots, process.pid, marks))
         wall = time.perf_counter() - start
         time.sleep(3)  # sessions closed: let the server drop them
-        probe.done.set()
-        probe.join()
+        probes = probe.stop()
         after = rss_mb(process.pid)
         leftovers = job_processes()
 
     print(f"{len(files)} sessions at once, one uploading {bad_name} ({args.bad}); wall {wall:.1f} s")
+    t0 = probes[0][0]
     for r in sorted(results, key=lambda r: r["seconds"]):
-        print(f"  {r['file']:22s} {r['seconds']:6.2f} s{'  (waited in the queue)' if r['saw_queue'] else ''}")
-    lat = sorted(x * 1000 for x in probe.latencies)
-    failed = sum(1 for x in lat if x == float("inf"))
-    ok = [x for x in lat if x != float("inf")]
-    print(f"health check: {len(lat)} probes, {failed} failed, median {statistics.median(ok):.1f} ms, "
-          f"p99 {ok[int(0.99 * (len(ok) - 1))]:.1f} ms, max {ok[-1]:.1f} ms")
+        steps = "  [opened %.1f, uploaded %.1f, done %.1f s into the run]" % tuple(t - t0 for t in r["events"])
+        print(f"  {r['file']:22s} {r['seconds']:6.2f} s from upload to {'graph' if r['file'] in GOOD else 'error'}"
+              f"{'  (saw: waiting for the worker)' if r['saw_queue'] else ''}"
+              f"{steps if args.verbose else ''}")
+    phases = [("8 cold browsers open the app", marks["open"], marks["uploads"]),
+              ("all upload at once, until the last answer", marks["uploads"], marks["end"])]
+    for label, begin, end in phases:
+        lat = sorted(x * 1000 for t, x in probes if begin <= t <= end)
+        ok = [x for x in lat if x != float("inf")]
+        print(f"health check while {label} ({end - begin:.1f} s): {len(lat)} probes, {len(lat) - len(ok)} failed, "
+              f"median {statistics.median(ok):.1f} ms, p99 {ok[int(0.99 * (len(ok) - 1))]:.1f} ms, max {ok[-1]:.1f} ms")
+        slow = [(t - t0, x * 1000) for t, x in probes if begin <= t <= end and x > 0.1]
+        if slow and args.verbose:
+            print("  over 100 ms (s into the run: ms): " + ", ".join(f"{t:.1f}: {x:.0f}" for t, x in slow[:40]))
     print(f"worker processes left after the run: {len(leftovers)}")
     print(f"server memory (RSS): {before:.0f} MB after the first page, {after:.0f} MB after the run")
 

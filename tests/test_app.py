@@ -275,3 +275,43 @@ def test_widgets_appearing_with_their_defaults_do_not_rerun_the_conversion(monke
     at.sidebar.radio(key="mode").set_value("hybrid").run()
     at.toggle(key="fold").set_value(True).run()  # the picks multiselect now holds the default picks
     assert len(set(calls)) == 2 and calls[-1].trace_submodules is None and calls[-1].entry == ""
+
+def test_a_job_waiting_for_the_worker_says_so_and_then_shows_its_result(monkeypatch) -> None:
+    """The queue's notice is drawn while the job waits (AppTest keeps the last frame, so record the calls)."""
+    from tsviz import ui
+
+    said = []
+    real = ui.run_inspect
+
+    def queued(request, on_wait=None, **kw):
+        on_wait("Waiting for the worker: 3 jobs ahead of yours")
+        said.append(True)
+        return real(request, **kw)
+
+    monkeypatch.setattr(ui, "run_inspect", queued)
+    original_empty = ui.st.empty
+    notes = []
+
+    def recording_empty():
+        slot = original_empty()
+        real_info = slot.info
+        slot.info = lambda body, **kw: notes.append(body) or real_info(body, **kw)
+        return slot
+
+    monkeypatch.setattr(ui.st, "empty", recording_empty)
+    at = app()
+    assert said and notes == ["Waiting for the worker: 3 jobs ahead of yours. Converting data_dependent_if.py starts "
+                              "as soon as it is free."]
+    assert len(graphs(at)) == 1 and not at.info  # the notice is gone once the result is there
+
+
+def test_an_upload_over_the_limit_is_refused_and_the_previous_model_stays(monkeypatch) -> None:
+    from tsviz import ui
+
+    at = upload(app(), "small.py", b"import torch\n\ndef f(x):\n    return x * 3\n")
+    assert len(graphs(at)) == 1
+    real_check = ui.check_upload
+    monkeypatch.setattr(ui, "check_upload", lambda name, size: real_check(name, 51 * 2**20))  # as if 51 MB
+    at.file_uploader(key="upload").set_value(("huge.py", b"x = 1\n", "application/octet-stream")).run()
+    assert "huge.py: the file is 51.0 MB" in at.sidebar.error[0].value
+    assert at.session_state["uploaded"][0] == "small.py" and len(graphs(at)) == 1

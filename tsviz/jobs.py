@@ -36,6 +36,7 @@ POOL_SIZE = 2  # two cores: two jobs at once, the rest wait
 MAX_HEADER_BYTES = 64 * 1024
 START_TIMEOUT_S = 120.0  # a server imports torch before it is ready
 SLACK_S = 15.0  # past every stage's limit, a server that still has not answered is wedged
+WORKER_NICE = 10
 OnWait = Callable[[str], None]
 
 
@@ -323,8 +324,10 @@ class _Server:
 
 
 def _server_limits() -> None:
-    """In the server before exec: no core files, and die with the thread that started it (a lasting one)."""
+    """In the server before exec: no core files, a lower CPU priority than the dashboard (which must keep
+    answering while jobs run on every core), and death with the thread that started it (a lasting one)."""
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    os.nice(WORKER_NICE)
     ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
 
 

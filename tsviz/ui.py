@@ -1,6 +1,7 @@
 """The only tsviz module that imports streamlit: the shared sidebar, cached jobs and rendering helpers."""
 from __future__ import annotations
 
+import gc
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,9 +67,13 @@ def in_worker(run: Callable[..., T], request: R, doing: str) -> tuple[T | None, 
 
 
 @st.cache_resource
-def _start_worker() -> None:
-    """Once per server process: start the worker pool, so the first user does not wait for torch to import."""
+def _once_per_server() -> None:
+    """Start the worker pool, so the first user does not wait for torch to import; then move everything
+    imported so far (streamlit, pandas, plotly: about a million objects) out of the garbage collector's
+    reach. Full collections of those stalled the server's event loop for up to a second under load."""
     warm_up()
+    gc.collect()
+    gc.freeze()
 
 
 PAGES = (("app.py", "Graph & code", ":material/account_tree:"),
@@ -81,7 +86,7 @@ _SIDEBAR_KEYS = ("source_kind", "sample", "mode", "entry:", "init:", "inputs:", 
 def page_setup(title: str) -> Loaded:
     """Every page starts here: page config, navigation, and the shared model picker."""
     st.set_page_config(page_title=f"{title} · tsviz", page_icon=":material/account_tree:", layout="wide")
-    _start_worker()
+    _once_per_server()
     _keep_sidebar_choices()
     for path, label, icon in PAGES:
         st.sidebar.page_link(path, label=label, icon=icon)
