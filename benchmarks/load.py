@@ -1,12 +1,15 @@
 """Load: 8 browser sessions at once against the real app, one of them uploading a file that hangs.
 
-    python benchmarks/load.py [--sessions 8] [--bad hang|crash] [--screenshots DIR]
+    python benchmarks/load.py [--sessions 8] [--bad hang|crash] [--no-nice-browsers] [--screenshots DIR] [--verbose]
 
-Starts `streamlit run app.py`, opens one page to warm the worker, then drives N headless Chromium sessions at
-once. Each uploads a different sample model (the bad one a file that hangs at import, or segfaults) and waits
-for its graph, or for its error. Meanwhile /_stcore/health is polled every 50 ms. Prints, per session, the time
-from upload to graph (or error) and whether it saw the "Waiting for the worker" notice; the health-check
-latencies; worker processes left after the run; and the server's memory before and after.
+Starts `streamlit run app.py`, opens one page to warm the worker, then opens N headless Chromium sessions
+(cold caches) and, once all show the default sample, has them upload at once: different sample models, and
+for the last one a file that hangs at import (or segfaults). Each waits for its graph, or its error.
+Meanwhile /_stcore/health is polled every 50 ms from a separate process. Prints, per session, the time from
+upload to graph (or error) and whether it saw the "Waiting for the worker" notice; the health-check latencies
+while the browsers open the app and while the jobs run; worker processes left after the run; and the
+server's memory after the first page and after the run. The browsers run at nice 19 by default, as if they
+were on the users' machines rather than on the server's two cores.
 """
 from __future__ import annotations
 

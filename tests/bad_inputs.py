@@ -276,6 +276,8 @@ CASES = [
              WorkerError, needs_sandbox=True),
     BadInput("kills_its_worker", "regicide.py", text("import os\nimport signal\n\nos.kill(os.getppid(), signal.SIGKILL)\n"),
              r"this job brought down its worker process", WorkerError, needs_sandbox=True),
+    BadInput("reads_its_servers_memory", "snoop.py", text("import os\n\nopen(f'/proc/{os.getppid()}/mem', 'rb').read(1)\n"),
+             r"Permission denied", SourceError, line=3, needs_sandbox=True),
     BadInput("forward_kwargs", "kw.py", text(LINEAR + "    def forward(self, **inputs):\n        return self.fc(inputs['x'])\n"),
              r"can't take variable number of arguments", ScriptError, line=10),
     BadInput("numpy_in_forward", "np.py", text("import numpy as np\n" + LINEAR + "    def forward(self, x):\n"

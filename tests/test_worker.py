@@ -26,7 +26,7 @@ def test_user_errors_come_back_as_the_same_error_type() -> None:
 def test_a_hang_is_killed_at_the_time_limit() -> None:
     with pytest.raises(WorkerError, match="timed out after 4 s while importing hang.py") as caught:
         run_inspect(request_for("hang.py", "while True:\n    pass\n"), Limits.every_stage(4))
-    assert caught.value.line == 1
+    assert caught.value.line in (1, 2)  # the while or its body, where the signal lands
 
 
 def test_a_crash_of_the_interpreter_is_reported() -> None:
