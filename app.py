@@ -1,10 +1,11 @@
-"""tsviz dashboard, first page: the IR graph next to the module's .code, with the user's source below.
+"""tsviz dashboard, first page: walk the IR graph, linked both ways to the user's source and the .code.
 
 Run with `streamlit run app.py`. It opens on a sample model, already converted.
 """
 import streamlit as st
 
-from tsviz import ui
+from tsviz import graph_view, ui
+from tsviz.viewer import code_view, graph_view as draw_graph
 
 loaded = ui.page_setup("Graph & code")
 result = ui.require_result(loaded)
@@ -24,31 +25,63 @@ if result.mode == "hybrid":
     traced = ", ".join(result.trace_submodules) or "nothing (pick submodules in the sidebar)"
     st.caption(f"Hybrid: traced {traced}; everything else scripted. Traced submodules are orange boxes.")
 
-view_col, fold_col, dot_col, pt_col = st.columns([3, 2, 2, 2], vertical_alignment="center")
+walk = ui.GraphWalk.load(loaded)  # which submodule, selection, search: from session state and the URL
+
+view_col, fold_col, search_col, dot_col, pt_col = st.columns([3, 2, 3, 1.4, 1.4], vertical_alignment="bottom")
 view = view_col.segmented_control(
     "Graph", ["graph", "inlined"], default="graph", key="view", required=True,
     format_func={"graph": "Module graph", "inlined": "Inlined graph"}.get,
-    help="Module graph: submodule calls as boxes (`.graph`). Inlined graph: every op (`.inlined_graph`).",
+    help="Module graph: one module at a time, submodule calls as boxes you can open (`.graph`). "
+         "Inlined graph: every op of the whole model (`.inlined_graph`).",
 )
 fold = fold_col.toggle("Fold constants", value=True, key="fold",
                        help="Show prim::Constant and attribute reads inside the nodes that use them.")
-dot_text = ui.graph_dot(result, ui.result_key(loaded.request), view, fold)
-stem = result.filename.rsplit(".", 1)[0]
-dot_col.download_button("Download DOT", dot_text, file_name=f"{stem}.{result.mode}.{view}.dot", mime="text/vnd.graphviz",
-                        key="download_dot")
-pt_col.download_button("Download .pt", result.archive, file_name=f"{stem}.{result.mode}.pt",
-                       mime="application/octet-stream", key="download_pt")
+query = search_col.text_input("Search", key="q", placeholder="conv2d · L20 · layer1 · x.1",
+                              help="An op kind, a line of your source (L20), or a value or module name.")
 
-graph_col, code_col = st.columns([3, 2])
+if view == "graph" and walk.path:
+    crumbs = st.container(horizontal=True, gap="small", vertical_alignment="center")
+    for label, path in graph_view.breadcrumb(result.entry, walk.path):
+        current = path == walk.path
+        crumbs.button(label + (f" · {result.view(path).type}" if path and current else ""), key=f"crumb:{path}",
+                       type="primary" if current else "secondary", disabled=current,
+                       on_click=walk.open, args=(path,))
+
+shown, code = walk.drawing(view, fold)
+stem = result.filename.rsplit(".", 1)[0]
+dot_text = walk.dot(view, fold)
+dot_col.download_button("DOT", dot_text, file_name=f"{stem}.{result.mode}.{view}.dot", mime="text/vnd.graphviz",
+                        key="download_dot", help="Download this graph as Graphviz DOT")
+pt_col.download_button(".pt", result.archive, file_name=f"{stem}.{result.mode}.pt", mime="application/octet-stream",
+                       key="download_pt", help="Download the converted module (torch.jit.save)")
+
+matches = graph_view.search(shown, query)
+marks, focus = walk.marks(shown, code, matches)
+graph_col, side_col = st.columns([3, 2])
 with graph_col:
-    shown = result.inlined if view == "inlined" else result.graph
-    st.caption(f"{len(shown.nodes)} IR nodes, {len(shown.blocks)} blocks · L<n> is the line in your source")
-    st.graphviz_chart(dot_text, width="content")
-with code_col:
-    st.caption("`.code`: TorchScript's Python-like view of the compiled module")
-    st.code(result.code, language="python", line_numbers=True, wrap_lines=True)
+    where = f"{walk.path} · " if view == "graph" and walk.path else ""
+    found = f" · {len(matches)} match{'es' if len(matches) != 1 else ''} for “{query.strip()}”" if query.strip() else ""
+    hint = " · double-click a submodule box to open it" if view == "graph" and result.views else ""
+    st.caption(f"{where}{len(shown.nodes)} IR nodes, {len(shown.blocks)} blocks · L<n> is the line in your source"
+               f"{hint}{found}")
+    svg, problem = ui.walk_svg(dot_text)
+    if problem:
+        st.warning(problem, icon=":material/warning:")
+    else:
+        draw_graph(svg, walk.layout_key(view, fold), marks=marks, focus=focus, key="graph_viewer", on_select=walk.select, on_activate=walk.activate)
+with side_col:
+    if walk.node and any(n.id == walk.node for n in shown.nodes):
+        ui.show_node(graph_view.node_details(shown, walk.node))
+    st.caption("`.code`: TorchScript's Python-like view of "
+               + (f"`{walk.path}`" if view == "graph" and walk.path else "the compiled module")
+               + " · click a line to find its nodes")
+    code_view(code, highlight=walk.code_highlight(shown, code), key="code_viewer", on_line=walk.pick_code_line,
+              height=380)
 
 st.subheader("Source" if result.kind == "py" else "Code stored in the archive")
-st.code(result.source, language="python", line_numbers=True)
+st.caption("Click a line to highlight the nodes it produced.")
+code_view(result.source, highlight=walk.source_highlight(shown), key="source_viewer", on_line=walk.pick_line,
+          height=420)
 for note in result.quiet_notes:
     st.caption(note)
+walk.save_url()

@@ -1,6 +1,8 @@
 """Pages through Streamlit's AppTest: the app opens on a drawn sample, modes switch, uploads work, errors are shown."""
 from __future__ import annotations
 
+import json
+
 import io
 
 import pytest
@@ -24,8 +26,18 @@ def app() -> AppTest:
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
 
 
-def graphs(at: AppTest) -> list:
-    return at.get("graphviz_chart")
+def component_data(at: AppTest, name: str) -> list[dict]:
+    """What the page sent to each of our browser components called `name` (tsviz_graph, tsviz_code)."""
+    return [json.loads(e.proto.json) for e in at.get("bidi_component") if e.proto.component_name == name]
+
+
+def graphs(at: AppTest) -> list[str]:
+    """Every graph drawn on the page: DOT of st.graphviz_chart, SVG of the graph viewer."""
+    return [g.proto.spec for g in at.get("graphviz_chart")] + [d["svg"] for d in component_data(at, "tsviz_graph")]
+
+
+def code_texts(at: AppTest) -> list[str]:
+    return [c.value for c in at.code] + ["\n".join(d["lines"]) for d in component_data(at, "tsviz_code")]
 
 
 def upload(at: AppTest, name: str, data: bytes) -> AppTest:
@@ -37,8 +49,8 @@ def test_opens_on_a_converted_sample_with_its_graph_and_code() -> None:
     at = app()
     assert not at.exception
     assert at.header[0].value == "data_dependent_if.py · model() · script"
-    assert len(graphs(at)) == 1 and "prim::If" in graphs(at)[0].proto.spec
-    assert any("def forward" in c.value for c in at.code)
+    assert len(graphs(at)) == 1 and "prim::If" in graphs(at)[0]
+    assert any("def forward" in text for text in code_texts(at))
 
 
 @pytest.mark.parametrize("mode", ["trace", "script", "hybrid"])
@@ -50,7 +62,7 @@ def test_each_mode_draws_the_hybrid_sample(mode: str) -> None:
     assert at.header[0].value == f"hybrid.py · model() · {mode}"
     assert len(graphs(at)) == 1
     if mode == "hybrid":
-        assert "[traced]" in graphs(at)[0].proto.spec
+        assert "[traced]" in graphs(at)[0]
 
 
 def test_trace_warning_is_shown_next_to_the_graph() -> None:
@@ -61,10 +73,10 @@ def test_trace_warning_is_shown_next_to_the_graph() -> None:
 
 def test_inlined_view_and_unfolded_constants() -> None:
     at = app()
-    folded = graphs(at)[0].proto.spec
+    folded = graphs(at)[0]
     at.segmented_control(key="view").set_value("inlined").run()
     at.toggle(key="fold").set_value(False).run()
-    unfolded = graphs(at)[0].proto.spec
+    unfolded = graphs(at)[0]
     assert "prim::Constant" in unfolded and "prim::Constant" not in folded
 
 
@@ -74,10 +86,10 @@ def test_upload_py_without_convention_scripts_then_traces_with_given_shapes() ->
     shape_box = next(t for t in at.sidebar.text_input if t.key.startswith("inputs:"))
     assert shape_box.value == "2x3 float32"  # suggested from the first nn.Linear, ready for trace mode
     at.sidebar.radio(key="mode").set_value("trace").run()
-    assert not at.error and "Float(2, 3)" in graphs(at)[0].proto.spec
+    assert not at.error and "Float(2, 3)" in graphs(at)[0]
     shape_box = next(t for t in at.sidebar.text_input if t.key.startswith("inputs:"))
     shape_box.set_value("5x3 float32").run()
-    assert not at.error and "Float(5, 3)" in graphs(at)[0].proto.spec
+    assert not at.error and "Float(5, 3)" in graphs(at)[0]
 
 
 def test_unreadable_input_shape_is_explained() -> None:
@@ -142,7 +154,7 @@ def test_trace_vs_script_page_shows_verdicts_outputs_hazards_and_graphs() -> Non
     table = at.dataframe[0].value
     assert table.loc[table["input"] == "example negated", "trace"].item().startswith("✘")
     assert at.radio(key="hazard").options == ["Line 20 · TracerWarning", "Line 20 · Control flow lost"]
-    trace_dot, script_dot = (g.proto.spec for g in graphs(at))
+    trace_dot, script_dot = graphs(at)
     assert "prim::If" in script_dot and "prim::If" not in trace_dot
     assert 'color="#c62828"' in script_dot  # nodes with no counterpart in the trace are outlined
 
@@ -151,7 +163,7 @@ def test_picking_a_hazard_shows_its_line_and_marks_its_nodes() -> None:
     at = diff_page("loop_over_dim.py")
     at.radio(key="hazard").set_value(0).run()
     assert any("→   21          for t in range(x.shape[0]):" in c.value for c in at.code)
-    script_dot = graphs(at)[1].proto.spec
+    script_dot = graphs(at)[1]
     assert 'fillcolor="#ffe066"' in script_dot  # the prim::Loop made by line 21
     assert any("unrolled" in m.value for m in at.markdown)
 
@@ -315,3 +327,40 @@ def test_an_upload_over_the_limit_is_refused_and_the_previous_model_stays(monkey
     at.file_uploader(key="upload").set_value(("huge.py", b"x = 1\n", "application/octet-stream")).run()
     assert "huge.py: the file is 51.0 MB" in at.sidebar.error[0].value
     assert at.session_state["uploaded"][0] == "small.py" and len(graphs(at)) == 1
+
+
+# ---- walking the graph: submodules, search, selection, permalinks -------------------------------------------
+
+def walk_app(**params: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for name, value in params.items():
+        at.query_params[name] = value
+    return at.run()
+
+
+def test_a_permalink_opens_the_submodule_the_search_and_the_selected_node() -> None:
+    at = walk_app(sample="resnet_style.py", path="layer1.0", q="conv", node="n6")
+    assert not at.exception and at.header[0].value == "resnet_style.py · model() · script"
+    (drawn,) = component_data(at, "tsviz_graph")
+    assert "conv1.forward()" in drawn["svg"] and "layer1.forward()" not in drawn["svg"]
+    assert sorted(m for m in drawn["marks"].values()) == ["match", "match", "selected"]
+    assert drawn["focus"] == ["n6"]
+    assert [b.label for b in at.button if b.key and b.key.startswith("crumb:")] == ["model()", "layer1", "0 · BasicBlock"]
+    code, source = component_data(at, "tsviz_code")
+    assert source["highlight"] == [26] and "torch.relu" in code["lines"][code["highlight"][0] - 1]
+    assert any("2 matches for “conv”" in c.value for c in at.caption)
+
+
+def test_the_breadcrumb_goes_back_up_and_the_url_follows() -> None:
+    at = walk_app(sample="resnet_style.py", path="layer1.0")
+    at.button(key="crumb:").click().run()
+    (drawn,) = component_data(at, "tsviz_graph")
+    assert "layer1.forward()" in drawn["svg"]
+    assert "path" not in at.query_params and at.query_params["sample"] == "resnet_style.py"
+
+
+def test_a_picked_source_line_marks_its_nodes() -> None:
+    at = walk_app(sample="data_dependent_if.py", line="20")
+    (drawn,) = component_data(at, "tsviz_graph")
+    assert len(drawn["marks"]) == 4 and set(drawn["marks"].values()) == {"selected"}  # sum, gt, Bool, If
+    assert drawn["focus"] == sorted(drawn["marks"])

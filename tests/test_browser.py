@@ -10,6 +10,7 @@ import pytest
 from tsviz.app_process import running_app
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "browser"  # screenshots of each step
 UPLOAD = "import torch\nfrom torch import nn\n\n\nclass Doubler(nn.Module):\n    def forward(self, x):\n        return torch.sigmoid(x) * 2\n"
 
 if not Path(CHROMIUM).exists():
@@ -52,8 +53,7 @@ def test_upload_a_py_file_and_see_its_graph(server_url: str, page, tmp_path: Pat
     page.get_by_text("Upload a file").click()
     page.locator("input[type=file]").set_input_files(str(model))
     page.get_by_text("doubler.py · Doubler · script").wait_for(timeout=90_000)
-    page.wait_for_function("() => [...document.querySelectorAll('svg g.node')].some(n => n.textContent.includes('aten::sigmoid'))",
-                           timeout=60_000)
+    page.locator("svg g.node", has_text="aten::sigmoid").first.wait_for(timeout=60_000)
     page.screenshot(path=str(tmp_path / "uploaded.png"))
 
 
@@ -80,3 +80,38 @@ def test_benchmarks_page_runs_with_progress_and_draws_the_charts(server_url: str
     page.wait_for_selector(".js-plotly-plot", timeout=30_000)
     assert page.get_by_text("8 measurements").count() == 1
     page.screenshot(path=str(tmp_path / "benchmarks.png"))
+
+
+def test_walk_a_model_search_select_and_share_the_link(server_url: str, page) -> None:
+    """ResNet-style sample: readable labels, open two submodules, search, select a node (its source line lights
+    up), then reload the page's URL in a fresh tab and get the same view. Screenshots go to test-artifacts/."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.goto(f"{server_url}/?sample=resnet_style.py")
+    page.wait_for_selector("svg g.node", timeout=90_000)
+    label = page.locator("svg g.node text").first.bounding_box()
+    assert label is not None and label["height"] >= 10, label  # legible at the default zoom on 1400x900
+    page.screenshot(path=str(ARTIFACTS / "1-opened.png"))
+
+    page.locator("svg g.node", has_text="layer1.forward()").dblclick()
+    page.get_by_role("button", name="layer1 · Sequential").wait_for(timeout=30_000)
+    page.locator("svg g.node", has_text="0.forward()").first.dblclick()
+    page.get_by_role("button", name="0 · BasicBlock").wait_for(timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "2-submodule.png"))
+
+    page.get_by_placeholder("conv2d · L20 · layer1 · x.1").fill("conv")
+    page.keyboard.press("Enter")
+    page.get_by_text("2 matches for “conv”").wait_for(timeout=30_000)
+    assert page.locator("svg g.node.tsviz-match").count() == 2
+    page.screenshot(path=str(ARTIFACTS / "3-search.png"))
+
+    page.locator("svg g.node", has_text="aten::relu").first.click()
+    page.locator(".tsviz-code div.hl", has_text="out = torch.relu(self.bn1(self.conv1(x)))").wait_for(timeout=30_000)
+    assert page.locator("svg g.node.tsviz-selected").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "4-selected.png"))
+
+    again = page.context.browser.new_page(viewport={"width": 1400, "height": 900})
+    again.goto(page.url)
+    again.wait_for_selector("svg g.node.tsviz-selected", timeout=90_000)
+    assert again.get_by_role("button", name="0 · BasicBlock").count() == 1
+    assert again.locator("svg g.node.tsviz-match").count() == 2
+    again.screenshot(path=str(ARTIFACTS / "5-permalink.png"))

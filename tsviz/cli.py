@@ -12,6 +12,7 @@ from tsviz.errors import InputError, TsvizError
 from tsviz.fold import fold_constants
 from tsviz.inputs import parse_input_spec, parse_sizes
 from tsviz.jsonio import to_data
+from tsviz.layout import render_svg
 from tsviz.graph_diff import op_count_rows
 from tsviz.hazards import KINDS
 from tsviz.types import MODES, VARIANTS, DiffRequest, DiffResult, InspectRequest, InspectResult, IRGraph, Outcome
@@ -279,19 +280,8 @@ def _render(args: argparse.Namespace) -> int:
     if args.format == "dot":
         args.out.write_text(dot_text)
     else:
-        args.out.write_bytes(render_svg(dot_text))
+        args.out.write_text(render_svg(dot_text))
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 
 
-def render_svg(dot_text: str) -> bytes:
-    """Lay out with Graphviz's dot program (through the graphviz package)."""
-    import graphviz
-
-    try:
-        return graphviz.Source(dot_text).pipe(format="svg", engine="dot")
-    except graphviz.ExecutableNotFound as e:
-        raise TsvizError("the Graphviz 'dot' program is not installed",
-                         hint="apt-get install graphviz, or use --format dot") from e
-    except graphviz.CalledProcessError as e:
-        raise TsvizError(f"dot failed: {(e.stderr or b'').decode(errors='replace').strip()[:300]}") from e

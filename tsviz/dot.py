@@ -24,6 +24,7 @@ _IO_COLOUR = "#e8e8e8"
 MARKS = {
     "only": 'color="#c62828", penwidth=2.6',  # exists in only one of two compared graphs
     "selected": 'fillcolor="#ffe066", color="#1f4e9c", penwidth=3.2',  # made by the line the reader picked
+    "match": 'color="#d81b60", penwidth=3.2',  # found by a search
 }
 _TRACED_COLOUR = "#ffd8b1"
 
@@ -75,6 +76,8 @@ def node_label(node: Node) -> str:
         body.append(f"-> {types}")
     elif types:
         body.append(types)
+    if "collapsed" in attrs:
+        body.append(f"[+] {attrs['collapsed']} nodes inside: double-click to open")
     if node.source is not None and node.source.user:
         head[0] += f"   L{node.source.line}"
     return "\n".join(line for line in head + body if line)

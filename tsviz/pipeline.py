@@ -17,7 +17,7 @@ from tsviz.convert import Origin, convert
 from tsviz.errors import InputError, TsvizError
 from tsviz.ir import extract_graph
 from tsviz.inputs import format_input_spec
-from tsviz.types import Entry, InputSpec, InspectRequest, InspectResult, IRGraph
+from tsviz.types import Entry, InputSpec, InspectRequest, InspectResult, IRGraph, ModuleView
 
 def inspect_file(request: InspectRequest) -> InspectResult:
     """Load, convert and extract both graphs; the .py or .pt is written to a private temp dir first."""
@@ -128,7 +128,7 @@ def _inspect_source(request: InspectRequest, path: Path) -> InspectResult:
         **known, code=module_code(converted.module), graph=graph, inlined=inlined, warnings=tuple(converted.warnings),
         quiet_notes=tuple(converted.quiet_notes), trace_submodules=converted.traced,
         input_shapes=tuple(describe(x) for x in inputs) if inputs is not None else (),
-        archive=save_module(converted.module),
+        archive=save_module(converted.module), views=module_views(converted.module, origin, converted.traced),
     )
 
 
@@ -145,7 +145,7 @@ def _inspect_archive(request: InspectRequest, path: Path) -> InspectResult:
         filename=request.filename, kind="pt", mode="archive", entry="forward", entries=(),
         doc="A TorchScript archive: already compiled, so the trace / script / hybrid choice does not apply.",
         source=source, code=module_code(module), graph=graph, inlined=inlined, archive_facts=facts,
-        source_files=code_files, archive=request.content,
+        source_files=code_files, archive=request.content, views=module_views(module, origin, ()),
     )
 
 
@@ -162,6 +162,20 @@ def _pick_entry(entries: tuple[Entry, ...], name: str, filename: str) -> Entry:
 def graphs(module: Any, origin: Origin, traced: tuple[str, ...]) -> tuple[IRGraph, IRGraph]:
     options = dict(user_path=origin.path, display_name=origin.name, traced=traced)
     return extract_graph(module.graph, **options), extract_graph(module.inlined_graph, **options)
+
+
+def module_views(module: Any, origin: Origin, traced: tuple[str, ...]) -> tuple[ModuleView, ...]:
+    """Each submodule's own forward graph and .code, so the page can open one submodule at a time."""
+    if not hasattr(module, "named_modules"):
+        return ()  # a scripted function
+    views = []
+    for path, sub in module.named_modules():
+        if not path or not hasattr(sub, "_c") or not sub._c._has_method("forward"):
+            continue  # the model itself, or a container without forward (a ModuleList)
+        inner = tuple(t[len(path) + 1:] for t in traced if t.startswith(path + "."))
+        graph = extract_graph(sub.graph, user_path=origin.path, display_name=origin.name, traced=inner)
+        views.append(ModuleView(path, getattr(sub, "original_name", type(sub).__name__), graph, module_code(sub)))
+    return tuple(views)
 
 
 def module_code(module: Any) -> str:

@@ -166,6 +166,16 @@ class InspectRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class ModuleView:
+    """One submodule's own forward graph (its submodule calls as boxes) and its .code."""
+
+    path: str  # "layer1.0", relative to the model
+    type: str  # the class name, "BasicBlock"
+    graph: IRGraph
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
 class InspectResult:
     """Everything the graph page and `tsviz inspect` show."""
 
@@ -191,6 +201,13 @@ class InspectResult:
     archive: bytes = b""  # the converted module saved with torch.jit.save
     archive_facts: tuple[tuple[str, str], ...] = ()  # for .pt uploads
     source_files: tuple[tuple[str, str], ...] = ()  # .pt: code files in the archive
+    views: tuple[ModuleView, ...] = ()  # every submodule's own forward graph, to open from the module graph
+
+    def view(self, path: str) -> ModuleView | None:
+        """The submodule at `path` ("layer1.0"); "" is the whole model."""
+        if not path:
+            return ModuleView("", self.entry, self.graph, self.code)
+        return next((v for v in self.views if v.path == path), None)
 
 
 # ---- trace vs script ---------------------------------------------------------------------------

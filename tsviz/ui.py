@@ -9,7 +9,7 @@ from typing import Callable, TypeVar
 
 import streamlit as st
 
-from tsviz import sandbox
+from tsviz import graph_view, sandbox
 from tsviz.bench_report import failed_rows
 from tsviz.dot import to_dot
 from tsviz.errors import TsvizError
@@ -17,6 +17,7 @@ from tsviz.fold import fold_constants
 from tsviz.graph_diff import unmatched_nodes
 from tsviz.hazards import nodes_at_line
 from tsviz.inputs import DTYPES, format_input_spec, parse_input_spec
+from tsviz.layout import render_svg
 from tsviz.jobs import run_bench, run_devices, run_inspect, warm_up
 from tsviz.types import (MODES, BenchJob, BenchRow, DeviceInfo, DiffRequest, DiffResult, ErrorInfo, InputSpec,
                          InspectRequest, InspectResult, IRGraph)
@@ -87,6 +88,7 @@ def page_setup(title: str) -> Loaded:
     """Every page starts here: page config, navigation, and the shared model picker."""
     st.set_page_config(page_title=f"{title} · tsviz", page_icon=":material/account_tree:", layout="wide")
     _once_per_server()
+    read_url_once()
     _keep_sidebar_choices()
     for path, label, icon in PAGES:
         st.sidebar.page_link(path, label=label, icon=icon)
@@ -136,7 +138,9 @@ def sidebar() -> Loaded:
             except TsvizError as e:  # the previous upload, if any, stays
                 bar.error(e.one_line(), icon=":material/block:")
         if "uploaded" not in st.session_state:
-            bar.info("Choose a file, or go back to a sample model.")
+            link = st.session_state.get("link_upload")
+            bar.info(f"This link shows an uploaded file (content hash {link}); links never hold the file itself: "
+                     "upload the same file to see the view." if link else "Choose a file, or go back to a sample model.")
             return Loaded(None, None, None)
         filename, content = st.session_state["uploaded"]
         if upload is None:
@@ -281,13 +285,6 @@ def compared_graph_dots(_result: DiffResult, request_key: str, line: int) -> dic
     return dots
 
 
-@st.cache_data(max_entries=128, show_spinner=False)
-def graph_dot(_result: InspectResult, result_key: str, view: str, fold: bool) -> str:
-    """DOT text for one view of a result (cached per result key, view and folding)."""
-    graph = _result.inlined if view == "inlined" else _result.graph
-    return to_dot(fold_constants(graph) if fold else graph)
-
-
 def diff_key(request: DiffRequest) -> str:
     return f"{result_key(request.model)}:{request.hybrid}:{request.seed}"
 
@@ -301,3 +298,170 @@ def result_key(request: InspectRequest) -> str:
 
 def no_model_yet() -> None:
     st.info("Upload a `.py` model file or a TorchScript `.pt` archive in the sidebar, or pick a sample model.")
+
+
+# ---- walking the graph page: submodule, selection, search state (session state and the URL) -------------
+
+MAX_LAYOUT_NODES = 2500  # beyond this, dot takes minutes: the page offers submodules instead
+_URL_KEYS = {"view": "view", "path": "gpath", "node": "gnode", "line": "gline", "q": "q"}
+
+
+def read_url_once() -> None:
+    """On a session's first run, a permalink's state (sample, mode, view, submodule, node, line, search)."""
+    if st.session_state.get("url_read"):
+        return
+    st.session_state["url_read"] = True
+    params = st.query_params
+    if params.get("sample") in sample_files():
+        st.session_state["source_kind"] = "Sample model"
+        st.session_state["sample"] = params["sample"]
+    elif params.get("upload"):
+        st.session_state["source_kind"] = "Upload a file"
+        st.session_state["link_upload"] = params["upload"]
+    if params.get("mode") in MODES:
+        st.session_state["mode"] = params["mode"]
+    for param, key in _URL_KEYS.items():
+        if param in params:
+            st.session_state[key] = int(params[param]) if key == "gline" and params[param].isdigit() else params[param]
+    if st.session_state.get("view") not in ("graph", "inlined"):
+        st.session_state.pop("view", None)
+
+
+class GraphWalk:
+    """Where the reader is: the open submodule, the selected node or source line, the folded if/loop regions."""
+
+    def __init__(self, loaded: Loaded) -> None:
+        self.result, self.request = loaded.result, loaded.request
+
+    @classmethod
+    def load(cls, loaded: Loaded) -> GraphWalk:
+        walk = cls(loaded)
+        if walk.result.view(walk.path) is None:
+            st.session_state["gpath"] = ""
+        return walk
+
+    path = property(lambda self: st.session_state.get("gpath", ""))
+    node = property(lambda self: st.session_state.get("gnode", ""))
+    line = property(lambda self: int(st.session_state.get("gline", 0) or 0))
+
+    def open(self, path: str) -> None:
+        st.session_state.update(gpath=path, gnode="", gline=0)
+
+    def select(self, node_id: str) -> None:
+        st.session_state.update(gnode=node_id, gline=0)
+
+    def pick_line(self, line: int) -> None:
+        st.session_state.update(gline=int(line), gnode="")
+
+    def pick_code_line(self, line: int) -> None:
+        shown, code = self.drawing(st.session_state.get("view", "graph"), st.session_state.get("fold", True))
+        hits = [node_id for node_id, n in graph_view.code_lines(shown, code).items() if n == line]
+        if hits:
+            self.select(hits[0])
+
+    def activate(self, node_id: str) -> None:
+        """Double-click: open a submodule call, or fold / unfold an if or loop region."""
+        view = st.session_state.get("view", "graph")
+        node = next((n for n in self._graph(view).nodes if n.id == node_id), None)
+        if node is None:
+            return
+        target = graph_view.opens(self.result, self.path, node) if view == "graph" else None
+        if target is not None:
+            self.open(target)
+        elif node.kind in ("prim::If", "prim::Loop"):
+            key = self._collapsed_state(view)
+            st.session_state[key] = st.session_state.get(key, frozenset()) ^ {node_id}
+
+    def drawing(self, view: str, fold: bool) -> tuple[IRGraph, str]:
+        """The graph as drawn (folded, regions collapsed) and the .code that goes with it."""
+        code = self.result.code if view == "inlined" or not self.path else self.result.view(self.path).code
+        return _walk_graph(self.result, self._key(), view, self.path, fold, self.collapsed_key(view)), code
+
+    def dot(self, view: str, fold: bool) -> str:
+        return _walk_dot(self.result, self._key(), view, self.path, fold, self.collapsed_key(view))
+
+    def layout_key(self, view: str, fold: bool) -> str:
+        """Names the drawing: the viewer keeps its pan and zoom until this changes."""
+        return f"{self._key()}:{view}:{self.path}:{fold}:{self.collapsed_key(view)}"
+
+    def collapsed_key(self, view: str) -> str:
+        return ",".join(sorted(st.session_state.get(self._collapsed_state(view), ())))
+
+    def marks(self, shown: IRGraph, code: str, matches: list[str]) -> tuple[dict[str, str], list[str]]:
+        """Node marks for the viewer and the nodes to move the view to: the selection first, then matches."""
+        marks = {node_id: "match" for node_id in matches}
+        selected = [self.node] if self.node else list(nodes_at_line(shown, self.line))
+        marks.update({node_id: "selected" for node_id in selected})
+        return marks, selected or matches[:1]
+
+    def source_highlight(self, shown: IRGraph) -> list[int]:
+        node = next((n for n in shown.nodes if n.id == self.node), None)
+        if node is not None:
+            return [node.source.line] if node.source is not None and node.source.user else []
+        return [self.line] if self.line else []
+
+    def code_highlight(self, shown: IRGraph, code: str) -> list[int]:
+        lines = graph_view.code_lines(shown, code)
+        selected = [self.node] if self.node else nodes_at_line(shown, self.line)
+        return sorted({lines[n] for n in selected if n in lines})
+
+    def save_url(self) -> None:
+        """Put the view in the URL: a link reopens it (uploads by content hash only, never their bytes)."""
+        request = self.request
+        params: dict[str, str] = {"mode": request.mode}
+        if st.session_state.get("source_kind", "Sample model") == "Sample model":
+            params["sample"] = request.filename
+        else:
+            params["upload"] = hashlib.sha256(request.content).hexdigest()[:16]
+        for param, key in _URL_KEYS.items():
+            value = st.session_state.get(key)
+            if value not in (None, "", 0) and not (param == "view" and value == "graph"):
+                params[param] = str(value)
+        st.query_params.from_dict(params)
+
+    def _graph(self, view: str) -> IRGraph:
+        return self.drawing(view, st.session_state.get("fold", True))[0]
+
+    def _key(self) -> str:
+        return result_key(self.request)
+
+    def _collapsed_state(self, view: str) -> str:
+        return f"collapsed:{self._key()}:{view}:{self.path if view == 'graph' else ''}"
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _walk_graph(_result: InspectResult, result_key: str, view: str, path: str, fold: bool, collapsed: str) -> IRGraph:
+    graph = _result.inlined if view == "inlined" else _result.view(path).graph
+    graph = fold_constants(graph) if fold else graph
+    return graph_view.collapse(graph, frozenset(filter(None, collapsed.split(","))))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _walk_dot(_result: InspectResult, key: str, view: str, path: str, fold: bool, collapsed: str) -> str:
+    return to_dot(_walk_graph(_result, key, view, path, fold, collapsed))
+
+
+@st.cache_data(max_entries=64, show_spinner="Laying out the graph…")
+def walk_svg(dot_text: str) -> tuple[str, str]:
+    """(svg, "") or ("", what to do instead): too many nodes, or dot too slow."""
+    nodes = sum(1 for line in dot_text.splitlines() if line.lstrip().startswith("n") and "[label=" in line)
+    if nodes > MAX_LAYOUT_NODES:
+        return "", (f"{nodes} nodes are too many to lay out here (the limit is {MAX_LAYOUT_NODES}). Use the module "
+                    "graph and open one submodule at a time, or collapse if/loop regions.")
+    try:
+        return render_svg(dot_text), ""
+    except TsvizError as e:
+        return "", e.one_line()
+
+
+def show_node(details: dict) -> None:
+    """The selected node: kind, scope, source line; inputs and outputs with types; folded constants."""
+    where = f" · line {details['line']}" if details["line"] else ""
+    scope = f" · `{details['scope']}`" if details["scope"] else ""
+    st.markdown(f"**`{details['kind']}`**{scope}{where}")
+    rows = [{"": "in", "name": arg, "value": value, "type": type_} for arg, value, type_ in details["inputs"]]
+    rows += [{"": "out", "name": "", "value": name, "type": type_} for name, type_ in details["outputs"]]
+    rows += [{"": "const", "name": k, "value": v, "type": ""} for k, v in details["constants"]]
+    rows += [{"": "attr", "name": k, "value": v, "type": ""} for k, v in details["attributes"]]
+    if rows:
+        st.dataframe(rows, hide_index=True, width="stretch", height=min(36 + 35 * len(rows), 250))
