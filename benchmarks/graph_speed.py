@@ -90,7 +90,7 @@ def main() -> None:
     warnings.simplefilter("ignore")
     torch.set_num_threads(1)
     resnet = torch.jit.script(load_sample("resnet_style").resnet50())
-    encoder = torch.jit.script(load_sample("transformer_encoder").encoder_12())
+    encoder = torch.jit.script(load_sample("transformer_12_layers").model())
     dot_version = subprocess.run(["dot", "-V"], capture_output=True, text=True).stderr.strip()
     print(f"Machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch thread, "
           f"Python {platform.python_version()}, torch {torch.__version__}, {dot_version}; medians of {args.repeat}.\n")

@@ -258,7 +258,7 @@ class _Server:
             [*wrapper, sys.executable, "-m", "tsviz.forkserver"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, cwd=sandbox.ROOT, env=env, start_new_session=True, preexec_fn=_server_limits,
         )
-        self._buffer = b""
+        self._buffer = bytearray()  # appended to in place: a 60 MB answer arrives in 64 KB pipe reads
         try:
             header, _ = self._reply(time.monotonic() + START_TIMEOUT_S, 0)
         except _ServerGone as e:
@@ -296,7 +296,8 @@ class _Server:
         line = self._read_until(lambda b: b"\n" in b or len(b) > MAX_HEADER_BYTES, deadline)
         if b"\n" not in line:
             raise _ServerGone("its reply header was too long")
-        raw, self._buffer = line.split(b"\n", 1)
+        raw, rest = line.split(b"\n", 1)
+        self._buffer = bytearray(rest)
         try:
             header = json.loads(raw)
             size = int(header.pop("answer_bytes"))
@@ -305,10 +306,10 @@ class _Server:
         if not isinstance(header, dict) or not 0 <= size <= answer_cap:
             raise _ServerGone(f"it announced an answer of {size} bytes")
         data = self._read_until(lambda b: len(b) >= size, deadline)
-        answer, self._buffer = data[:size], data[size:]
+        answer, self._buffer = bytes(data[:size]), bytearray(data[size:])
         return header, answer
 
-    def _read_until(self, enough: Callable[[bytes], bool], deadline: float) -> bytes:
+    def _read_until(self, enough: Callable[[bytearray], bool], deadline: float) -> bytearray:
         fd = self.process.stdout.fileno()
         while not enough(self._buffer):
             left = deadline - time.monotonic()
