@@ -1,0 +1,90 @@
+"""Graph page speed in a real browser (headless Chromium, 1400x900), against the real app.
+
+    python benchmarks/browser_speed.py [--repeats 3]
+
+Per repeat, a fresh app (cold caches, worker started by the first page):
+- choose the ResNet-style sample in the sidebar: time until its graph is drawn (cold: the worker converts it);
+- choose another sample, then the ResNet-style one again: time until drawn (cached);
+- double-click `layer1.forward()`: time until the submodule's graph is drawn;
+- click a node: time until its source line is highlighted;
+- choose the 12-layer transformer encoder: time until its default view is drawn (cold), then open every level
+  down to multi-head attention (encoder, layer 0, self_attn), timing each.
+Prints the median of each over the repeats.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from tsviz.app_process import running_app  # noqa: E402
+
+
+def pick_sample(page, label: str) -> None:
+    page.locator("[data-testid=stSidebar] [data-testid=stSelectbox]").first.click()
+    page.get_by_role("option", name=label, exact=True).click()
+
+
+def timed(action, done) -> float:
+    start = time.perf_counter()
+    action()
+    done()
+    return time.perf_counter() - start
+
+
+def one_run(browser, url: str) -> dict[str, float]:
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(url)
+    page.wait_for_selector("svg g.node", timeout=180_000)  # the default sample
+    node = lambda text: page.locator("svg g.node", has_text=text).first  # noqa: E731
+    t = {}
+    t["ResNet-style sample, cold"] = timed(lambda: pick_sample(page, "resnet style"),
+                                           lambda: node("layer1.forward()").wait_for(timeout=120_000))
+    pick_sample(page, "feed forward")
+    node("input").wait_for(timeout=60_000)
+    page.get_by_text("feed_forward.py ·").wait_for(timeout=60_000)
+    t["ResNet-style sample, cached"] = timed(lambda: pick_sample(page, "resnet style"),
+                                             lambda: node("layer1.forward()").wait_for(timeout=60_000))
+    t["open layer1"] = timed(lambda: node("layer1.forward()").dblclick(),
+                             lambda: node("0.forward()").wait_for(timeout=60_000))
+    t["select a node"] = timed(lambda: node("0.forward()").click(),
+                               lambda: page.locator(".tsviz-code div.hl").first.wait_for(timeout=60_000))
+    t["12-layer encoder, cold"] = timed(lambda: pick_sample(page, "transformer 12 layers"),
+                                        lambda: node("encoder.forward()").wait_for(timeout=180_000))
+    t["open encoder (12 layers)"] = timed(lambda: node("encoder.forward()").dblclick(),
+                                          lambda: node("layers.11.forward()").wait_for(timeout=60_000))
+    t["open layer 0"] = timed(lambda: node("layers.0.forward()").dblclick(),
+                              lambda: node("self_attn.forward()").wait_for(timeout=60_000))
+    t["open self_attn"] = timed(lambda: node("self_attn.forward()").dblclick(),
+                                lambda: node("prim::If").wait_for(timeout=60_000))
+    page.close()
+    return t
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    runs = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+                                    args=["--no-sandbox", "--disable-gpu"])
+        for _ in range(args.repeats):
+            with running_app() as (url, _process):
+                runs.append(one_run(browser, url))
+        browser.close()
+    print(f"median of {args.repeats} runs, each on a freshly started app (seconds):")
+    for name in runs[0]:
+        values = [r[name] for r in runs]
+        print(f"  {name:30s} {statistics.median(values):6.2f}   (runs: {', '.join(f'{v:.2f}' for v in values)})")
+
+
+if __name__ == "__main__":
+    main()
