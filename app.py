@@ -10,9 +10,11 @@ from tsviz.viewer import code_view, graph_view as draw_graph
 loaded = ui.page_setup("Graph & code")
 result = ui.require_result(loaded)
 
+walk = ui.GraphWalk.load(loaded)  # which submodule, selection, search: from session state and the URL
+
 st.header(f"{result.filename} · {result.entry} · {result.mode}")
 if result.doc:
-    with st.expander("The lesson of this model", expanded=True):
+    with st.expander("The lesson of this model", expanded=not walk.path):  # out of the way once walking
         st.markdown(result.doc)
 if result.error is not None:
     ui.show_error(result.error, result.source)
@@ -24,8 +26,6 @@ for warning in result.warnings:
 if result.mode == "hybrid":
     traced = ", ".join(result.trace_submodules) or "nothing (pick submodules in the sidebar)"
     st.caption(f"Hybrid: traced {traced}; everything else scripted. Traced submodules are orange boxes.")
-
-walk = ui.GraphWalk.load(loaded)  # which submodule, selection, search: from session state and the URL
 
 view_col, fold_col, search_col, dot_col, pt_col = st.columns([3, 2, 3, 1.4, 1.4], vertical_alignment="bottom")
 view = view_col.segmented_control(
@@ -39,9 +39,13 @@ fold = fold_col.toggle("Fold constants", value=True, key="fold",
 query = search_col.text_input("Search", key="q", placeholder="conv2d · L20 · layer1 · x.1",
                               help="An op kind, a line of your source (L20), or a value or module name.")
 
-if view == "graph" and walk.path:
+if view == "graph" and result.views:
     crumbs = st.container(horizontal=True, gap="small", vertical_alignment="center")
-    for label, path in graph_view.breadcrumb(result.entry, walk.path):
+    st.session_state["gpath_pick"] = walk.path
+    crumbs.selectbox("Open a submodule", [""] + [v.path for v in result.views], key="gpath_pick",
+                     format_func=lambda p: f"{p} · {result.view(p).type}" if p else "Open a submodule…",
+                     label_visibility="collapsed", width=260, on_change=lambda: walk.open(st.session_state["gpath_pick"]))
+    for label, path in graph_view.breadcrumb(result.entry, walk.path) if walk.path else ():
         current = path == walk.path
         crumbs.button(label + (f" · {result.view(path).type}" if path and current else ""), key=f"crumb:{path}",
                        type="primary" if current else "secondary", disabled=current,

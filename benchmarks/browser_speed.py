@@ -60,10 +60,16 @@ def one_run(browser, url: str) -> dict[str, float]:
                                         lambda: node("encoder.forward()").wait_for(timeout=180_000))
     t["open encoder (12 layers)"] = timed(lambda: node("encoder.forward()").dblclick(),
                                           lambda: node("layers.11.forward()").wait_for(timeout=60_000))
+    search = page.get_by_placeholder("conv2d · L20 · layer1 · x.1")
+    t["search (moves the view)"] = timed(lambda: (search.fill("layers.0"), search.press("Enter")),
+                                         lambda: page.locator("svg g.node.tsviz-match").first.wait_for(timeout=60_000))
+    page.locator(".tsviz-graph").scroll_into_view_if_needed()
     t["open layer 0"] = timed(lambda: node("layers.0.forward()").dblclick(),
-                              lambda: node("self_attn.forward()").wait_for(timeout=60_000))
-    t["open self_attn"] = timed(lambda: node("self_attn.forward()").dblclick(),
-                                lambda: node("prim::If").wait_for(timeout=60_000))
+                              lambda: node("self._sa_block()").wait_for(timeout=60_000))
+    t["open self_attn (submodule picker)"] = timed(
+        lambda: (page.get_by_text("Open a submodule…").click(),
+                 page.get_by_role("option", name="encoder.layers.0.self_attn · MultiheadAttention").click()),
+        lambda: node("prim::If").wait_for(timeout=60_000))
     page.close()
     return t
 

@@ -64,7 +64,7 @@ def node_label(node: Node) -> str:
         head = ["output"]
     elif node.kind == "prim::CallMethod":
         method = attrs.get("name", "forward")
-        head = [f"{node.scope or '?'}.{method}()", attrs.get("module", "") + ("  [traced]" if node.traced else "")]
+        head = [f"{node.scope or 'self'}.{method}()", attrs.get("module", "") + ("  [traced]" if node.traced else "")]
     else:
         head = [node.kind]
     consts = [(k, v) for k, v in node.consts if k != "callee"]

@@ -62,15 +62,23 @@ export default function (component) {
       const vw = port.clientWidth, vh = port.clientHeight;
       const fit = Math.min(vw / view.w, vh / view.h);
       view.k = readable ? Math.max(1, Math.min(fit, 1.5)) : fit;
-      view.x = view.w * view.k > vw ? (readable ? Math.max(0, (view.w - vw / view.k) / 2) : 0) : -(vw / view.k - view.w) / 2;
+      view.x = view.w * view.k > vw ? 0 : -(vw / view.k - view.w) / 2;
       view.y = view.h * view.k > vh ? 0 : -(vh / view.k - view.h) / 2;
       apply();
+      const start = root._nodes && root._nodes.get('n0');  // too wide: start above the graph's input
+      if (readable && start && view.w * view.k > vw) {
+        const r = start.getBoundingClientRect(), s = port.querySelector('svg').getBoundingClientRect();
+        view.x = Math.max(0, view.x + (r.left + r.width / 2 - s.left) / view.k - vw / 2 / view.k);
+        apply();
+      }
     };
     root._focus = (ids) => {
       const svg = port.querySelector('svg');
       const node = ids.length ? root._nodes.get(ids[0]) : null;
       if (!svg || !node) return;
       const r = node.getBoundingClientRect(), s = svg.getBoundingClientRect();
+      const inside = r.left >= s.left && r.right <= s.right && r.top >= s.top && r.bottom <= s.bottom;
+      if (inside && view.k >= 1) return;  // already in view: moving it would only get in the way of a double-click
       const cx = view.x + (r.left + r.width / 2 - s.left) / view.k, cy = view.y + (r.top + r.height / 2 - s.top) / view.k;
       if (view.k < 1) view.k = 1;
       view.x = cx - port.clientWidth / 2 / view.k; view.y = cy - port.clientHeight / 2 / view.k;
@@ -106,17 +114,24 @@ export default function (component) {
       if (Math.abs(dx) + Math.abs(dy) > 4) { drag.moved = true; port.classList.add('dragging'); }
       if (drag.moved) { view.x = drag.vx - dx / view.k; view.y = drag.vy - dy / view.k; apply(); }
     });
-    let last = { id: null, t: 0 };  // double-clicks are found here: pointer capture hides their target
+    // A click selects after a short wait; a second click on the same node within it opens the node instead.
+    // (One event per gesture: two triggers in quick succession can lose the second. Pointer capture also
+    // hides a dblclick's target, so double-clicks are found here.)
+    let pending = null;
     port.addEventListener('pointerup', () => {
       const press = drag;
       drag = null; port.classList.remove('dragging');
       if (!press || press.moved) return;
       const g = press.target.closest ? press.target.closest('g.node') : null;
       if (!g) return;
-      const now = performance.now();
-      const double = last.id === g.dataset.id && now - last.t < 450;
-      last = { id: double ? null : g.dataset.id, t: now };
-      root._send(double ? 'activate' : 'select', g.dataset.id);
+      if (pending && pending.id === g.dataset.id) {
+        clearTimeout(pending.timer); pending = null;
+        root._send('activate', g.dataset.id);
+        return;
+      }
+      if (pending) clearTimeout(pending.timer);
+      const id = g.dataset.id;
+      pending = { id, timer: setTimeout(() => { pending = null; root._send('select', id); }, 280) };
     });
   }
   root._send = (name, value) => setTriggerValue(name, value);
