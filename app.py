@@ -56,8 +56,12 @@ stem = result.filename.rsplit(".", 1)[0]
 dot_text = walk.dot(view, fold)
 dot_col.download_button("DOT", dot_text, file_name=f"{stem}.{result.mode}.{view}.dot", mime="text/vnd.graphviz",
                         key="download_dot", help="Download this graph as Graphviz DOT")
-pt_col.download_button(".pt", result.archive, file_name=f"{stem}.{result.mode}.pt", mime="application/octet-stream",
-                       key="download_pt", help="Download the converted module (torch.jit.save)")
+if result.archive:
+    pt_col.download_button(".pt", result.archive, file_name=f"{stem}.{result.mode}.pt", mime="application/octet-stream",
+                           key="download_pt", help="Download the converted module (torch.jit.save)")
+else:
+    pt_col.caption(f".pt: {result.archive_size / 2**20:.0f} MB", help="Too large to pass through the dashboard: "
+                   f"`python -m tsviz inspect {result.filename} --out DIR` writes it.")
 
 matches = graph_view.search(shown, query)
 marks, focus = walk.marks(shown, code, matches)
@@ -69,6 +73,9 @@ with graph_col:
     st.caption(f"{where}{len(shown.nodes)} IR nodes, {len(shown.blocks)} blocks · L<n> is the line in your source"
                f"{hint}{found}")
     svg, problem = ui.walk_svg(dot_text)
+    if view == "inlined" and result.inlined_skipped:
+        problem = (f"The inlined graph of this model has {result.inlined_skipped:,} IR nodes: too many to draw or "
+                   "to send to the browser. Use the module graph and open one submodule at a time.")
     if problem:
         st.warning(problem, icon=":material/warning:")
     else:

@@ -67,7 +67,7 @@ def one_run(browser, url: str) -> dict[str, float]:
     t["open layer 0"] = timed(lambda: node("layers.0.forward()").dblclick(),
                               lambda: node("self._sa_block()").wait_for(timeout=60_000))
     t["open self_attn (submodule picker)"] = timed(
-        lambda: (page.get_by_text("Open a submodule…").click(),
+        lambda: (page.locator("[data-testid=stMain] [data-testid=stSelectbox]").first.click(),
                  page.get_by_role("option", name="encoder.layers.0.self_attn · MultiheadAttention").click()),
         lambda: node("prim::If").wait_for(timeout=60_000))
     page.close()

@@ -35,7 +35,7 @@ with right:
     if result.error is not None:
         ui.show_error(result.error, result.source)
     else:
-        counts = result.inlined.op_counts()
+        counts = result.inlined_op_counts()
         st.subheader(f"Ops in the inlined graph ({sum(counts.values())} nodes)")
         frame = pd.DataFrame(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])), columns=["op", "count"])
         figure = px.bar(frame.head(20), x="count", y="op", orientation="h", height=max(240, 24 * min(len(frame), 20)))

@@ -62,3 +62,14 @@ def test_collapsing_a_region_hides_its_nodes_and_keeps_the_edges() -> None:
     owner = next(n for n in folded.nodes if n.id == owners[0])
     assert "nodes inside: double-click to open" in to_dot(folded) and dict(owner.attrs)["collapsed"] == "5"
     assert graph_view.collapse(graph, set()) is graph
+
+
+def test_a_huge_inlined_graph_is_counted_not_extracted_and_a_huge_archive_not_sent() -> None:
+    from conftest import SAMPLES, request_for
+    from tsviz.pipeline import MAX_INLINED_NODES, inspect_file
+
+    result = inspect_file(request_for("transformer_12_layers.py", (SAMPLES / "transformer_12_layers.py").read_bytes()))
+    assert result.inlined_skipped > MAX_INLINED_NODES and not result.inlined.nodes
+    assert sum(result.inlined_op_counts().values()) == result.inlined_skipped
+    assert result.archive == b"" and result.archive_size > 8 * 2**20  # too large for the page; the CLI keeps it
+    assert result.view("encoder.layers.11.self_attn") is not None  # every level can still be opened

@@ -113,7 +113,7 @@ def _request(args: argparse.Namespace) -> InspectRequest:
         init.append((name.strip(), value))
     return InspectRequest(
         filename=path.name, content=path.read_bytes(), mode=getattr(args, "mode", "script"), entry=args.entry,
-        init_args=tuple(init),
+        init_args=tuple(init), max_archive_mb=0,
         input_specs=tuple(parse_input_spec(text) for text in args.input),
         trace_submodules=tuple(args.trace_submodules) if args.trace_submodules else None,
     )
@@ -131,7 +131,7 @@ def graph_data(graph: IRGraph, op_counts: dict[str, int]) -> dict:
 
 def result_data(result: InspectResult) -> dict:
     """The JSON object of `inspect --json`."""
-    op_counts = result.inlined.op_counts()
+    op_counts = result.inlined_op_counts()
     return {
         "file": result.filename,
         "mode": result.mode,

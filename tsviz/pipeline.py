@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import tempfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -17,7 +18,7 @@ from tsviz.convert import Origin, convert
 from tsviz.errors import InputError, TsvizError
 from tsviz.ir import extract_graph
 from tsviz.inputs import format_input_spec
-from tsviz.types import Entry, InputSpec, InspectRequest, InspectResult, IRGraph, ModuleView
+from tsviz.types import EMPTY_GRAPH, Entry, InputSpec, InspectRequest, InspectResult, IRGraph, ModuleView
 
 def inspect_file(request: InspectRequest) -> InspectResult:
     """Load, convert and extract both graphs; the .py or .pt is written to a private temp dir first."""
@@ -123,12 +124,14 @@ def _inspect_source(request: InspectRequest, path: Path) -> InspectResult:
                             check_inputs=sources.check_inputs(source) if request.mode == "trace" else None)
     except TsvizError as e:
         return InspectResult(**known, error=e.info())
-    graph, inlined = graphs(converted.module, origin, converted.traced)
+    graph, inlined, skipped = graphs(converted.module, origin, converted.traced)
     return InspectResult(
-        **known, code=module_code(converted.module), graph=graph, inlined=inlined, warnings=tuple(converted.warnings),
+        **known, code=module_code(converted.module), graph=graph, inlined=inlined, **skipped,
+        warnings=tuple(converted.warnings),
         quiet_notes=tuple(converted.quiet_notes), trace_submodules=converted.traced,
         input_shapes=tuple(describe(x) for x in inputs) if inputs is not None else (),
-        archive=save_module(converted.module), views=module_views(converted.module, origin, converted.traced),
+        **_archive(save_module(converted.module), request),
+        views=module_views(converted.module, origin, converted.traced),
     )
 
 
@@ -139,13 +142,14 @@ def _inspect_archive(request: InspectRequest, path: Path) -> InspectResult:
     module = archive.load_archive(str(path), request.filename)
     origin = Origin(path=str(path), name=request.filename)
     stage("convert", f"reading the graphs of {request.filename}")
-    graph, inlined = graphs(module, origin, ())
+    graph, inlined, skipped = graphs(module, origin, ())
     source = "\n\n".join(f"# ---- {name} ----\n{text}" for name, text in code_files)
     return InspectResult(
         filename=request.filename, kind="pt", mode="archive", entry="forward", entries=(),
         doc="A TorchScript archive: already compiled, so the trace / script / hybrid choice does not apply.",
-        source=source, code=module_code(module), graph=graph, inlined=inlined, archive_facts=facts,
-        source_files=code_files, archive=request.content, views=module_views(module, origin, ()),
+        source=source, code=module_code(module), graph=graph, inlined=inlined, **skipped,
+        archive_facts=facts, source_files=code_files, **_archive(request.content, request),
+        views=module_views(module, origin, ()),
     )
 
 
@@ -159,9 +163,32 @@ def _pick_entry(entries: tuple[Entry, ...], name: str, filename: str) -> Entry:
                      hint=f"choose one of: {', '.join(e.name for e in entries)}")
 
 
-def graphs(module: Any, origin: Origin, traced: tuple[str, ...]) -> tuple[IRGraph, IRGraph]:
+MAX_INLINED_NODES = 6000  # beyond this the inlined graph is not extracted: no layout shows it, submodules do
+
+
+def graphs(module: Any, origin: Origin, traced: tuple[str, ...]) -> tuple[IRGraph, IRGraph, dict[str, Any]]:
+    """Module graph, inlined graph, and (when the inlined one is too large to extract) its size and op counts."""
     options = dict(user_path=origin.path, display_name=origin.name, traced=traced)
-    return extract_graph(module.graph, **options), extract_graph(module.inlined_graph, **options)
+    inlined = module.inlined_graph
+    kinds: Counter[str] = Counter()
+    _count_kinds(inlined, kinds)
+    if sum(kinds.values()) > MAX_INLINED_NODES:
+        skipped = dict(inlined_skipped=sum(kinds.values()), skipped_op_counts=tuple(sorted(kinds.items())))
+        return extract_graph(module.graph, **options), EMPTY_GRAPH, skipped
+    return extract_graph(module.graph, **options), extract_graph(inlined, **options), {}
+
+
+def _count_kinds(block: Any, kinds: Counter[str]) -> None:
+    for node in block.nodes():
+        kinds[node.kind()] += 1
+        for inner in node.blocks():
+            _count_kinds(inner, kinds)
+
+
+def _archive(module_bytes: bytes, request: InspectRequest) -> dict[str, Any]:
+    """The .pt for download, unless it is larger than the request allows (its size is kept either way)."""
+    too_large = request.max_archive_mb and len(module_bytes) > request.max_archive_mb * 2**20
+    return dict(archive=b"" if too_large else module_bytes, archive_size=len(module_bytes))
 
 
 def module_views(module: Any, origin: Origin, traced: tuple[str, ...]) -> tuple[ModuleView, ...]:

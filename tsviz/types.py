@@ -163,6 +163,7 @@ class InspectRequest:
     init_args: tuple[tuple[str, str], ...] = ()  # constructor arg -> Python literal
     input_specs: tuple[InputSpec, ...] = ()  # used when the file gives no example inputs
     trace_submodules: tuple[str, ...] | None = None  # hybrid; None picks the default
+    max_archive_mb: int = 8  # a larger converted .pt is left out of the result (0: no limit; the CLI's choice)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +203,13 @@ class InspectResult:
     archive_facts: tuple[tuple[str, str], ...] = ()  # for .pt uploads
     source_files: tuple[tuple[str, str], ...] = ()  # .pt: code files in the archive
     views: tuple[ModuleView, ...] = ()  # every submodule's own forward graph, to open from the module graph
+    archive_size: int = 0  # bytes of the converted .pt, also when it was too large to include
+    inlined_skipped: int = 0  # the inlined graph's node count when it was too large to extract (else 0)
+    skipped_op_counts: tuple[tuple[str, int], ...] = ()  # and its op counts, counted without extracting it
+
+    def inlined_op_counts(self) -> dict[str, int]:
+        """Op kind -> count over the whole inlined graph, extracted or not."""
+        return dict(self.skipped_op_counts) if self.inlined_skipped else self.inlined.op_counts()
 
     def view(self, path: str) -> ModuleView | None:
         """The submodule at `path` ("layer1.0"); "" is the whole model."""
