@@ -33,9 +33,12 @@ def test_every_sample_converts_in_every_mode(name: str, mode: str) -> None:
     assert result.error is None, result.error
     assert result.code.strip().startswith("def ")
     assert kinds(result.graph)[-1] == "output" and "input" in kinds(result.graph)
-    assert len(result.inlined.nodes) >= len(result.graph.nodes) - 1
-    module = torch.jit.load(io.BytesIO(result.archive))  # the download is a loadable TorchScript archive
-    assert module is not None
+    assert result.inlined_skipped or len(result.inlined.nodes) >= len(result.graph.nodes) - 1
+    if result.archive_size <= 8 * 2**20:
+        module = torch.jit.load(io.BytesIO(result.archive))  # the download is a loadable TorchScript archive
+        assert module is not None
+    else:  # too large to pass through the page: left out, its size kept
+        assert result.archive == b""
 
 
 def test_data_dependent_if_script_keeps_both_branches_trace_keeps_one() -> None:
