@@ -6,7 +6,8 @@ Per repeat, a fresh app (cold caches, worker started by the first page):
 - choose the ResNet-style sample in the sidebar: time until its graph is drawn (cold: the worker converts it);
 - choose another sample, then the ResNet-style one again: time until drawn (cached);
 - double-click `layer1.forward()`: time until the submodule's graph is drawn;
-- click a node: time until its source line is highlighted;
+- double-click `0.forward()` (a residual block), then click its `aten::relu`: time until its line is
+  highlighted in the source;
 - choose the 12-layer transformer encoder: time until its default view is drawn (cold), then open every level
   down to multi-head attention (encoder, layer 0, self_attn), timing each.
 Prints the median of each over the repeats.
@@ -54,8 +55,11 @@ def one_run(browser, url: str) -> dict[str, float]:
                                              lambda: node("layer1.forward()").wait_for(timeout=60_000))
     t["open layer1"] = timed(lambda: node("layer1.forward()").dblclick(),
                              lambda: node("0.forward()").wait_for(timeout=60_000))
-    t["select a node"] = timed(lambda: node("0.forward()").click(),
-                               lambda: page.locator(".tsviz-code div.hl").first.wait_for(timeout=60_000))
+    t["open layer1.0"] = timed(lambda: node("0.forward()").dblclick(),
+                               lambda: node("aten::relu").wait_for(timeout=60_000))
+    t["select a node (source line lit)"] = timed(
+        lambda: node("aten::relu").click(),
+        lambda: page.locator(".tsviz-code div.hl", has_text="self.bn1(self.conv1(x))").first.wait_for(timeout=60_000))
     t["12-layer encoder, cold"] = timed(lambda: pick_sample(page, "transformer 12 layers"),
                                         lambda: node("encoder.forward()").wait_for(timeout=180_000))
     t["open encoder (12 layers)"] = timed(lambda: node("encoder.forward()").dblclick(),
@@ -63,7 +67,7 @@ def one_run(browser, url: str) -> dict[str, float]:
     search = page.get_by_placeholder("conv2d · L20 · layer1 · x.1")
     t["search (moves the view)"] = timed(lambda: (search.fill("layers.0"), search.press("Enter")),
                                          lambda: page.locator("svg g.node.tsviz-match").first.wait_for(timeout=60_000))
-    page.locator(".tsviz-graph").scroll_into_view_if_needed()
+    page.locator(".tsviz-graph").evaluate("e => e.scrollIntoView({block: 'end'})")  # the whole viewer on screen
     t["open layer 0"] = timed(lambda: node("layers.0.forward()").dblclick(),
                               lambda: node("self._sa_block()").wait_for(timeout=60_000))
     t["open self_attn (submodule picker)"] = timed(

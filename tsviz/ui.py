@@ -335,7 +335,12 @@ class GraphWalk:
 
     @classmethod
     def load(cls, loaded: Loaded) -> GraphWalk:
+        """The walk of this result; another model, mode or option starts a new walk (node ids differ)."""
         walk = cls(loaded)
+        previous = st.session_state.get("walk_of")
+        st.session_state["walk_of"] = walk._key()
+        if previous is not None and previous != walk._key():
+            walk.open("")
         if walk.result.view(walk.path) is None:
             st.session_state["gpath"] = ""
         return walk
@@ -463,5 +468,5 @@ def show_node(details: dict) -> None:
     rows += [{"": "out", "name": "", "value": name, "type": type_} for name, type_ in details["outputs"]]
     rows += [{"": "const", "name": k, "value": v, "type": ""} for k, v in details["constants"]]
     rows += [{"": "attr", "name": k, "value": v, "type": ""} for k, v in details["attributes"]]
-    if rows:
-        st.dataframe(rows, hide_index=True, width="stretch", height=min(36 + 35 * len(rows), 250))
+    if rows:  # a plain table: it draws at once (a data grid took most of a second to appear on each click)
+        st.table(rows, border="horizontal")

@@ -6,7 +6,8 @@
   double-click to open a submodule or fold/unfold an if/loop region;
 - `code_view`: numbered lines with highlighted ones scrolled into view; click a line to select it.
 
-Both report events as trigger values; the page keeps the selection in session state (and the URL).
+Both report what the user did (the graph as counted state values, the code views as triggers); the page keeps
+the selection in session state (and the URL).
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ _GRAPH_CSS = """
 
 _GRAPH_JS = """
 export default function (component) {
-  const { data, setTriggerValue, parentElement } = component;
+  const { data, setStateValue, parentElement } = component;
   let root = parentElement.querySelector('.tsviz-graph');
   if (!root) {
     root = document.createElement('div');
@@ -114,27 +115,29 @@ export default function (component) {
       if (Math.abs(dx) + Math.abs(dy) > 4) { drag.moved = true; port.classList.add('dragging'); }
       if (drag.moved) { view.x = drag.vx - dx / view.k; view.y = drag.vy - dy / view.k; apply(); }
     });
-    // A click selects after a short wait; a second click on the same node within it opens the node instead.
-    // (One event per gesture: two triggers in quick succession can lose the second. Pointer capture also
-    // hides a dblclick's target, so double-clicks are found here.)
-    let pending = null;
+    // Pointer capture hides a dblclick's target, so double-clicks are found here: a second click on the same
+    // node within 450 ms opens it. The first click has already selected it (shown at once, before the server).
+    let last = { id: null, t: 0 };
     port.addEventListener('pointerup', () => {
       const press = drag;
       drag = null; port.classList.remove('dragging');
       if (!press || press.moved) return;
       const g = press.target.closest ? press.target.closest('g.node') : null;
       if (!g) return;
-      if (pending && pending.id === g.dataset.id) {
-        clearTimeout(pending.timer); pending = null;
-        root._send('activate', g.dataset.id);
-        return;
+      const now = performance.now();
+      const double = last.id === g.dataset.id && now - last.t < 450;
+      last = { id: double ? null : g.dataset.id, t: now };
+      if (!double) {
+        root._nodes.forEach((other) => other.classList.remove('tsviz-selected'));
+        g.classList.add('tsviz-selected');
       }
-      if (pending) clearTimeout(pending.timer);
-      const id = g.dataset.id;
-      pending = { id, timer: setTimeout(() => { pending = null; root._send('select', id); }, 280) };
+      root._send(double ? 'activate' : 'select', g.dataset.id);
     });
   }
-  root._send = (name, value) => setTriggerValue(name, value);
+  // Events are sent as state values with a running count, not triggers: a trigger sent while the rerun of the
+  // previous one is under way can be lost (a select followed at once by an open lost the open).
+  root._count = root._count || 0;
+  root._send = (name, id) => setStateValue(name, { id, n: ++root._count });
   const port = root.querySelector('.tsviz-port');
   root._height = data.height;
   if (document.fullscreenElement !== root) port.style.height = data.height + 'px';
@@ -222,7 +225,7 @@ def graph_view(svg: str, layout: str, *, marks: dict[str, str], focus: list[str]
                on_select: Callable[[str], None], on_activate: Callable[[str], None]) -> None:
     """The pan/zoom graph. `layout` names the drawing (a new one resets the view); marks and focus do not."""
     _graph(data={"svg": svg, "layout": layout, "marks": marks, "focus": focus, "height": height}, key=key,
-           on_select_change=lambda: _fire(key, "select", on_select),
+           on_select_change=lambda: _select(key, on_select),
            on_activate_change=lambda: _fire(key, "activate", on_activate))
 
 
@@ -233,7 +236,20 @@ def code_view(text: str, *, highlight: list[int], key: str, on_line: Callable[[i
           on_line_change=lambda: _fire(key, "line", on_line))
 
 
+def _select(key: str, handler: Callable[[str], None]) -> None:
+    """A click's selection, unless it was the first click of the double-click that came after it (the two
+    can arrive in one rerun, in either order: the later open wins)."""
+    state = st.session_state[key]
+    picked, opened = getattr(state, "select", None), getattr(state, "activate", None)
+    if isinstance(picked, dict) and isinstance(opened, dict) and opened.get("id") == picked.get("id") \
+            and opened.get("n", 0) > picked.get("n", 0):
+        return
+    _fire(key, "select", handler)
+
+
 def _fire(key: str, name: str, handler: Callable) -> None:
     value = getattr(st.session_state[key], name, None)
+    if isinstance(value, dict):  # the graph's events: {"id": node, "n": count}
+        value = value.get("id")
     if value is not None:
         handler(value)
