@@ -72,7 +72,7 @@ with graph_col:
     hint = " · double-click a submodule box to open it" if view == "graph" and result.views else ""
     st.caption(f"{where}{len(shown.nodes)} IR nodes, {len(shown.blocks)} blocks · L<n> is the line in your source"
                f"{hint}{found}")
-    svg, problem = ui.walk_svg(dot_text)
+    svg, problem = ui.walk_svg(dot_text, len(shown.nodes))
     if view == "inlined" and result.inlined_skipped:
         problem = (f"The inlined graph of this model has {result.inlined_skipped:,} IR nodes: too many to draw or "
                    "to send to the browser. Use the module graph and open one submodule at a time.")

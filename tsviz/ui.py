@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, TypeVar
 
+import pandas as pd
 import streamlit as st
 
 from tsviz import graph_view, sandbox
@@ -447,9 +448,8 @@ def _walk_dot(_result: InspectResult, key: str, view: str, path: str, fold: bool
 
 
 @st.cache_data(max_entries=64, show_spinner="Laying out the graph…")
-def walk_svg(dot_text: str) -> tuple[str, str]:
+def walk_svg(dot_text: str, nodes: int) -> tuple[str, str]:
     """(svg, "") or ("", what to do instead): too many nodes, or dot too slow."""
-    nodes = sum(1 for line in dot_text.splitlines() if line.lstrip().startswith("n") and "[label=" in line)
     if nodes > MAX_LAYOUT_NODES:
         return "", (f"{nodes} nodes are too many to lay out here (the limit is {MAX_LAYOUT_NODES}). Use the module "
                     "graph and open one submodule at a time, or collapse if/loop regions.")
@@ -469,4 +469,4 @@ def show_node(details: dict) -> None:
     rows += [{"": "const", "name": k, "value": v, "type": ""} for k, v in details["constants"]]
     rows += [{"": "attr", "name": k, "value": v, "type": ""} for k, v in details["attributes"]]
     if rows:  # a plain table: it draws at once (a data grid took most of a second to appear on each click)
-        st.table(rows, border="horizontal")
+        st.table(pd.DataFrame(rows), border="horizontal")
