@@ -27,7 +27,8 @@ if result.mode == "hybrid":
     traced = ", ".join(result.trace_submodules) or "nothing (pick submodules in the sidebar)"
     st.caption(f"Hybrid: traced {traced}; everything else scripted. Traced submodules are orange boxes.")
 
-view_col, fold_col, search_col, dot_col, pt_col = st.columns([3, 2, 3, 1.4, 1.4], vertical_alignment="bottom")
+view_col, fold_col, search_col, dot_col, pt_col, report_col = st.columns([3, 2, 3, 1.1, 1.1, 1.6],
+                                                                         vertical_alignment="bottom")
 view = view_col.segmented_control(
     "Graph", ["graph", "inlined"], default="graph", key="view", required=True,
     format_func={"graph": "Module graph", "inlined": "Inlined graph"}.get,
@@ -51,8 +52,16 @@ if view == "graph" and result.views:
                        type="primary" if current else "secondary", disabled=current,
                        on_click=walk.open, args=(path,))
 
-shown, code = walk.drawing(view, fold)
 stem = result.filename.rsplit(".", 1)[0]
+if report_col.button("Report", key="make_report", icon=":material/description:",
+                     help="One self-contained HTML file for a review meeting: the graph (zoomable), .code, source, "
+                          "trace-vs-script findings and your benchmark table. Opens without a network."):
+    st.session_state["report"] = (ui.result_key(loaded.request), ui.review_report(loaded))
+if st.session_state.get("report", ("",))[0] == ui.result_key(loaded.request):
+    report_col.download_button("report.html", st.session_state["report"][1], file_name=f"{stem}.report.html",
+                               mime="text/html", key="download_report", icon=":material/download:")
+
+shown, code = walk.drawing(view, fold)
 dot_text = walk.dot(view, fold)
 dot_col.download_button("DOT", dot_text, file_name=f"{stem}.{result.mode}.{view}.dot", mime="text/vnd.graphviz",
                         key="download_dot", help="Download this graph as Graphviz DOT")

@@ -364,3 +364,11 @@ def test_a_picked_source_line_marks_its_nodes() -> None:
     (drawn,) = component_data(at, "tsviz_graph")
     assert len(drawn["marks"]) == 4 and set(drawn["marks"].values()) == {"selected"}  # sum, gt, Bool, If
     assert drawn["focus"] == sorted(drawn["marks"])
+
+
+def test_the_report_button_offers_the_html_file() -> None:
+    at = walk_app(sample="data_dependent_if.py")
+    at.button(key="make_report").click().run()
+    assert not at.exception
+    assert [b.proto.label for b in at.get("download_button")].count("report.html") == 1
+    assert at.session_state["report"][1].startswith("<!doctype html>") and "Control flow lost" in at.session_state["report"][1]

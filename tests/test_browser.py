@@ -115,3 +115,24 @@ def test_walk_a_model_search_select_and_share_the_link(server_url: str, page) ->
     assert again.get_by_role("button", name="0 · BasicBlock").count() == 1
     assert again.locator("svg g.node.tsviz-match").count() == 2
     again.screenshot(path=str(ARTIFACTS / "5-permalink.png"))
+
+
+def test_download_the_report_and_open_it_offline(server_url: str, page, tmp_path: Path) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.goto(f"{server_url}/?sample=loop_over_dim.py")
+    page.wait_for_selector("svg g.node", timeout=90_000)
+    page.get_by_role("button", name="Report").click()
+    with page.expect_download(timeout=90_000) as download:
+        page.get_by_role("button", name="report.html").click()
+    saved = tmp_path / "report.html"
+    download.value.save_as(saved)
+    offline = page.context.browser.new_context(offline=True, viewport={"width": 1400, "height": 900})
+    report = offline.new_page()
+    fetched = []
+    report.on("request", lambda r: fetched.append(r.url))
+    report.goto(saved.as_uri())
+    report.wait_for_selector(".graph svg g.node", timeout=30_000)
+    assert report.get_by_text("trace differs from eager on inputs").count() == 1
+    assert [url for url in fetched if not url.startswith("file:")] == []
+    report.screenshot(path=str(ARTIFACTS / "6-report-offline.png"), full_page=True)
+    offline.close()

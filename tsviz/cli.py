@@ -62,6 +62,14 @@ def _parser() -> argparse.ArgumentParser:
     output.add_argument("--csv", action="store_true", help="print CSV (the dashboard can upload it)")
     bench.set_defaults(run=_bench)
 
+    report = sub.add_parser("report", help="write a self-contained HTML review report (graph, .code, source, "
+                                           "trace-vs-script findings, benchmarks)")
+    _add_model_options(report)
+    report.add_argument("--out", type=Path, required=True, help="the .html file to write")
+    report.add_argument("--no-diff", action="store_true", help="leave out the trace-vs-script comparison")
+    report.add_argument("--bench-csv", type=Path, help="include a table of `tsviz bench --csv` results")
+    report.set_defaults(run=_report)
+
     render = sub.add_parser("render", help="write the graph as DOT or SVG")
     _add_model_options(render)
     render.add_argument("--view", choices=("graph", "inlined"), default="graph",
@@ -285,3 +293,19 @@ def _render(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from tsviz.bench_report import read_csv, summary_table
+    from tsviz.report import build_report
+
+    result = _convert(args)
+    diff = None
+    if result.kind == "py" and not args.no_diff:
+        from tsviz.compare import diff_file
+
+        diff = diff_file(DiffRequest(_request(args)))
+    bench = summary_table(read_csv(args.bench_csv.read_bytes(), str(args.bench_csv))) if args.bench_csv else None
+    svg = render_svg(to_dot(fold_constants(result.graph)))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(build_report(result, svg, diff=diff, bench=bench), encoding="utf-8")
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, TypeVar
 
@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from tsviz import graph_view, sandbox
-from tsviz.bench_report import failed_rows
+from tsviz.bench_report import failed_rows, rows_frame, summary_table
 from tsviz.dot import to_dot
 from tsviz.errors import TsvizError
 from tsviz.fold import fold_constants
@@ -19,7 +19,8 @@ from tsviz.graph_diff import unmatched_nodes
 from tsviz.hazards import nodes_at_line
 from tsviz.inputs import DTYPES, format_input_spec, parse_input_spec
 from tsviz.layout import render_svg
-from tsviz.jobs import run_bench, run_devices, run_inspect, warm_up
+from tsviz.jobs import run_bench, run_devices, run_diff, run_inspect, warm_up
+from tsviz.report import build_report
 from tsviz.types import (MODES, BenchJob, BenchRow, DeviceInfo, DiffRequest, DiffResult, ErrorInfo, InputSpec,
                          InspectRequest, InspectResult, IRGraph)
 from tsviz.uploads import SUFFIXES, check_upload
@@ -470,3 +471,17 @@ def show_node(details: dict) -> None:
     rows += [{"": "attr", "name": k, "value": v, "type": ""} for k, v in details["attributes"]]
     if rows:  # a plain table: it draws at once (a data grid took most of a second to appear on each click)
         st.table(pd.DataFrame(rows), border="horizontal")
+
+
+def review_report(loaded: Loaded) -> str:
+    """The page's review report: the model graph, .code, source, trace-vs-script findings (default seed, from
+    the worker's cache when the Trace vs script page ran them) and this session's benchmark rows, if any."""
+    result = loaded.result
+    diff = None
+    if result.kind == "py":
+        diff, _ = in_worker(run_diff, DiffRequest(replace(loaded.request, mode="script")),
+                            "Comparing trace and script for the report")
+    rows = st.session_state.get("bench_rows") or []
+    bench = summary_table(rows_frame(rows, "this machine")) if rows else None
+    svg, _ = walk_svg(to_dot(fold_constants(result.graph)), len(result.graph.nodes))
+    return build_report(result, svg, diff=diff, bench=bench)
