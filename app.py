@@ -11,9 +11,13 @@ loaded = ui.page_setup("Graph & code")
 result = ui.require_result(loaded)
 
 walk = ui.GraphWalk.load(loaded)  # which submodule, selection, search: from session state and the URL
+teach = st.sidebar.toggle("Teaching mode", key="teach",
+                          help="For a projector: larger type, the lesson beside the graph, the graph zoomed in.")
+if teach:
+    ui.teaching_style()
 
 st.header(f"{result.filename} · {result.entry} · {result.mode}")
-if result.doc:
+if result.doc and not teach:
     with st.expander("The lesson of this model", expanded=not walk.path):  # out of the way once walking
         st.markdown(result.doc)
 if result.error is not None:
@@ -74,7 +78,12 @@ else:
 
 matches = graph_view.search(shown, query)
 marks, focus = walk.marks(shown, code, matches)
-graph_col, side_col = st.columns([3, 2])
+if teach:  # the lesson beside the graph; .code and the node's details move below
+    lesson_col, graph_col = st.columns([2, 5])
+    lesson_col.markdown(result.doc or "_This file has no docstring to teach from._")
+    side_col = st.container()
+else:
+    graph_col, side_col = st.columns([3, 2])
 with graph_col:
     where = f"{walk.path} · " if view == "graph" and walk.path else ""
     found = f" · {len(matches)} match{'es' if len(matches) != 1 else ''} for “{query.strip()}”" if query.strip() else ""
@@ -88,7 +97,9 @@ with graph_col:
     if problem:
         st.warning(problem, icon=":material/warning:")
     else:
-        draw_graph(svg, walk.layout_key(view, fold), marks=marks, focus=focus, key="graph_viewer", on_select=walk.select, on_activate=walk.activate)
+        draw_graph(svg, walk.layout_key(view, fold), marks=marks, focus=focus, key="graph_viewer",
+                   on_select=walk.select, on_activate=walk.activate, zoom=1.5 if teach else 1.0,
+                   height=720 if teach else 620)
 with side_col:
     if walk.node and any(n.id == walk.node for n in shown.nodes):
         ui.show_node(graph_view.node_details(shown, walk.node))

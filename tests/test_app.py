@@ -372,3 +372,13 @@ def test_the_report_button_offers_the_html_file() -> None:
     assert not at.exception
     assert [b.proto.label for b in at.get("download_button")].count("report.html") == 1
     assert at.session_state["report"][1].startswith("<!doctype html>") and "Control flow lost" in at.session_state["report"][1]
+
+
+def test_teaching_mode_puts_the_lesson_beside_a_zoomed_graph_and_stays_in_the_link() -> None:
+    at = walk_app(sample="loop_over_dim.py", teach="1")
+    assert at.sidebar.toggle(key="teach").value is True
+    assert not at.expander  # the lesson is not folded away: it stands beside the graph
+    assert any("tracing unrolls it" in m.value for m in at.markdown)
+    (drawn,) = component_data(at, "tsviz_graph")
+    assert drawn["zoom"] > 1 and drawn["height"] > 620
+    assert at.query_params["teach"] == "1"

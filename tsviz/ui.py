@@ -305,7 +305,7 @@ def no_model_yet() -> None:
 # ---- walking the graph page: submodule, selection, search state (session state and the URL) -------------
 
 MAX_LAYOUT_NODES = 2500  # beyond this, dot takes minutes: the page offers submodules instead
-_URL_KEYS = {"view": "view", "path": "gpath", "node": "gnode", "line": "gline", "q": "q"}
+_URL_KEYS = {"view": "view", "path": "gpath", "node": "gnode", "line": "gline", "q": "q", "teach": "teach"}
 
 
 def read_url_once() -> None:
@@ -324,7 +324,9 @@ def read_url_once() -> None:
         st.session_state["mode"] = params["mode"]
     for param, key in _URL_KEYS.items():
         if param in params:
-            st.session_state[key] = int(params[param]) if key == "gline" and params[param].isdigit() else params[param]
+            value = params[param]
+            st.session_state[key] = (int(value) if value.isdigit() else 0) if key == "gline" else \
+                (value == "1") if key == "teach" else value
     if st.session_state.get("view") not in ("graph", "inlined"):
         st.session_state.pop("view", None)
 
@@ -422,8 +424,8 @@ class GraphWalk:
             params["upload"] = hashlib.sha256(request.content).hexdigest()[:16]
         for param, key in _URL_KEYS.items():
             value = st.session_state.get(key)
-            if value not in (None, "", 0) and not (param == "view" and value == "graph"):
-                params[param] = str(value)
+            if value not in (None, "", 0, False) and not (param == "view" and value == "graph"):
+                params[param] = "1" if value is True else str(value)
         st.query_params.from_dict(params)
 
     def _graph(self, view: str) -> IRGraph:
@@ -458,6 +460,13 @@ def walk_svg(dot_text: str, nodes: int) -> tuple[str, str]:
         return render_svg(dot_text), ""
     except TsvizError as e:
         return "", e.one_line()
+
+
+def teaching_style() -> None:
+    """Projector type: larger text everywhere on the page (the graph itself is zoomed by its viewer)."""
+    st.html("<style>[data-testid=stMain] [data-testid=stMarkdown] :is(p, li) { font-size: 1.3rem; line-height: 1.55; }"
+            "[data-testid=stMain] [data-testid=stCaptionContainer] { font-size: 1.05rem; }"
+            "[data-testid=stMain] h1 { font-size: 2.6rem; }</style>")
 
 
 def show_node(details: dict) -> None:

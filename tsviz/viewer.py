@@ -62,7 +62,8 @@ export default function (component) {
     root._fit = (readable) => {
       const vw = port.clientWidth, vh = port.clientHeight;
       const fit = Math.min(vw / view.w, vh / view.h);
-      view.k = readable ? Math.max(1, Math.min(fit, 1.5)) : fit;
+      const least = root._zoom || 1;
+      view.k = readable ? Math.max(least, Math.min(fit, 1.5 * least)) : fit;
       view.x = view.w * view.k > vw ? 0 : -(vw / view.k - view.w) / 2;
       view.y = view.h * view.k > vh ? 0 : -(vh / view.k - view.h) / 2;
       apply();
@@ -79,9 +80,9 @@ export default function (component) {
       if (!svg || !node) return;
       const r = node.getBoundingClientRect(), s = svg.getBoundingClientRect();
       const inside = r.left >= s.left && r.right <= s.right && r.top >= s.top && r.bottom <= s.bottom;
-      if (inside && view.k >= 1) return;  // already in view: moving it would only get in the way of a double-click
+      if (inside && view.k >= (root._zoom || 1)) return;  // already in view: moving it would only get in the way of a double-click
       const cx = view.x + (r.left + r.width / 2 - s.left) / view.k, cy = view.y + (r.top + r.height / 2 - s.top) / view.k;
-      if (view.k < 1) view.k = 1;
+      if (view.k < (root._zoom || 1)) view.k = root._zoom || 1;
       view.x = cx - port.clientWidth / 2 / view.k; view.y = cy - port.clientHeight / 2 / view.k;
       apply();
     };
@@ -140,6 +141,7 @@ export default function (component) {
   root._send = (name, id) => setStateValue(name, { id, n: ++root._count });
   const port = root.querySelector('.tsviz-port');
   root._height = data.height;
+  if (root._zoom !== data.zoom) { root._zoom = data.zoom; root.dataset.layout = ''; }  // a new zoom: lay out again
   if (document.fullscreenElement !== root) port.style.height = data.height + 'px';
   if (root.dataset.layout !== data.layout) {
     root.dataset.layout = data.layout;
@@ -222,9 +224,10 @@ _code = st.components.v2.component("tsviz_code", css=_CODE_CSS, js=_CODE_JS)
 
 
 def graph_view(svg: str, layout: str, *, marks: dict[str, str], focus: list[str], key: str, height: int = 620,
-               on_select: Callable[[str], None], on_activate: Callable[[str], None]) -> None:
-    """The pan/zoom graph. `layout` names the drawing (a new one resets the view); marks and focus do not."""
-    _graph(data={"svg": svg, "layout": layout, "marks": marks, "focus": focus, "height": height}, key=key,
+               zoom: float = 1.0, on_select: Callable[[str], None], on_activate: Callable[[str], None]) -> None:
+    """The pan/zoom graph. `layout` names the drawing (a new one resets the view); marks and focus do not.
+    `zoom` is the smallest starting scale: 1.0 draws 10 pt labels 10 px high; teaching mode asks for more."""
+    _graph(data={"svg": svg, "layout": layout, "marks": marks, "focus": focus, "height": height, "zoom": zoom}, key=key,
            on_select_change=lambda: _select(key, on_select),
            on_activate_change=lambda: _fire(key, "activate", on_activate))
 
