@@ -162,7 +162,7 @@ def main() -> None:
         time.sleep(3)  # sessions closed: let the server drop them
         probes = probe.stop()
         after = rss_mb(process.pid)
-        leftovers = job_processes()
+        leftovers = job_processes(under=process.pid)
 
     print(f"{len(files)} sessions at once, one uploading {bad_name} ({args.bad}); wall {wall:.1f} s")
     t0 = probes[0][0]

@@ -33,7 +33,8 @@ rtol = rtol_col.select_slider("Relative tolerance", TOLERANCES, value=DEFAULT_RT
 hybrid = hybrid_col.toggle("Hybrid too", value=loaded.request.mode == "hybrid", key="diff_hybrid",
                            help="Also convert in hybrid mode (the sidebar's submodule picks) and compare it.")
 
-request = DiffRequest(replace(loaded.request, mode="script"), hybrid=hybrid, seed=int(seed))
+request = DiffRequest(replace(loaded.request, mode="script", input_specs=ui.entered_input_specs(loaded.request)),
+                      hybrid=hybrid, seed=int(seed))
 result, error = ui.in_worker(run_diff, request, "Converting three ways and running every input")
 if result is None:
     ui.show_error(error, loaded.request.content.decode("utf-8", errors="replace"))

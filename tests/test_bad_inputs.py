@@ -11,8 +11,10 @@ which is why these tests call the job runner directly and AppTest only sees case
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -73,7 +75,7 @@ def test_bad_input(case: BadInput, tmp_path: Path) -> None:
     assert isinstance(other.get("result"), InspectResult), other
     assert other["result"].graph == expected.graph and other["result"].code == expected.code
     assert jobs.ping() < 1.0
-    assert jobs.job_processes() == []
+    assert jobs.job_processes(under=os.getpid()) == []
 
 
 def test_the_corpus_has_every_kind_the_issue_lists() -> None:
@@ -146,7 +148,7 @@ def test_a_wedged_worker_is_replaced_and_the_job_named() -> None:
         jobs.run_inspect(request_for("freeze.py", source), limits)
     assert caught.value.file == "freeze.py"
     assert jobs.ping() < 5.0  # a fresh server may have to start
-    assert jobs.job_processes() == []
+    assert jobs.job_processes(under=os.getpid()) == []
 
 
 def test_the_crafted_archives_really_do_harm_without_a_sandbox(tmp_path: Path) -> None:
@@ -161,3 +163,17 @@ def test_the_crafted_archives_really_do_harm_without_a_sandbox(tmp_path: Path) -
     assert bytes(peek.data.tolist()).decode() == SECRET[:16]
     torch.jit.load(str(tmp_path / "scribble.pt"))
     assert (tmp_path / "canary.txt").read_text() != CANARY
+
+
+def test_the_leftover_check_sees_a_running_job() -> None:
+    """job_processes() is not vacuous: while a job runs, its child is found; once it is stopped, nothing is."""
+    hang = threading.Thread(target=lambda: outcome_of(
+        BadInput("hang", "spin.py", lambda _t: b"while True:\n    pass\n", "", WorkerError, limits=jobs.Limits.every_stage(3)),
+        Path("/tmp")))
+    hang.start()
+    deadline = time.monotonic() + 10
+    while not jobs.job_processes(under=os.getpid()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert jobs.job_processes(under=os.getpid()) != []
+    hang.join(timeout=30)
+    assert jobs.job_processes(under=os.getpid()) == []

@@ -136,3 +136,49 @@ def test_download_the_report_and_open_it_offline(server_url: str, page, tmp_path
     assert [url for url in fetched if not url.startswith("file:")] == []
     report.screenshot(path=str(ARTIFACTS / "6-report-offline.png"), full_page=True)
     offline.close()
+
+
+NESTED = '''import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.block = Block()
+
+    def forward(self, x):
+        return self.block(x) + 1
+
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+
+    def forward(self, x):
+        y = torch.sigmoid(self.fc(x))
+        return y * 2
+'''
+
+
+def test_walk_an_uploaded_model(server_url: str, page, tmp_path: Path) -> None:
+    """An uploaded .py walks like a sample: open its submodule, search, select a node, see its source line."""
+    model = tmp_path / "nested.py"
+    model.write_text(NESTED)
+    page.goto(server_url)
+    page.wait_for_selector("svg g.node", timeout=90_000)
+    page.get_by_text("Upload a file").click()
+    page.locator("input[type=file]").set_input_files(str(model))
+    page.get_by_text("nested.py · Net · script").wait_for(timeout=90_000)
+    label = page.locator("svg g.node text").first.bounding_box()
+    assert label is not None and label["height"] >= 10
+    page.locator("svg g.node", has_text="block.forward()").dblclick()
+    page.get_by_role("button", name="block · Block").wait_for(timeout=30_000)
+    page.get_by_placeholder("conv2d · L20 · layer1 · x.1").fill("sigmoid")
+    page.keyboard.press("Enter")
+    page.get_by_text("1 match for “sigmoid”").wait_for(timeout=30_000)
+    page.locator("svg g.node", has_text="aten::sigmoid").first.click()
+    page.locator(".tsviz-code div.hl", has_text="y = torch.sigmoid(self.fc(x))").wait_for(timeout=30_000)
+    assert "upload=" in page.url and "nested" not in page.url  # the link names the upload by hash only
+    page.screenshot(path=str(ARTIFACTS / "7-upload-walk.png"))

@@ -461,10 +461,12 @@ class Pool:
             self._cond.notify_all()
 
 
-def job_processes() -> list[int]:
+def job_processes(under: int | None = None) -> list[int]:
     """Processes running a job, or left over by one: every child of a fork server, and what they started.
 
     Idle fork servers have no children, so after every job this is empty (tests and the load benchmark check it).
+    `under` limits the search to the descendants of one process (this one, or the app's), so other tsviz
+    instances on the machine do not count; without it, a server orphaned to init counts too.
     """
     parents: dict[int, int] = {}
     servers = set()
@@ -479,12 +481,18 @@ def job_processes() -> list[int]:
                     servers.add(int(name))
         except (OSError, ValueError, IndexError):
             continue
-    found = {pid for pid, parent in parents.items() if parent in servers or (pid in servers and parent == 1)}
-    while True:  # and their descendants
-        more = {pid for pid, parent in parents.items() if parent in found} - found
-        if not more:
-            return sorted(found)
-        found |= more
+    found = {pid for pid, parent in parents.items() if parent in servers or (under is None and pid in servers and parent == 1)}
+    found |= _descendants(found, parents)
+    return sorted(found & ({under} | _descendants({under}, parents)) if under is not None else found)
+
+
+def _descendants(roots: set[int], parents: dict[int, int]) -> set[int]:
+    found: set[int] = set()
+    frontier = set(roots)
+    while frontier:
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
 
 
 _POOL: Pool | None = None

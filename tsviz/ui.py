@@ -156,7 +156,8 @@ def sidebar() -> Loaded:
         filename=filename, content=content, mode="script" if is_archive else mode,
         entry=_saved_entry(file_key),
         init_args=_saved_init_args(file_key),
-        input_specs=_saved_input_specs(file_key),
+        # script mode runs nothing, so the shape fields (which appear after the first run) do not change its request
+        input_specs=_saved_input_specs(file_key) if mode != "script" else (),
         trace_submodules=_saved_picks(file_key),
     )
     result, error = in_worker(run_inspect, request, f"Converting {filename}")
@@ -193,6 +194,11 @@ def _model_options(bar, result: InspectResult, key: str) -> None:
         st.session_state[f"default_picks:{key}"] = defaults
         st.session_state.setdefault(f"picks:{key}", list(defaults))
         bar.multiselect("Submodules to trace", options, key=f"picks:{key}", help="Their real inputs are recorded in one eager run; the rest is scripted.")
+
+
+def entered_input_specs(request: InspectRequest) -> tuple[InputSpec, ...]:
+    """The shapes typed in the sidebar for this file, whatever the mode (the comparison runs every mode)."""
+    return _saved_input_specs(hashlib.sha256(request.content).hexdigest()[:16])
 
 
 def _saved_init_args(key: str) -> tuple[tuple[str, str], ...]:
@@ -488,7 +494,8 @@ def review_report(loaded: Loaded) -> str:
     result = loaded.result
     diff = None
     if result.kind == "py":
-        diff, _ = in_worker(run_diff, DiffRequest(replace(loaded.request, mode="script")),
+        model = replace(loaded.request, mode="script", input_specs=entered_input_specs(loaded.request))
+        diff, _ = in_worker(run_diff, DiffRequest(model),
                             "Comparing trace and script for the report")
     rows = st.session_state.get("bench_rows") or []
     bench = summary_table(rows_frame(rows, "this machine")) if rows else None
