@@ -47,12 +47,13 @@ query = search_col.text_input("Search", key="q", placeholder="conv2d · L20 · l
 if view == "graph" and result.views:
     crumbs = st.container(horizontal=True, gap="small", vertical_alignment="center")
     st.session_state["gpath_pick"] = walk.path
-    crumbs.selectbox("Open a submodule", [""] + [v.path for v in result.views], key="gpath_pick",
-                     format_func=lambda p: f"{p} · {result.view(p).type}" if p else "Open a submodule…",
+    types = {v.path: v.type for v in result.views}
+    crumbs.selectbox("Open a submodule", ["", *types], key="gpath_pick",
+                     format_func=lambda p: f"{p} · {types[p]}" if p else "Open a submodule…",
                      label_visibility="collapsed", width=260, on_change=lambda: walk.open(st.session_state["gpath_pick"]))
     for label, path in graph_view.breadcrumb(result.entry, walk.path) if walk.path else ():
         current = path == walk.path
-        crumbs.button(label + (f" · {result.view(path).type}" if path and current else ""), key=f"crumb:{path}",
+        crumbs.button(label + (f" · {types[path]}" if path and current else ""), key=f"crumb:{path}",
                        type="primary" if current else "secondary", disabled=current,
                        on_click=walk.open, args=(path,))
 
@@ -77,7 +78,7 @@ else:
                    f"`python -m tsviz inspect {result.filename} --out DIR` writes it.")
 
 matches = graph_view.search(shown, query)
-marks, focus = walk.marks(shown, code, matches)
+marks, focus = walk.marks(shown, matches)
 if teach:  # the lesson beside the graph; .code and the node's details move below
     lesson_col, graph_col = st.columns([2, 5])
     lesson_col.markdown(result.doc or "_This file has no docstring to teach from._")

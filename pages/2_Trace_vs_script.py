@@ -1,5 +1,4 @@
 """Trace vs script: where a trace gives other answers than the eager model, and why, pinned to source lines."""
-from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
@@ -8,7 +7,6 @@ from tsviz import ui
 from tsviz.graph_diff import code_diff, op_count_rows
 from tsviz.hazards import KINDS
 from tsviz.jobs import run_diff
-from tsviz.types import DiffRequest
 from tsviz.verdict import DEFAULT_ATOL, DEFAULT_RTOL, case_rows, verdict
 
 TOLERANCES = [10.0 ** -k for k in range(10, 0, -1)]
@@ -33,8 +31,7 @@ rtol = rtol_col.select_slider("Relative tolerance", TOLERANCES, value=DEFAULT_RT
 hybrid = hybrid_col.toggle("Hybrid too", value=loaded.request.mode == "hybrid", key="diff_hybrid",
                            help="Also convert in hybrid mode (the sidebar's submodule picks) and compare it.")
 
-request = DiffRequest(replace(loaded.request, mode="script", input_specs=ui.entered_input_specs(loaded.request)),
-                      hybrid=hybrid, seed=int(seed))
+request = ui.diff_request(loaded, hybrid=hybrid, seed=int(seed))
 result, error = ui.in_worker(run_diff, request, "Converting three ways and running every input")
 if result is None:
     ui.show_error(error, loaded.request.content.decode("utf-8", errors="replace"))

@@ -45,13 +45,17 @@ def test_app_opens_on_a_sample_with_the_graph_drawn(server_url: str, page, tmp_p
     page.screenshot(path=str(tmp_path / "opened.png"))
 
 
-def test_upload_a_py_file_and_see_its_graph(server_url: str, page, tmp_path: Path) -> None:
-    model = tmp_path / "doubler.py"
-    model.write_text(UPLOAD)
+def upload(page, server_url: str, path: Path, source: str) -> None:
+    """Open the app, switch the sidebar to uploads and upload `source` as `path`."""
+    path.write_text(source)
     page.goto(server_url)
     page.wait_for_selector("svg g.node", timeout=90_000)
     page.get_by_text("Upload a file").click()
-    page.locator("input[type=file]").set_input_files(str(model))
+    page.locator("input[type=file]").set_input_files(str(path))
+
+
+def test_upload_a_py_file_and_see_its_graph(server_url: str, page, tmp_path: Path) -> None:
+    upload(page, server_url, tmp_path / "doubler.py", UPLOAD)
     page.get_by_text("doubler.py · Doubler · script").wait_for(timeout=90_000)
     page.locator("svg g.node", has_text="aten::sigmoid").first.wait_for(timeout=60_000)
     page.screenshot(path=str(tmp_path / "uploaded.png"))
@@ -164,12 +168,7 @@ class Block(nn.Module):
 
 def test_walk_an_uploaded_model(server_url: str, page, tmp_path: Path) -> None:
     """An uploaded .py walks like a sample: open its submodule, search, select a node, see its source line."""
-    model = tmp_path / "nested.py"
-    model.write_text(NESTED)
-    page.goto(server_url)
-    page.wait_for_selector("svg g.node", timeout=90_000)
-    page.get_by_text("Upload a file").click()
-    page.locator("input[type=file]").set_input_files(str(model))
+    upload(page, server_url, tmp_path / "nested.py", NESTED)
     page.get_by_text("nested.py · Net · script").wait_for(timeout=90_000)
     label = page.locator("svg g.node text").first.bounding_box()
     assert label is not None and label["height"] >= 10

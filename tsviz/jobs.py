@@ -52,7 +52,7 @@ class Limits:
     cpu_s: int = 240
     file_mb: int = 256  # the largest file a job may write
     open_files: int = 256
-    processes: int = 64  # tasks (threads count too) of the sandbox's user
+    processes: int = 64  # processes in the job's sandbox (RLIMIT_NPROC outside one)
     answer_mb: int = 256
 
     @classmethod
@@ -93,7 +93,7 @@ def run_bench(job: BenchJob, limits: Limits = Limits(cpu_s=600), on_wait: OnWait
 
 def run_devices(limits: Limits = Limits.every_stage(60)) -> DeviceInfo:
     """The machine's CPU count and CUDA GPUs, asked outside the sandbox (which hides the GPUs). No user content."""
-    return _run_job("devices", None, DeviceInfo, "", limits, None, pooled=False)
+    return _run_job("devices", None, DeviceInfo, "", limits, None, pooled=False, cached=False)
 
 
 def ping(on_wait: OnWait | None = None) -> float:
@@ -112,10 +112,12 @@ def warm_up() -> None:
 
 def _run_job(name: str, request: object, result_type: type[T], filename: str, limits: Limits,
              on_wait: OnWait | None, pooled: bool = True, cached: bool = True) -> T:
-    job = {"job": name, "request": to_data(request), "memory_mb": limits.memory_mb}
-    key = hashlib.sha256(json.dumps([job, asdict(limits)], sort_keys=True).encode()).hexdigest()
+    # The key hashes the file's bytes once, instead of base64-encoding them on every rerun of the page.
+    digest = to_data(request, bytes_as=lambda b: hashlib.sha256(b).hexdigest())
+    key = hashlib.sha256(json.dumps([name, digest, asdict(limits)], sort_keys=True).encode()).hexdigest()
     if cached and (hit := _CACHE.get(key)) is not None:
         return _result_or_raise(hit)
+    job = {"job": name, "request": to_data(request), "memory_mb": limits.memory_mb}
     if pooled:
         header, answer = pool().run(job, limits, filename, on_wait)
     else:
@@ -158,7 +160,11 @@ def _outcome(header: dict, answer: bytes, result_type: type[T], limits: Limits, 
 def _failure(header: dict, status: object, stage: str, limits: Limits, filename: str) -> TsvizError:
     """A limit hit or a crash, in words: what happened, while doing what, at which line of the user's file."""
     log = str(header.get("log", ""))
-    line, detail = _user_line(log, filename), _detail(log, filename)
+    frames = _user_frames(log, filename)
+    line = frames[0][0] if frames else 0
+    detail = ("Where the model's code was (innermost first):\n" + "\n".join(text for _, text in frames[:6]) if frames
+              else "\n".join([ln for ln in log.strip().splitlines()
+                               if not ln.strip().startswith(("File ", "Extension modules:"))][-6:]))
     if status == "timeout":
         return WorkerError(f"timed out after {float(header.get('limit_s', 0)):g} s while {stage}", file=filename, line=line,
                            hint="the model may loop forever, or be too large to handle here; the job was stopped",
@@ -193,24 +199,13 @@ def _signal_name(number: object) -> str:
         return f"signal {number}"
 
 
-def _user_line(log: str, filename: str) -> int:
-    """The innermost line of the user's file in a traceback faulthandler wrote (most recent call first)."""
-    name = re.escape(os.path.basename(filename)) if filename else None
-    if not name:
-        return 0
-    found = re.search(rf'File "[^"]*/{name}", line (\d+)', log)
-    return int(found.group(1)) if found else 0
-
-
-def _detail(log: str, filename: str, lines: int = 6) -> str:
-    """The frames of the user's file from faulthandler's dump, else the last lines the process printed."""
+def _user_frames(log: str, filename: str) -> list[tuple[int, str]]:
+    """(line, frame) of each frame in the user's file that faulthandler wrote, innermost first."""
     name = os.path.basename(filename)
-    frames = [ln.strip() for ln in log.splitlines() if name and ln.strip().startswith("File ") and f"/{name}\"" in ln]
-    if frames:
-        frames = [re.sub(r'File "[^"]*"', f'File "{name}"', frame, count=1) for frame in frames[:lines]]
-        return "Where the model's code was (innermost first):\n" + "\n".join(frames)
-    kept = [ln for ln in log.strip().splitlines() if not ln.strip().startswith(("File ", "Extension modules:"))]
-    return "\n".join(kept[-lines:])
+    if not name:
+        return []
+    return [(int(m.group(1)), f'File "{name}", line {m.group(1)}{m.group(2)}')
+            for m in re.finditer(rf'File "[^"]*/{re.escape(name)}", line (\d+)(.*)', log)]
 
 
 class _Cache:
@@ -362,7 +357,6 @@ class Pool:
         self._taken = 0  # servers running a job, or being started
         self._queue: deque[object] = deque()
         self._servers: set[_Server] = set()
-        self.restarts = 0
 
     def run(self, job: dict, limits: Limits, filename: str, on_wait: OnWait | None) -> tuple[dict, bytes]:
         server = self._acquire(on_wait)
@@ -370,8 +364,6 @@ class Pool:
             return server.run(job, limits)
         except _ServerGone as e:
             server.stop()
-            with self._cond:
-                self.restarts += 1
             raise WorkerError(f"this job brought down its worker process ({e})", file=filename,
                               hint="the model's code killed or froze the worker; a fresh worker takes its place "
                                    "and no other job was affected") from None
@@ -381,15 +373,6 @@ class Pool:
     def warm_up(self) -> None:
         for _ in range(self.size):
             _LAUNCHER.submit(self._prestart)
-
-    def status(self) -> dict:
-        with self._cond:
-            return {"servers": len(self._servers), "idle": len(self._idle), "running": self._taken,
-                    "waiting": len(self._queue), "restarts": self.restarts}
-
-    def server_pids(self) -> list[int]:
-        with self._cond:
-            return [s.process.pid for s in self._servers]
 
     def shutdown(self) -> None:
         with self._cond:
@@ -404,17 +387,23 @@ class Pool:
                 return
             self._taken += 1
         try:
-            server = _Server(self.sandboxed)
+            server = self._launch(_Server)  # already on a launcher thread: start it here, not through _start
+        except WorkerError:
+            return  # the next job tries again, and says why if it fails
+        self._release(server)
+
+    def _launch(self, start: Callable[[bool], _Server] = _start) -> _Server:
+        """A new server for a slot already counted in `_taken`; on failure the slot is given back."""
+        try:
+            server = start(self.sandboxed)
         except WorkerError:
             with self._cond:
                 self._taken -= 1
                 self._cond.notify_all()
-            return
+            raise
         with self._cond:
             self._servers.add(server)
-            self._idle.append(server)
-            self._taken -= 1
-            self._cond.notify_all()
+        return server
 
     def _acquire(self, on_wait: OnWait | None) -> _Server:
         ticket = object()
@@ -440,16 +429,7 @@ class Pool:
             finally:
                 self._queue.remove(ticket)
                 self._cond.notify_all()
-        try:
-            server = _start(self.sandboxed)
-        except WorkerError:
-            with self._cond:
-                self._taken -= 1
-                self._cond.notify_all()
-            raise
-        with self._cond:
-            self._servers.add(server)
-        return server
+        return self._launch()
 
     def _release(self, server: _Server) -> None:
         with self._cond:

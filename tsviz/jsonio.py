@@ -6,21 +6,21 @@ import dataclasses
 import types
 import typing
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, Callable, TypeVar
 
 T = TypeVar("T")
 
 
-def to_data(obj: Any) -> Any:
-    """A JSON-able copy of a result: dataclasses become dicts, tuples lists, bytes base64."""
+def to_data(obj: Any, bytes_as: Callable[[bytes], str] = lambda b: base64.b64encode(b).decode("ascii")) -> Any:
+    """A JSON-able copy of a result: dataclasses become dicts, tuples lists, bytes base64 (or `bytes_as`)."""
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: to_data(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        return {f.name: to_data(getattr(obj, f.name), bytes_as) for f in dataclasses.fields(obj)}
     if isinstance(obj, (tuple, list)):
-        return [to_data(item) for item in obj]
+        return [to_data(item, bytes_as) for item in obj]
     if isinstance(obj, dict):
-        return {str(key): to_data(value) for key, value in obj.items()}
+        return {str(key): to_data(value, bytes_as) for key, value in obj.items()}
     if isinstance(obj, bytes):
-        return base64.b64encode(obj).decode("ascii")
+        return bytes_as(obj)
     return obj
 
 

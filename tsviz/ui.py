@@ -151,7 +151,7 @@ def sidebar() -> Loaded:
     st.session_state.setdefault("mode", "script")
     mode = bar.radio("Mode", MODES, key="mode", horizontal=True, disabled=is_archive,
                      help=" · ".join(f"{m}: {h}" for m, h in MODE_HELP.items()))
-    file_key = hashlib.sha256(content).hexdigest()[:16]
+    file_key = content_key(content)
     request = InspectRequest(
         filename=filename, content=content, mode="script" if is_archive else mode,
         entry=_saved_entry(file_key),
@@ -196,9 +196,15 @@ def _model_options(bar, result: InspectResult, key: str) -> None:
         bar.multiselect("Submodules to trace", options, key=f"picks:{key}", help="Their real inputs are recorded in one eager run; the rest is scripted.")
 
 
-def entered_input_specs(request: InspectRequest) -> tuple[InputSpec, ...]:
-    """The shapes typed in the sidebar for this file, whatever the mode (the comparison runs every mode)."""
-    return _saved_input_specs(hashlib.sha256(request.content).hexdigest()[:16])
+def content_key(content: bytes) -> str:
+    """Names a file by its bytes: the sidebar's widget keys and an upload's place in a link."""
+    return hashlib.sha256(content).hexdigest()[:16]
+
+
+def diff_request(loaded: Loaded, hybrid: bool = False, seed: int = 0) -> DiffRequest:
+    """The comparison of the sidebar's model: every mode, with the shapes typed for it whatever the mode."""
+    model = replace(loaded.request, mode="script", input_specs=_saved_input_specs(content_key(loaded.request.content)))
+    return DiffRequest(model, hybrid=hybrid, seed=seed)
 
 
 def _saved_init_args(key: str) -> tuple[tuple[str, str], ...]:
@@ -369,7 +375,7 @@ class GraphWalk:
         st.session_state.update(gline=int(line), gnode="")
 
     def pick_code_line(self, line: int) -> None:
-        shown, code = self.drawing(st.session_state.get("view", "graph"), st.session_state.get("fold", True))
+        shown, code = self._current()
         hits = [node_id for node_id, n in graph_view.code_lines(shown, code).items() if n == line]
         if hits:
             self.select(hits[0])
@@ -377,7 +383,7 @@ class GraphWalk:
     def activate(self, node_id: str) -> None:
         """Double-click: open a submodule call, or fold / unfold an if or loop region."""
         view = st.session_state.get("view", "graph")
-        node = next((n for n in self._graph(view).nodes if n.id == node_id), None)
+        node = next((n for n in self._current()[0].nodes if n.id == node_id), None)
         if node is None:
             return
         target = graph_view.opens(self.result, self.path, node) if view == "graph" else None
@@ -402,7 +408,7 @@ class GraphWalk:
     def collapsed_key(self, view: str) -> str:
         return ",".join(sorted(st.session_state.get(self._collapsed_state(view), ())))
 
-    def marks(self, shown: IRGraph, code: str, matches: list[str]) -> tuple[dict[str, str], list[str]]:
+    def marks(self, shown: IRGraph, matches: list[str]) -> tuple[dict[str, str], list[str]]:
         """Node marks for the viewer and the nodes to move the view to: the selection first, then matches."""
         marks = {node_id: "match" for node_id in matches}
         selected = [self.node] if self.node else list(nodes_at_line(shown, self.line))
@@ -427,15 +433,16 @@ class GraphWalk:
         if st.session_state.get("source_kind", "Sample model") == "Sample model":
             params["sample"] = request.filename
         else:
-            params["upload"] = hashlib.sha256(request.content).hexdigest()[:16]
+            params["upload"] = content_key(request.content)
         for param, key in _URL_KEYS.items():
             value = st.session_state.get(key)
             if value not in (None, "", 0, False) and not (param == "view" and value == "graph"):
                 params[param] = "1" if value is True else str(value)
         st.query_params.from_dict(params)
 
-    def _graph(self, view: str) -> IRGraph:
-        return self.drawing(view, st.session_state.get("fold", True))[0]
+    def _current(self) -> tuple[IRGraph, str]:
+        """What is drawn now, as the widgets' state says (callbacks run before the page does)."""
+        return self.drawing(st.session_state.get("view", "graph"), st.session_state.get("fold", True))
 
     def _key(self) -> str:
         return result_key(self.request)
@@ -494,9 +501,7 @@ def review_report(loaded: Loaded) -> str:
     result = loaded.result
     diff = None
     if result.kind == "py":
-        model = replace(loaded.request, mode="script", input_specs=entered_input_specs(loaded.request))
-        diff, _ = in_worker(run_diff, DiffRequest(model),
-                            "Comparing trace and script for the report")
+        diff, _ = in_worker(run_diff, diff_request(loaded), "Comparing trace and script for the report")
     rows = st.session_state.get("bench_rows") or []
     bench = summary_table(rows_frame(rows, "this machine")) if rows else None
     svg, _ = walk_svg(to_dot(fold_constants(result.graph)), len(result.graph.nodes))

@@ -56,7 +56,6 @@ export default function (component) {
       const vw = port.clientWidth, vh = port.clientHeight;
       svg.setAttribute('width', vw); svg.setAttribute('height', vh);
       svg.setAttribute('viewBox', `${view.x} ${view.y} ${vw / view.k} ${vh / view.k}`);
-      root.dataset.scale = view.k.toFixed(3);
     };
     root._apply = apply;
     root._fit = (readable) => {
@@ -164,7 +163,6 @@ export default function (component) {
     g.classList.toggle('tsviz-selected', data.marks[id] === 'selected');
     g.classList.toggle('tsviz-match', data.marks[id] === 'match');
   });
-  root.dataset.matches = String(Object.values(data.marks).filter((m) => m === 'match').length);
   const focus = JSON.stringify(data.focus);
   if (root.dataset.focus !== focus) { root.dataset.focus = focus; requestAnimationFrame(() => root._focus(data.focus)); }
   else root._apply();
