@@ -89,7 +89,8 @@ with graph_col:
     where = f"{walk.path} · " if view == "graph" and walk.path else ""
     found = f" · {len(matches)} match{'es' if len(matches) != 1 else ''} for “{query.strip()}”" if query.strip() else ""
     hint = " · double-click a submodule box to open it" if view == "graph" and result.views else ""
-    st.caption(f"{where}{len(shown.nodes)} IR nodes, {len(shown.blocks)} blocks · L<n> is the line in your source"
+    in_source = "your source" if result.kind == "py" else "the code stored in the archive"
+    st.caption(f"{where}{len(shown.nodes)} IR nodes, {len(shown.blocks)} blocks · L<n> is the line in {in_source}"
                f"{hint}{found}")
     svg, problem = ui.walk_svg(dot_text, len(shown.nodes))
     if view == "inlined" and result.inlined_skipped:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import io
 
@@ -154,17 +155,28 @@ def test_trace_vs_script_page_shows_verdicts_outputs_hazards_and_graphs() -> Non
     table = at.dataframe[0].value
     assert table.loc[table["input"] == "example negated", "trace"].item().startswith("✘")
     assert at.radio(key="hazard").options == ["Line 20 · TracerWarning", "Line 20 · Control flow lost"]
-    trace_dot, script_dot = graphs(at)
-    assert "prim::If" in script_dot and "prim::If" not in trace_dot
-    assert 'color="#c62828"' in script_dot  # nodes with no counterpart in the trace are outlined
+    trace_svg, script_svg = graphs(at)
+    assert "prim::If" in script_svg and "prim::If" not in trace_svg
+    assert 'stroke="#c62828"' in script_svg  # nodes with no counterpart in the trace are outlined
+
+
+def test_clicking_a_node_of_the_compared_graphs_shows_its_details_and_line() -> None:
+    at = diff_page()
+    script_if = next(d for d in component_data(at, "tsviz_graph") if "prim::If" in d["svg"])
+    assert script_if["layout"].endswith(":script")
+    if_node = re.search(r"<title>(n\d+)</title>(?:(?!</g>).)*prim::If", script_if["svg"], re.S).group(1)
+    at.session_state["diff_node"] = ("script", if_node)  # what a click on that node of the script graph sets
+    at.run()
+    assert any(m.value.startswith("**`prim::If`**") and "line 20" in m.value for m in at.markdown)
+    assert any("→   20" in c.value for c in at.code)
 
 
 def test_picking_a_hazard_shows_its_line_and_marks_its_nodes() -> None:
     at = diff_page("loop_over_dim.py")
     at.radio(key="hazard").set_value(0).run()
     assert any("→   21          for t in range(x.shape[0]):" in c.value for c in at.code)
-    script_dot = graphs(at)[1]
-    assert 'fillcolor="#ffe066"' in script_dot  # the prim::Loop made by line 21
+    script = component_data(at, "tsviz_graph")[1]
+    assert "selected" in script["marks"].values() and script["focus"]  # the prim::Loop made by line 21, in view
     assert any("unrolled" in m.value for m in at.markdown)
 
 
@@ -382,3 +394,21 @@ def test_teaching_mode_puts_the_lesson_beside_a_zoomed_graph_and_stays_in_the_li
     (drawn,) = component_data(at, "tsviz_graph")
     assert drawn["zoom"] > 1 and drawn["height"] > 620
     assert at.query_params["teach"] == "1"
+
+
+def test_an_archive_links_its_nodes_to_the_code_stored_in_it() -> None:
+    from conftest import inspect_sample
+
+    at = upload(app(), "gate.pt", inspect_sample("data_dependent_if.py", "script").archive)
+    drawn = component_data(at, "tsviz_graph")[0]
+    gt = re.search(r"<title>(n\d+)</title>(?:(?!</g>).)*aten::gt", drawn["svg"], re.S).group(1)
+    at.session_state["gnode"] = gt  # what a click on the aten::gt node sets
+    at.run()
+    code, source = component_data(at, "tsviz_code")
+    (line,) = source["highlight"]
+    assert "torch.gt(" in source["lines"][line - 1]
+    assert any("first written at data_dependent_if.py line 20" in m.value for m in at.markdown)
+    at.session_state["gnode"] = ""
+    at.session_state["gline"] = line  # a click on that line of the stored code marks the nodes it made
+    at.run()
+    assert gt in component_data(at, "tsviz_graph")[0]["marks"]

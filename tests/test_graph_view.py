@@ -1,7 +1,7 @@
 """Walking a graph without a browser: submodule views, breadcrumb, search, details, .code lines, collapsing."""
 from __future__ import annotations
 
-from conftest import inspect_sample
+from conftest import inspect_sample, request_for
 from tsviz import graph_view
 from tsviz.dot import to_dot
 from tsviz.fold import fold_constants
@@ -73,3 +73,29 @@ def test_a_huge_inlined_graph_is_counted_not_extracted_and_a_huge_archive_not_se
     assert sum(result.inlined_op_counts().values()) == result.inlined_skipped
     assert result.archive == b"" and result.archive_size > 8 * 2**20  # too large for the page; the CLI keeps it
     assert result.view("encoder.layers.11.self_attn") is not None  # every level can still be opened
+
+
+def test_archive_nodes_point_at_the_stored_code_and_remember_their_first_line() -> None:
+    from tsviz.pipeline import inspect_or_raise
+
+    saved = inspect_sample("data_dependent_if.py", "script").archive
+    result = inspect_or_raise(request_for("gate.pt", saved, mode="script"))
+    listing = result.source.splitlines()
+    gt = next(n for n in result.graph.nodes if n.kind == "aten::gt")
+    details = graph_view.node_details(result.graph, gt.id)
+    assert "torch.gt(" in listing[details["line"] - 1]
+    assert details["saved_from"].endswith("data_dependent_if.py line 20")
+    assert gt.id in graph_view.search(result.graph, f"L{details['line']}")  # a line click finds the node
+    up = result.view("up").graph  # submodules' nodes point into their own code file of the listing
+    linear = next(n for n in up.nodes if n.kind == "aten::linear")
+    assert "torch.linear(" in listing[linear.source.line - 1]
+
+
+def test_a_traced_archive_remembers_the_users_line_not_torchs() -> None:
+    from tsviz.pipeline import inspect_or_raise
+
+    saved = inspect_sample("resnet_style.py", "trace").archive
+    result = inspect_or_raise(request_for("resnet.pt", saved, mode="script"))
+    flatten = next(n for n in result.graph.nodes if n.kind == "aten::flatten")
+    assert "torch.flatten(" in result.source.splitlines()[flatten.source.line - 1]
+    assert flatten.source.saved_from.endswith("resnet_style.py line 80")

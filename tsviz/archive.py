@@ -97,6 +97,17 @@ def archive_facts(archive: zipfile.ZipFile) -> tuple[tuple[tuple[str, str], ...]
     return facts, code
 
 
+def code_listing(code_files: tuple[tuple[str, str], ...]) -> tuple[str, dict[str, int]]:
+    """The archive's code files as one listing, and for each file the line just above its first line there."""
+    parts, starts, line = [], {}, 0
+    for name, text in code_files:
+        header = f"# ---- {name} ----"
+        starts[name] = line + 1  # the header's line; the file's line N is listing line starts[name] + N
+        parts.append(f"{header}\n{text.rstrip()}\n")
+        line += 1 + len(text.rstrip().splitlines()) + 1  # header, the file, a blank line between files
+    return "\n".join(parts), starts
+
+
 def load_archive(path: str, filename: str) -> Any:
     """torch.jit.load on the CPU: only ever inside the worker, since loading runs the archive's code."""
     import torch

@@ -54,6 +54,7 @@ def node_details(graph: IRGraph, node_id: str) -> dict[str, object]:
         "kind": node.kind,
         "scope": node.scope,
         "line": node.source.line if node.source is not None and node.source.user else None,
+        "saved_from": node.source.saved_from if node.source is not None else "",
         "inputs": [(p.arg or f"#{i}", p.value, producers.get(p.value, "")) for i, p in enumerate(node.inputs)],
         "outputs": [(v.name, v.type) for v in node.outputs],
         "constants": list(node.consts),

@@ -12,12 +12,18 @@ from tsviz.types import Block, Edge, IRGraph, Node, Port, SourceLoc, Value
 _MANGLE = re.compile(r"___torch_mangle_\d+\.")
 _SCRIPT_RANGE = re.compile(r'File "([^"]+)", line (\d+)')
 _TRACE_FRAME = re.compile(r"^(.+?)\((\d+)\): \S+$", re.M)
+_SERIALIZED = re.compile(r'Serialized\s+File "code/([^"]+)", line (\d+)')
 _BLOCK_LABELS = {"prim::If": ("then", "else"), "prim::Loop": ("loop body",)}
 
 
-def extract_graph(graph: Any, *, user_path: str = "", display_name: str = "", traced: Iterable[str] = ()) -> IRGraph:
-    """Convert a torch._C.Graph into an IRGraph; lines in `user_path` are shown as `display_name`."""
-    return _Walker(user_path, display_name or user_path, frozenset(traced)).run(graph)
+def extract_graph(graph: Any, *, user_path: str = "", display_name: str = "", traced: Iterable[str] = (),
+                  stored_code: dict[str, int] | None = None) -> IRGraph:
+    """Convert a torch._C.Graph into an IRGraph; lines in `user_path` are shown as `display_name`.
+
+    For a loaded .pt archive, `stored_code` maps each code file of the archive to the line where it starts in
+    the listing the page shows: nodes then point at that listing, and keep their original line as `saved_from`.
+    """
+    return _Walker(user_path, display_name or user_path, frozenset(traced), stored_code).run(graph)
 
 
 def type_text(t: Any) -> str:
@@ -63,7 +69,8 @@ def _attr_text(node: Any, name: str) -> str:
 class _Walker:
     """One pass over a graph, numbering nodes and blocks in output order."""
 
-    def __init__(self, user_path: str, display_name: str, traced: frozenset[str]):
+    def __init__(self, user_path: str, display_name: str, traced: frozenset[str], stored_code: dict[str, int] | None):
+        self.stored_code = stored_code
         self.user_path = user_path
         self.display_name = display_name
         self.traced = traced
@@ -163,6 +170,23 @@ class _Walker:
         text = node.sourceRange()
         if not text:
             return None
+        if self.stored_code is not None:
+            return self.stored_loc(text)
+        return self.original_loc(text)
+
+    def stored_loc(self, text: str) -> SourceLoc | None:
+        """A node of a loaded archive: its line in the archive's code listing, and where it was first written."""
+        serialized = _SERIALIZED.search(text)
+        if serialized is None or serialized.group(1) not in self.stored_code:
+            return None
+        original = self.original_loc(text[: serialized.start()])
+        # the file's name only: the path is the saving machine's ("torch/nn/..." for torch's own lines)
+        saved_from = f"{original.file.rsplit('/', 1)[-1] if original.file.startswith('/') else original.file} " \
+                     f"line {original.line}" if original is not None else ""
+        return SourceLoc(self.display_name, self.stored_code[serialized.group(1)] + int(serialized.group(2)),
+                         True, saved_from)
+
+    def original_loc(self, text: str) -> SourceLoc | None:
         match = _SCRIPT_RANGE.search(text)
         if match:
             return self.loc(match.group(1), int(match.group(2)))
@@ -170,7 +194,9 @@ class _Walker:
         for path, line in frames:  # innermost frame in the user's file: the line that caused it
             if path == self.user_path:
                 return self.loc(path, int(line))
-        return self.loc(frames[0][0], int(frames[0][1])) if frames else None
+        outside_torch = [f for f in frames if "/torch/" not in f[0] and not f[0].startswith("<")]
+        path, line = (outside_torch or frames or [("", 0)])[0]
+        return self.loc(path, int(line)) if path else None
 
     def loc(self, path: str, line: int) -> SourceLoc | None:
         if path == self.user_path:

@@ -141,15 +141,15 @@ def _inspect_archive(request: InspectRequest, path: Path) -> InspectResult:
     stage("load", f"loading the archive {request.filename} (torch.jit.load runs its code)")
     module = archive.load_archive(str(path), request.filename)
     origin = Origin(path=str(path), name=request.filename)
+    source, starts = archive.code_listing(code_files)
     stage("convert", f"reading the graphs of {request.filename}")
-    graph, inlined, skipped = graphs(module, origin, ())
-    source = "\n\n".join(f"# ---- {name} ----\n{text}" for name, text in code_files)
+    graph, inlined, skipped = graphs(module, origin, (), stored_code=starts)
     return InspectResult(
         filename=request.filename, kind="pt", mode="archive", entry="forward", entries=(),
         doc="A TorchScript archive: already compiled, so the trace / script / hybrid choice does not apply.",
         source=source, code=module_code(module), graph=graph, inlined=inlined, **skipped,
         archive_facts=facts, source_files=code_files, **_archive(request.content, request),
-        views=module_views(module, origin, ()),
+        views=module_views(module, origin, (), stored_code=starts),
     )
 
 
@@ -166,9 +166,10 @@ def _pick_entry(entries: tuple[Entry, ...], name: str, filename: str) -> Entry:
 MAX_INLINED_NODES = 6000  # beyond this the inlined graph is not extracted: no layout shows it, submodules do
 
 
-def graphs(module: Any, origin: Origin, traced: tuple[str, ...]) -> tuple[IRGraph, IRGraph, dict[str, Any]]:
+def graphs(module: Any, origin: Origin, traced: tuple[str, ...],
+           stored_code: dict[str, int] | None = None) -> tuple[IRGraph, IRGraph, dict[str, Any]]:
     """Module graph, inlined graph, and (when the inlined one is too large to extract) its size and op counts."""
-    options = dict(user_path=origin.path, display_name=origin.name, traced=traced)
+    options = dict(user_path=origin.path, display_name=origin.name, traced=traced, stored_code=stored_code)
     inlined = module.inlined_graph
     kinds: Counter[str] = Counter()
     _count_kinds(inlined, kinds)
@@ -191,7 +192,8 @@ def _archive(module_bytes: bytes, request: InspectRequest) -> dict[str, Any]:
     return dict(archive=b"" if too_large else module_bytes, archive_size=len(module_bytes))
 
 
-def module_views(module: Any, origin: Origin, traced: tuple[str, ...]) -> tuple[ModuleView, ...]:
+def module_views(module: Any, origin: Origin, traced: tuple[str, ...],
+                 stored_code: dict[str, int] | None = None) -> tuple[ModuleView, ...]:
     """Each submodule's own forward graph and .code, so the page can open one submodule at a time."""
     if not hasattr(module, "named_modules"):
         return ()  # a scripted function
@@ -200,7 +202,8 @@ def module_views(module: Any, origin: Origin, traced: tuple[str, ...]) -> tuple[
         if not path or not hasattr(sub, "_c") or not sub._c._has_method("forward"):
             continue  # the model itself, or a container without forward (a ModuleList)
         inner = tuple(t[len(path) + 1:] for t in traced if t.startswith(path + "."))
-        graph = extract_graph(sub.graph, user_path=origin.path, display_name=origin.name, traced=inner)
+        graph = extract_graph(sub.graph, user_path=origin.path, display_name=origin.name, traced=inner,
+                              stored_code=stored_code)
         views.append(ModuleView(path, getattr(sub, "original_name", type(sub).__name__), graph, module_code(sub)))
     return tuple(views)
 

@@ -16,6 +16,7 @@ class SourceLoc:
     file: str
     line: int
     user: bool = True  # False for lines inside torch or other libraries
+    saved_from: str = ""  # .pt archives: where the archive's debug info says the line was first written
 
 
 @dataclass(frozen=True, slots=True)

@@ -275,28 +275,15 @@ def run_bench_job(job: BenchJob) -> list[BenchRow]:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _compared_graphs(_result: DiffResult, request_key: str) -> tuple[dict[str, IRGraph], dict[str, tuple[str, ...]]]:
-    """Folded inlined graph per converted mode, and the nodes of trace / script with no counterpart in the other."""
+def compared_graphs(_result: DiffResult, request_key: str) -> dict[str, tuple[IRGraph, str]]:
+    """(folded inlined graph, DOT) per converted mode; in the DOT, nodes with no counterpart in the other of
+    trace / script have a red border. The hazard's line is marked by the viewer, so picking one redraws nothing."""
     graphs = {c.mode: fold_constants(c.graph) for c in _result.conversions if c.error is None}
     unmatched: dict[str, tuple[str, ...]] = {}
     if "trace" in graphs and "script" in graphs:
         unmatched["trace"], unmatched["script"] = unmatched_nodes(graphs["trace"], graphs["script"])
-    return graphs, unmatched
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def compared_graph_dots(_result: DiffResult, request_key: str, line: int) -> dict[str, str]:
-    """DOT per converted mode: nodes only one of trace / script has in red, `line`'s nodes in yellow.
-
-    Folding and matching do not depend on the line, so picking another hazard only redraws.
-    """
-    graphs, unmatched = _compared_graphs(_result, request_key)
-    dots = {}
-    for mode, graph in graphs.items():
-        marks = {node_id: "only" for node_id in unmatched.get(mode, ())}
-        marks.update({node_id: "selected" for node_id in nodes_at_line(graph, line)})
-        dots[mode] = to_dot(graph, marks=marks)
-    return dots
+    return {mode: (graph, to_dot(graph, marks={node_id: "only" for node_id in unmatched.get(mode, ())}))
+            for mode, graph in graphs.items()}
 
 
 def diff_key(request: DiffRequest) -> str:
@@ -486,7 +473,8 @@ def show_node(details: dict) -> None:
     """The selected node: kind, scope, source line; inputs and outputs with types; folded constants."""
     where = f" · line {details['line']}" if details["line"] else ""
     scope = f" · `{details['scope']}`" if details["scope"] else ""
-    st.markdown(f"**`{details['kind']}`**{scope}{where}")
+    saved = f" · first written at {details['saved_from']}" if details["saved_from"] else ""
+    st.markdown(f"**`{details['kind']}`**{scope}{where}{saved}")
     rows = [{"": "in", "name": arg, "value": value, "type": type_} for arg, value, type_ in details["inputs"]]
     rows += [{"": "out", "name": "", "value": name, "type": type_} for name, type_ in details["outputs"]]
     rows += [{"": "const", "name": k, "value": v, "type": ""} for k, v in details["constants"]]
