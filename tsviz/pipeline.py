@@ -194,17 +194,27 @@ def _archive(module_bytes: bytes, request: InspectRequest) -> dict[str, Any]:
 
 def module_views(module: Any, origin: Origin, traced: tuple[str, ...],
                  stored_code: dict[str, int] | None = None) -> tuple[ModuleView, ...]:
-    """Each submodule's own forward graph and .code, so the page can open one submodule at a time."""
+    """Each submodule's own forward graph and .code, so the page can open one submodule at a time.
+
+    Submodules of one compiled class share one graph (a 12-layer encoder has 12 of each): it is extracted and
+    sent once, and the others name the first of them in `same_as`.
+    """
     if not hasattr(module, "named_modules"):
         return ()  # a scripted function
-    views = []
+    views, first_of = [], {}
     for path, sub in module.named_modules():
         if not path or not hasattr(sub, "_c") or not sub._c._has_method("forward"):
             continue  # the model itself, or a container without forward (a ModuleList)
         inner = tuple(t[len(path) + 1:] for t in traced if t.startswith(path + "."))
+        type_name = getattr(sub, "original_name", type(sub).__name__)
+        compiled = (sub._c._type().qualified_name(), inner)
+        if compiled in first_of:
+            views.append(ModuleView(path, type_name, EMPTY_GRAPH, "", same_as=first_of[compiled]))
+            continue
+        first_of[compiled] = path
         graph = extract_graph(sub.graph, user_path=origin.path, display_name=origin.name, traced=inner,
                               stored_code=stored_code)
-        views.append(ModuleView(path, getattr(sub, "original_name", type(sub).__name__), graph, module_code(sub)))
+        views.append(ModuleView(path, type_name, graph, module_code(sub)))
     return tuple(views)
 
 

@@ -175,6 +175,7 @@ class ModuleView:
     type: str  # the class name, "BasicBlock"
     graph: IRGraph
     code: str
+    same_as: str = ""  # the path of an earlier view of the same compiled class: its graph and code are used
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,7 +217,11 @@ class InspectResult:
         """The submodule at `path` ("layer1.0"); "" is the whole model."""
         if not path:
             return ModuleView("", self.entry, self.graph, self.code)
-        return next((v for v in self.views if v.path == path), None)
+        view = next((v for v in self.views if v.path == path), None)
+        if view is not None and view.same_as:
+            first = next(v for v in self.views if v.path == view.same_as)
+            return ModuleView(path, view.type, first.graph, first.code)
+        return view
 
 
 # ---- trace vs script ---------------------------------------------------------------------------
