@@ -73,6 +73,10 @@ def test_a_huge_inlined_graph_is_counted_not_extracted_and_a_huge_archive_not_se
     assert sum(result.inlined_op_counts().values()) == result.inlined_skipped
     assert result.archive == b"" and result.archive_size > 8 * 2**20  # too large for the page; the CLI keeps it
     assert result.view("encoder.layers.11.self_attn") is not None  # every level can still be opened
+    # the 12 layers are one compiled class: one graph is sent, and the others name it
+    assert sum(1 for v in result.views if not v.same_as) < 10 < len(result.views)
+    eleventh, first = result.view("encoder.layers.11"), result.view("encoder.layers.0")
+    assert eleventh.path == "encoder.layers.11" and eleventh.graph == first.graph and eleventh.code == first.code
 
 
 def test_archive_nodes_point_at_the_stored_code_and_remember_their_first_line() -> None:
