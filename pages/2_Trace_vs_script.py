@@ -3,11 +3,10 @@
 import pandas as pd
 import streamlit as st
 
-from tsviz import graph_view, ui
+from tsviz import ui
 from tsviz.graph_diff import code_diff, op_count_rows
-from tsviz.hazards import KINDS, nodes_at_line
+from tsviz.hazards import KINDS
 from tsviz.jobs import run_diff
-from tsviz.viewer import graph_view as draw_graph
 from tsviz.verdict import DEFAULT_ATOL, DEFAULT_RTOL, case_rows, verdict
 
 TOLERANCES = [10.0 ** -k for k in range(10, 0, -1)]
@@ -84,33 +83,15 @@ else:
 
 # ---- structure -------------------------------------------------------------------------------------
 st.subheader("Structure")
-graphs = ui.compared_graphs(result, ui.diff_key(request))
-picked_mode, picked_node = st.session_state.get("diff_node", ("", ""))
+drawings = ui.paired_drawings({c.mode: c.graph for c in result.conversions if c.error is None}, ui.diff_key(request),
+                               ("trace", "script"))
 st.caption("Inlined graphs, constants folded. Red border: no counterpart in the other graph (a dropped branch, "
            "an unrolled loop copy, a size the trace froze)."
            + (f" Yellow: made by line {selected_line}, the hazard picked above." if selected_line else "")
            + " Click a node for its details and its line.")
 graph_tab, ops_tab, code_tab = st.tabs(["Graphs side by side", "Op counts", ".code diff"])
 with graph_tab:
-    for column, (mode, (graph, dot_text)) in zip(st.columns(len(graphs) or 1), graphs.items()):
-        with column:
-            st.markdown(f"**{mode}** · {len(graph.nodes)} nodes")
-            svg, problem = ui.walk_svg(dot_text, len(graph.nodes))
-            if problem:
-                st.warning(problem, icon=":material/warning:")
-                continue
-            marked = nodes_at_line(graph, selected_line) if selected_line else ()
-            marks = {node_id: "selected" for node_id in marked}
-            if picked_mode == mode and picked_node:
-                marks[picked_node] = "selected"
-            pick = lambda node_id, m=mode: st.session_state.update(diff_node=(m, node_id))  # noqa: E731
-            draw_graph(svg, f"{ui.diff_key(request)}:{mode}", marks=marks, focus=list(marked[:1]),
-                       key=f"diff_graph:{mode}", height=560, on_select=pick, on_activate=pick)
-            if picked_mode == mode and any(n.id == picked_node for n in graph.nodes):
-                details = graph_view.node_details(graph, picked_node)
-                ui.show_node(details)
-                if details["line"]:
-                    st.code(ui.source_excerpt(result.source, details["line"]), language="python")
+    ui.side_by_side(drawings, ui.diff_key(request), result.source, selected_line)
     for conversion in result.conversions:
         if conversion.error is not None:
             st.warning(f"{conversion.mode} could not convert the model: {conversion.error.message}")

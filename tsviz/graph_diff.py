@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections import defaultdict
 
 from tsviz.types import IRGraph, Node
@@ -58,3 +59,44 @@ def code_diff(before: str, after: str, before_name: str, after_name: str) -> str
     """A unified diff of two .code texts ("" when they are the same)."""
     return "".join(difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
                                         fromfile=before_name, tofile=after_name, n=2))
+
+
+_CONVS = ("aten::conv1d", "aten::conv2d", "aten::conv3d", "aten::_convolution")
+
+
+def op_changes(before: dict[str, int], after: dict[str, int]) -> list[tuple[str, int]]:
+    """(kind, after - before) for every kind whose count changed: largest change first, then by name."""
+    changed = [(kind, after.get(kind, 0) - before.get(kind, 0)) for kind in set(before) | set(after)]
+    return sorted(((k, d) for k, d in changed if d), key=lambda kd: (-abs(kd[1]), kd[0]))
+
+
+def _stem(kind: str) -> str:
+    return re.sub(r"\d+d$", "", kind.partition("::")[2].strip("_"))
+
+
+def pass_summary(name: str, before: dict[str, int], after: dict[str, int], most: int = 4) -> str:
+    """One line for one pass: "freeze: 239 prim::GetAttr removed, 20 conv+bn folded, ...; 724 → 75 nodes".
+
+    Batch norms that vanish while the convolutions stay were folded into them; a kind that disappears while a
+    kind of the same name and count appears was rewritten ("20 aten::conv2d became prim::mkldnn_convolution").
+    """
+    changes = dict(op_changes(before, after))
+    parts = []
+    folded = -changes.get("aten::batch_norm", 0)
+    convs = sum(before.get(k, 0) for k in _CONVS) + before.get("prim::mkldnn_convolution", 0)
+    if 0 < folded <= convs:
+        parts.append(f"{folded} conv+bn folded")
+        changes.pop("aten::batch_norm")
+    added = {k: d for k, d in changes.items() if d > 0}
+    for kind, delta in list(changes.items()):
+        if delta >= 0 or kind not in changes:
+            continue
+        twin = next((k for k, d in added.items() if d == -delta and k in changes and _stem(kind) in k), None)
+        if twin is not None:
+            parts.append(f"{-delta} {kind} became {twin}")
+            changes.pop(kind), changes.pop(twin)
+    ordered = sorted(changes.items(), key=lambda kd: (-abs(kd[1]), kd[0]))
+    parts += [f"{abs(d)} {k} {'removed' if d < 0 else 'added'}" for k, d in ordered]
+    shown = parts[:most] + ([f"{len(parts) - most} more kind{'s' if len(parts) - most > 1 else ''} changed"] if len(parts) > most else [])
+    total = f"{sum(before.values())} → {sum(after.values())} nodes"
+    return f"{name}: {', '.join(shown)}; {total}" if shown else f"{name}: no change ({total})"

@@ -29,7 +29,8 @@ from typing import Callable, TypeVar
 from tsviz import sandbox
 from tsviz.errors import TsvizError, WorkerError
 from tsviz.jsonio import from_data, to_data
-from tsviz.types import BenchJob, BenchResult, DeviceInfo, DiffRequest, DiffResult, ErrorInfo, InspectRequest, InspectResult
+from tsviz.types import (BenchJob, BenchResult, DeviceInfo, DiffRequest, DiffResult, ErrorInfo, InspectRequest,
+                         InspectResult, PassRequest, PassResult)
 
 T = TypeVar("T")
 POOL_SIZE = 2  # two cores: two jobs at once, the rest wait
@@ -78,6 +79,11 @@ def run_inspect(request: InspectRequest, limits: Limits = Limits(), on_wait: OnW
 def run_diff(request: DiffRequest, limits: Limits = Limits(), on_wait: OnWait | None = None) -> DiffResult:
     """compare.diff_file() in the worker: eager vs trace vs script on many inputs."""
     return _run_job("diff", request, DiffResult, request.model.filename, limits, on_wait)
+
+
+def run_passes(request: PassRequest, limits: Limits = Limits(), on_wait: OnWait | None = None) -> PassResult:
+    """passes.explore_passes() in the worker: the forward graph after each TorchScript pass."""
+    return _run_job("passes", request, PassResult, request.model.filename, limits, on_wait)
 
 
 def run_bench(job: BenchJob, limits: Limits = Limits(cpu_s=600), on_wait: OnWait | None = None) -> BenchResult:

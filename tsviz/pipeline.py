@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from tsviz import archive, sources
+from tsviz.archive_report import archive_report
 from tsviz.stages import stage
 from tsviz.uploads import check_suffix
 from tsviz.convert import Origin, convert
@@ -150,6 +151,7 @@ def _inspect_archive(request: InspectRequest, path: Path) -> InspectResult:
         source=source, code=module_code(module), graph=graph, inlined=inlined, **skipped,
         archive_facts=facts, source_files=code_files, **_archive(request.content, request),
         views=module_views(module, origin, (), stored_code=starts),
+        archive_report=archive_report(module, zipped),
     )
 
 
@@ -172,18 +174,19 @@ def graphs(module: Any, origin: Origin, traced: tuple[str, ...],
     options = dict(user_path=origin.path, display_name=origin.name, traced=traced, stored_code=stored_code)
     inlined = module.inlined_graph
     kinds: Counter[str] = Counter()
-    _count_kinds(inlined, kinds)
+    count_kinds(inlined, kinds)
     if sum(kinds.values()) > MAX_INLINED_NODES:
         skipped = dict(inlined_skipped=sum(kinds.values()), skipped_op_counts=tuple(sorted(kinds.items())))
         return extract_graph(module.graph, **options), EMPTY_GRAPH, skipped
     return extract_graph(module.graph, **options), extract_graph(inlined, **options), {}
 
 
-def _count_kinds(block: Any, kinds: Counter[str]) -> None:
+def count_kinds(block: Any, kinds: Counter[str]) -> None:
+    """Add every node kind of a graph or block, nested blocks included, to `kinds`."""
     for node in block.nodes():
         kinds[node.kind()] += 1
         for inner in node.blocks():
-            _count_kinds(inner, kinds)
+            count_kinds(inner, kinds)
 
 
 def _archive(module_bytes: bytes, request: InspectRequest) -> dict[str, Any]:

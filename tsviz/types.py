@@ -179,6 +179,47 @@ class ModuleView:
 
 
 @dataclass(frozen=True, slots=True)
+class TensorInfo:
+    """A tensor stored in an archive: a parameter, a buffer or a constant of the code."""
+
+    name: str  # "layer1.0.conv1.weight", or "CONSTANTS.c0"
+    kind: Literal["parameter", "buffer", "constant"]
+    shape: tuple[int, ...]
+    dtype: str  # "float32"
+    bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleInfo:
+    """One module of an archive's tree, read without running it."""
+
+    path: str  # "" for the model itself
+    type: str  # "BasicBlock"
+    code_file: str  # the archive's code file holding its class: "__torch__/m/___torch_mangle_7.py"
+    methods: tuple[str, ...]  # schemas: "forward(Tensor x) -> Tensor"
+    tensors: tuple[TensorInfo, ...]  # its own parameters and buffers (not its submodules')
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveReport:
+    """What a TorchScript archive holds, from its zip listing and the loaded module; forward is never called."""
+
+    format_version: int  # the file's `version` record
+    version_note: str  # what that version means for the installed torch
+    files: tuple[tuple[str, str, int, int], ...]  # (name, what it is, size, compressed size)
+    modules: tuple[ModuleInfo, ...]
+    constants: tuple[TensorInfo, ...]
+    extra_files: tuple[tuple[str, int, str], ...]  # (name, size, the start of its text)
+    training: bool  # saved in training mode (dropout and batch norm would train)
+
+    def tensors(self) -> list[TensorInfo]:
+        return [t for m in self.modules for t in m.tensors] + list(self.constants)
+
+    def biggest(self, count: int = 10) -> list[TensorInfo]:
+        return sorted(self.tensors(), key=lambda t: (-t.bytes, t.name))[:count]
+
+
+@dataclass(frozen=True, slots=True)
 class InspectResult:
     """Everything the graph page and `tsviz inspect` show."""
 
@@ -208,6 +249,7 @@ class InspectResult:
     archive_size: int = 0  # bytes of the converted .pt, also when it was too large to include
     inlined_skipped: int = 0  # the inlined graph's node count when it was too large to extract (else 0)
     skipped_op_counts: tuple[tuple[str, int], ...] = ()  # and its op counts, counted without extracting it
+    archive_report: ArchiveReport | None = None  # .pt uploads: files, module tree, tensors, methods
 
     def inlined_op_counts(self) -> dict[str, int]:
         """Op kind -> count over the whole inlined graph, extracted or not."""
@@ -358,3 +400,54 @@ class DeviceInfo:
     cpu_count: int
     cuda_devices: tuple[str, ...] = ()  # GPU names, empty without CUDA
     torch_version: str = ""
+
+
+# ---- pass explorer ------------------------------------------------------------------------------
+
+PASSES: dict[str, str] = {  # pass name -> what it does, for a person
+    "inline": "inline: every submodule call and function call replaced by its body (torch._C._jit_pass_inline)",
+    "constant_propagation": "constant propagation: ops whose inputs are all constants computed now "
+                            "(torch._C._jit_pass_constant_propagation)",
+    "dce": "dead-code elimination: nodes whose results nothing uses removed (torch._C._jit_pass_dce)",
+    "freeze": "torch.jit.freeze: parameters and attributes become constants, then folded "
+              "(conv + batch norm, conv + add/mul, dropout removed)",
+    "optimize_for_inference": "torch.jit.optimize_for_inference: freeze, then CPU inference rewrites "
+                              "(MKLDNN layouts, op fusion)",
+    "profiled_run": "the graph the profiling executor actually ran, after a few calls with the example "
+                    "inputs (torch.jit.last_executed_optimized_graph)",
+}
+DEFAULT_PASSES: tuple[str, ...] = tuple(PASSES)
+
+
+@dataclass(frozen=True, slots=True)
+class PassRequest:
+    """Run a pipeline of TorchScript passes on the model an InspectRequest describes (in its mode)."""
+
+    model: InspectRequest
+    passes: tuple[str, ...] = DEFAULT_PASSES
+    runs: int = 3  # calls before the profiling executor's graph is read
+
+
+@dataclass(frozen=True, slots=True)
+class PassStep:
+    """The forward graph after one pass (the first step: as converted), with what the pass changed."""
+
+    name: str  # "start" or a key of PASSES
+    summary: str  # "freeze: 239 prim::GetAttr removed, 20 batch norms folded into their convs; 724 -> 75 nodes"
+    op_counts: tuple[tuple[str, int], ...] = ()  # every node kind, nested blocks included
+    graph: IRGraph = EMPTY_GRAPH  # empty when too large to extract (see `nodes`)
+    code: str = ""
+    nodes: int = 0
+    seconds: float = 0.0
+    error: ErrorInfo | None = None  # the pass failed: the pipeline stops here
+
+    def counts(self) -> dict[str, int]:
+        return dict(self.op_counts)
+
+
+@dataclass(frozen=True, slots=True)
+class PassResult:
+    filename: str
+    mode: str
+    steps: tuple[PassStep, ...]
+    notes: tuple[str, ...] = ()

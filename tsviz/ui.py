@@ -24,6 +24,7 @@ from tsviz.report import build_report
 from tsviz.types import (MODES, BenchJob, BenchRow, DeviceInfo, DiffRequest, DiffResult, ErrorInfo, InputSpec,
                          InspectRequest, InspectResult, IRGraph)
 from tsviz.uploads import SUFFIXES, check_upload
+from tsviz.viewer import graph_view as draw_graph
 
 R = TypeVar("R")
 T = TypeVar("T")
@@ -82,7 +83,10 @@ def _once_per_server() -> None:
 PAGES = (("app.py", "Graph & code", ":material/account_tree:"),
          ("pages/1_Model_overview.py", "Model overview", ":material/info:"),
          ("pages/2_Trace_vs_script.py", "Trace vs script", ":material/difference:"),
-         ("pages/3_Benchmarks.py", "Benchmarks", ":material/speed:"))
+         ("pages/3_Benchmarks.py", "Benchmarks", ":material/speed:"),
+         ("pages/4_Passes.py", "Passes", ":material/tune:"),
+         ("pages/5_Archive.py", "Archive", ":material/inventory_2:"),
+         ("pages/6_Export_check.py", "Export check", ":material/output:"))
 _SIDEBAR_KEYS = ("source_kind", "sample", "mode", "entry:", "init:", "inputs:", "picks:")
 
 
@@ -275,15 +279,40 @@ def run_bench_job(job: BenchJob) -> list[BenchRow]:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def compared_graphs(_result: DiffResult, request_key: str) -> dict[str, tuple[IRGraph, str]]:
-    """(folded inlined graph, DOT) per converted mode; in the DOT, nodes with no counterpart in the other of
-    trace / script have a red border. The hazard's line is marked by the viewer, so picking one redraws nothing."""
-    graphs = {c.mode: fold_constants(c.graph) for c in _result.conversions if c.error is None}
+def paired_drawings(_graphs: dict[str, IRGraph], key: str, pair: tuple[str, str]) -> dict[str, tuple[IRGraph, str]]:
+    """(folded graph, DOT) per label; in the DOT, the nodes of the two graphs named by `pair` that have no
+    counterpart in the other get a red border (a dropped branch, an unrolled loop, a folded batch norm)."""
+    graphs = {label: fold_constants(graph) for label, graph in _graphs.items()}
     unmatched: dict[str, tuple[str, ...]] = {}
-    if "trace" in graphs and "script" in graphs:
-        unmatched["trace"], unmatched["script"] = unmatched_nodes(graphs["trace"], graphs["script"])
-    return {mode: (graph, to_dot(graph, marks={node_id: "only" for node_id in unmatched.get(mode, ())}))
-            for mode, graph in graphs.items()}
+    if all(label in graphs for label in pair):
+        unmatched[pair[0]], unmatched[pair[1]] = unmatched_nodes(graphs[pair[0]], graphs[pair[1]])
+    return {label: (graph, to_dot(graph, marks={node_id: "only" for node_id in unmatched.get(label, ())}))
+            for label, graph in graphs.items()}
+
+
+def side_by_side(drawings: dict[str, tuple[IRGraph, str]], key: str, source: str, line: int = 0) -> None:
+    """The drawings in columns of walkable viewers. `line`'s nodes are marked and moved into view (without a new
+    layout); a click on a node shows its details and its source line under its graph."""
+    picked_label, picked_node = st.session_state.get("pair_node", ("", ""))
+    for column, (label, (graph, dot_text)) in zip(st.columns(len(drawings) or 1), drawings.items()):
+        with column:
+            st.markdown(f"**{label}** · {len(graph.nodes)} nodes")
+            svg, problem = walk_svg(dot_text, len(graph.nodes))
+            if problem:
+                st.warning(problem, icon=":material/warning:")
+                continue
+            marked = nodes_at_line(graph, line) if line else ()
+            marks = {node_id: "selected" for node_id in marked}
+            if picked_label == label and picked_node:
+                marks[picked_node] = "selected"
+            pick = lambda node_id, chosen=label: st.session_state.update(pair_node=(chosen, node_id))  # noqa: E731
+            draw_graph(svg, f"{key}:{label}", marks=marks, focus=list(marked[:1]), key=f"pair_graph:{label}",
+                       height=560, on_select=pick, on_activate=pick)
+            if picked_label == label and any(n.id == picked_node for n in graph.nodes):
+                details = graph_view.node_details(graph, picked_node)
+                show_node(details)
+                if details["line"]:
+                    st.code(source_excerpt(source, details["line"]), language="python")
 
 
 def diff_key(request: DiffRequest) -> str:

@@ -10,12 +10,14 @@ from tsviz.bench import bench_variant, probe_devices
 from tsviz.compare import diff_file
 from tsviz.errors import TsvizError, WorkerError
 from tsviz.jsonio import from_data, to_data
+from tsviz.passes import explore_passes
 from tsviz.pipeline import inspect_file
-from tsviz.types import BenchJob, DiffRequest, InspectRequest
+from tsviz.types import BenchJob, DiffRequest, InspectRequest, PassRequest
 
 JOBS = {  # job name -> (request type or None, function)
     "inspect": (InspectRequest, inspect_file),
     "diff": (DiffRequest, diff_file),
+    "passes": (PassRequest, explore_passes),
     "bench": (BenchJob, bench_variant),
     "devices": (None, probe_devices),
     "ping": (None, lambda: {"pong": True}),
