@@ -1,4 +1,6 @@
-"""The command line: python -m tsviz inspect | diff | bench | render. Same library calls as the dashboard."""
+"""The command line: python -m tsviz inspect | diff | bench | report | passes | archive | export-check | render.
+
+Same library calls as the dashboard."""
 from __future__ import annotations
 
 import argparse
@@ -15,7 +17,8 @@ from tsviz.jsonio import to_data
 from tsviz.layout import render_svg
 from tsviz.graph_diff import op_count_rows
 from tsviz.hazards import KINDS
-from tsviz.types import MODES, VARIANTS, DiffRequest, DiffResult, InspectRequest, InspectResult, IRGraph, Outcome
+from tsviz.types import (DEFAULT_PASSES, MODES, PASSES, VARIANTS, DiffRequest, DiffResult, ExportResult, InspectRequest,
+                         InspectResult, IRGraph, Outcome, PassRequest)
 from tsviz.verdict import DEFAULT_ATOL, DEFAULT_RTOL, Verdict, case_rows, verdict
 
 
@@ -70,6 +73,25 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--bench-csv", type=Path, help="include a table of `tsviz bench --csv` results")
     report.set_defaults(run=_report)
 
+    passes = sub.add_parser("passes", help="run TorchScript passes one at a time; one line per pass")
+    _add_model_options(passes)
+    passes.add_argument("--passes", default=",".join(DEFAULT_PASSES), type=_passes,
+                        help=f"comma-separated, in order, from {','.join(PASSES)} (default: all, in that order)")
+    passes.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    passes.set_defaults(run=_passes_run)
+
+    archive = sub.add_parser("archive", help="what a TorchScript .pt holds (files, version, modules, tensors, "
+                                             "methods), without running it; a .py is converted and saved first")
+    _add_model_options(archive)
+    archive.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    archive.set_defaults(run=_archive)
+
+    export = sub.add_parser("export-check", help="would torch.export take this model? blockers with line, kind "
+                                                 "and fix; op counts next to TorchScript's")
+    _add_model_options(export, with_mode=False)
+    export.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    export.set_defaults(run=_export_check)
+
     render = sub.add_parser("render", help="write the graph as DOT or SVG")
     _add_model_options(render)
     render.add_argument("--view", choices=("graph", "inlined"), default="graph",
@@ -99,6 +121,14 @@ def _numbers(text: str) -> tuple[int, ...]:
         return parse_sizes(text)
     except InputError as e:
         raise argparse.ArgumentTypeError(e.one_line()) from None
+
+
+def _passes(text: str) -> tuple[str, ...]:
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [n for n in names if n not in PASSES]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown pass(es) {', '.join(unknown)}; choose from {', '.join(PASSES)}")
+    return names
 
 
 def _variants(text: str) -> tuple[str, ...]:
@@ -278,6 +308,84 @@ def _bench(args: argparse.Namespace) -> int:
     else:
         print(summary_table(frame).drop(columns=["run"]).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     return 0
+
+
+def _passes_run(args: argparse.Namespace) -> int:
+    from tsviz.passes import explore_passes  # imports torch
+
+    result = explore_passes(PassRequest(_request(args), args.passes))
+    if args.json:
+        steps = [{"pass": s.name, "summary": s.summary, "nodes": s.nodes, "seconds": round(s.seconds, 4),
+                  "op_counts": s.counts(), "error": s.error.message if s.error else None} for s in result.steps]
+        print(json.dumps({"file": result.filename, "mode": result.mode, "steps": steps, "notes": list(result.notes)},
+                         indent=1))
+        return 0
+    print(f"{result.filename} ({result.mode})")
+    for note in result.notes:
+        print(f"note: {note}")
+    for step in result.steps:
+        print(f"  {step.summary}" + (f"  [{step.seconds * 1000:.0f} ms]" if step.seconds else ""))
+    return 0 if all(s.error is None for s in result.steps) else 1
+
+
+def _archive(args: argparse.Namespace) -> int:
+    from tsviz.pipeline import inspect_or_raise
+
+    request = _request(args)
+    result = inspect_or_raise(request)
+    if result.kind == "py":  # inspect the archive this conversion saves
+        result = inspect_or_raise(InspectRequest(f"{args.file.stem}.{result.mode}.pt", result.archive, max_archive_mb=0))
+    report = result.archive_report
+    if args.json:
+        print(json.dumps({"file": result.filename, **to_data(report),
+                          "biggest": [to_data(t) for t in report.biggest()]}, indent=1))
+        return 0
+    print(f"{result.filename}: file format version {report.format_version}. {report.version_note}")
+    if report.training:
+        print("saved in training mode")
+    print(f"\n{len(report.files)} files, {sum(f[2] for f in report.files) / 1e6:.2f} MB uncompressed")
+    print("\nmodules:")
+    for m in report.modules:
+        size = sum(t.bytes for t in m.tensors)
+        print(f"  {m.path or '(model)'}: {m.type}, {len(m.tensors)} tensors, {size / 1024:.1f} KB; "
+              f"{'; '.join(m.methods)}")
+    print("\nbiggest tensors:")
+    for t in report.biggest():
+        print(f"  {t.name} ({t.kind}): {' x '.join(map(str, t.shape)) or 'scalar'} {t.dtype}, {t.bytes / 1024:.1f} KB")
+    for name, size, _ in report.extra_files:
+        print(f"extra file: {name} ({size} bytes)")
+    return 0
+
+
+def _export_check(args: argparse.Namespace) -> int:
+    from tsviz.export_check import export_check  # imports torch
+
+    result = export_check(_request(args))
+    if args.json:
+        print(json.dumps(export_data(result), indent=1))
+        return 0
+    print(f"{result.filename}: " + ("exports with torch.export" if result.exported else "does not export"))
+    for note in result.notes:
+        print(f"note: {note}")
+    for a in result.attempts:
+        print(f"  {a.name}: {'ok' if a.ok else 'failed'} ({a.seconds:.2f} s)")
+    for b in result.blockers:
+        print(f"{result.filename}:{b.line}: {b.kind} ({b.attempt}): {b.message}\n    fix: {b.fix}")
+    return 0
+
+
+def export_data(result: ExportResult) -> dict:
+    """The JSON object of `export-check --json`."""
+    return {
+        "file": result.filename,
+        "exported": result.exported,
+        "attempts": [to_data(a) for a in result.attempts],
+        "blockers": [{"line": b.line, "kind": b.kind, "message": b.message, "fix": b.fix, "attempt": b.attempt}
+                     for b in result.blockers],
+        "op_counts": result.op_counts(),
+        "torchscript_mode": result.torchscript_mode,
+        "notes": list(result.notes),
+    }
 
 
 def _render(args: argparse.Namespace) -> int:

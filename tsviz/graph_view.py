@@ -137,3 +137,20 @@ def region_owners(graph: IRGraph) -> list[str]:
     """The prim::If / prim::Loop nodes that own blocks: what can be collapsed."""
     owners = {b.owner for b in graph.blocks}
     return [n.id for n in graph.nodes if n.id in owners]
+
+
+def stored_file(result: InspectResult, code_file: str) -> list[tuple[str, str]]:
+    """A .pt's code file, as (line, where that line was first written) pairs: the archive's debug info, read from
+    the nodes each line made ("" where no node says)."""
+    listing = result.source.splitlines()
+    header = f"# ---- {code_file} ----"
+    if header not in listing:
+        return []
+    start = listing.index(header) + 1
+    end = next((i for i in range(start, len(listing)) if listing[i].startswith("# ---- ")), len(listing))
+    origins: dict[int, str] = {}
+    for graph in [result.graph, *(v.graph for v in result.views)]:
+        for node in graph.nodes:
+            if node.source is not None and node.source.saved_from:
+                origins.setdefault(node.source.line, node.source.saved_from)
+    return [(listing[i], origins.get(i + 1, "")) for i in range(start, end)]

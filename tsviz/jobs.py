@@ -30,7 +30,7 @@ from tsviz import sandbox
 from tsviz.errors import TsvizError, WorkerError
 from tsviz.jsonio import from_data, to_data
 from tsviz.types import (BenchJob, BenchResult, DeviceInfo, DiffRequest, DiffResult, ErrorInfo, InspectRequest,
-                         InspectResult, PassRequest, PassResult)
+                         ExportResult, InspectResult, PassRequest, PassResult)
 
 T = TypeVar("T")
 POOL_SIZE = 2  # two cores: two jobs at once, the rest wait
@@ -84,6 +84,12 @@ def run_diff(request: DiffRequest, limits: Limits = Limits(), on_wait: OnWait | 
 def run_passes(request: PassRequest, limits: Limits = Limits(), on_wait: OnWait | None = None) -> PassResult:
     """passes.explore_passes() in the worker: the forward graph after each TorchScript pass."""
     return _run_job("passes", request, PassResult, request.model.filename, limits, on_wait)
+
+
+def run_export_check(request: InspectRequest, limits: Limits = Limits(),
+                     on_wait: OnWait | None = None) -> ExportResult:
+    """export_check.export_check() in the worker: torch.export non-strict, strict and with a dynamic batch."""
+    return _run_job("export", request, ExportResult, request.filename, limits, on_wait)
 
 
 def run_bench(job: BenchJob, limits: Limits = Limits(cpu_s=600), on_wait: OnWait | None = None) -> BenchResult:

@@ -451,3 +451,48 @@ class PassResult:
     mode: str
     steps: tuple[PassStep, ...]
     notes: tuple[str, ...] = ()
+
+
+# ---- torch.export migration check ------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Blocker:
+    """Why torch.export refused the model, in the user's terms."""
+
+    kind: str  # "data-dependent control flow", "dynamic shapes", "unsupported Python", "not a module", "other"
+    line: int  # in the user's file; 0 when torch said nowhere
+    message: str
+    fix: str
+    attempt: str  # which export found it: "non-strict", "strict", "dynamic batch"
+    detail: str = ""  # torch's own message, shortened
+
+
+@dataclass(frozen=True, slots=True)
+class ExportAttempt:
+    name: str  # "non-strict", "strict", "dynamic batch"
+    ok: bool
+    seconds: float
+    note: str = ""  # what was tried: "torch.export.export(model, inputs, strict=False)"
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    filename: str
+    source: str
+    attempts: tuple[ExportAttempt, ...]
+    blockers: tuple[Blocker, ...]
+    graph: IRGraph = EMPTY_GRAPH  # the exported program's graph (ATen ops), when an export succeeded
+    code: str = ""  # and its Python code
+    torchscript: IRGraph = EMPTY_GRAPH  # the same model scripted (traced when scripting fails), inlined
+    torchscript_mode: str = ""
+    notes: tuple[str, ...] = ()
+
+    @property
+    def exported(self) -> bool:
+        """A static export worked, strict or not (the dynamic-batch check is advice on top)."""
+        return any(a.ok for a in self.attempts if a.name != "dynamic batch")
+
+    def op_counts(self) -> dict[str, dict[str, int]]:
+        """ATen op -> count in the exported graph and in the TorchScript graph, side by side."""
+        return {name: {k: n for k, n in graph.op_counts().items() if k.startswith("aten::")}
+                for name, graph in (("torch.export", self.graph), ("torchscript", self.torchscript))}

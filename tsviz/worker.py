@@ -10,6 +10,7 @@ from tsviz.bench import bench_variant, probe_devices
 from tsviz.compare import diff_file
 from tsviz.errors import TsvizError, WorkerError
 from tsviz.jsonio import from_data, to_data
+from tsviz.export_check import export_check
 from tsviz.passes import explore_passes
 from tsviz.pipeline import inspect_file
 from tsviz.types import BenchJob, DiffRequest, InspectRequest, PassRequest
@@ -18,6 +19,7 @@ JOBS = {  # job name -> (request type or None, function)
     "inspect": (InspectRequest, inspect_file),
     "diff": (DiffRequest, diff_file),
     "passes": (PassRequest, explore_passes),
+    "export": (InspectRequest, export_check),
     "bench": (BenchJob, bench_variant),
     "devices": (None, probe_devices),
     "ping": (None, lambda: {"pong": True}),

@@ -1,0 +1,87 @@
+"""Archive: what a TorchScript .pt holds, read without running its forward (loaded only in the sandboxed worker)."""
+
+import pandas as pd
+import streamlit as st
+
+from tsviz import graph_view, ui
+from tsviz.jobs import run_inspect
+from tsviz.types import InspectRequest
+
+loaded = ui.page_setup("Archive")
+result = ui.require_result(loaded)
+if result.kind == "py":  # the archive tsviz saved from this model
+    st.header(f"Archive · {result.filename} saved in {result.mode} mode")
+    if not result.archive:
+        st.info(f"The saved archive is {result.archive_size / 2**20:.0f} MB: too large to pass through the dashboard. "
+                f"`python -m tsviz archive {result.filename}` inspects it on the command line.", icon=":material/info:")
+        st.stop()
+    st.caption(f"What `torch.jit.save` writes for {result.filename} converted with {result.mode}: upload any "
+               "`.pt` in the sidebar to inspect it the same way.")
+    name = result.filename.rsplit(".", 1)[0] + f".{result.mode}.pt"
+    result, error = ui.in_worker(run_inspect, InspectRequest(name, result.archive), f"Inspecting {name}")
+    if result is None:
+        ui.show_error(error, "")
+        st.stop()
+else:
+    st.header(f"Archive · {result.filename}")
+report = result.archive_report
+st.caption("Read from the zip and the loaded module; `forward` is never called.")
+
+tensors = report.tensors()
+version_col, size_col, tensor_col, module_col, extra_col = st.columns(5)
+version_col.metric("File format version", report.format_version)
+size_col.metric("Files", len(report.files), help=f"{sum(f[2] for f in report.files) / 1e6:.2f} MB uncompressed")
+tensor_col.metric("Tensor data", f"{sum(t.bytes for t in tensors) / 1e6:.2f} MB", help=f"{len(tensors)} tensors")
+module_col.metric("Modules", len(report.modules))
+extra_col.metric("Extra files", len(report.extra_files))
+st.info(report.version_note, icon=":material/history:")
+if report.training:
+    st.warning("Saved in training mode: dropout and batch norm behave as in training unless the loader calls "
+               "`.eval()`.", icon=":material/warning:")
+
+
+def tensor_rows(items) -> pd.DataFrame:
+    return pd.DataFrame([{"tensor": t.name, "kind": t.kind, "shape": " × ".join(map(str, t.shape)) or "scalar",
+                          "dtype": t.dtype, "KB": round(t.bytes / 1024, 1)} for t in items],
+                        columns=["tensor", "kind", "shape", "dtype", "KB"])
+
+
+modules_tab, biggest_tab, files_tab, extra_tab = st.tabs(["Modules", "Biggest tensors", "Files", "Constants & extra files"])
+with modules_tab:
+    st.dataframe(pd.DataFrame([{"module": m.path or "(the model)", "type": m.type, "tensors": len(m.tensors),
+                                "KB": round(sum(t.bytes for t in m.tensors) / 1024, 1),
+                                "methods": ", ".join(s.split("(")[0] for s in m.methods)} for m in report.modules]),
+                 hide_index=True, key="archive_modules")
+    paths = [m.path for m in report.modules]
+    chosen = st.selectbox("Look inside a module", paths, key="archive_module",
+                          format_func=lambda p: f"{p or '(the model)'} · {report.modules[paths.index(p)].type}")
+    module = report.modules[paths.index(chosen)]
+    methods_col, tensors_col = st.columns([2, 3])
+    methods_col.markdown("**Methods**\n\n" + "\n".join(f"- `{m}`" for m in module.methods))
+    if module.tensors:
+        tensors_col.dataframe(tensor_rows(module.tensors), hide_index=True, key="archive_module_tensors")
+    else:
+        tensors_col.caption("No parameters or buffers of its own.")
+    lines = graph_view.stored_file(result, module.code_file)
+    st.caption(f"`code/{module.code_file}` in the archive · `# ←` marks where a line was first written, from the "
+               "archive's debug info" if any(origin for _, origin in lines) else f"`code/{module.code_file}`")
+    width = max((len(text) for text, _ in lines), default=0)
+    st.code("\n".join(f"{text:<{width}}  # ← {origin}" if origin else text for text, origin in lines)
+            or "(no code file for this module)", language="python", line_numbers=True)
+with biggest_tab:
+    st.dataframe(tensor_rows(report.biggest(15)), hide_index=True, key="archive_biggest")
+with files_tab:
+    st.dataframe(pd.DataFrame([{"file": name, "what": kind, "bytes": size, "compressed": packed}
+                               for name, kind, size, packed in report.files]), hide_index=True, key="archive_files")
+with extra_tab:
+    st.markdown("**Constants of the code** (`CONSTANTS.cN`: a frozen module keeps its weights here)")
+    if report.constants:
+        st.dataframe(tensor_rows(report.constants), hide_index=True, key="archive_constants")
+    else:
+        st.caption("None.")
+    st.markdown("**Extra files** (`torch.jit.save(..., _extra_files=...)`)")
+    for name, size, preview in report.extra_files:
+        st.caption(f"{name} · {size} bytes")
+        st.code(preview + ("…" if size > len(preview) else ""), language="text")
+    if not report.extra_files:
+        st.caption("None.")
