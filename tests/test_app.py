@@ -41,6 +41,11 @@ def code_texts(at: AppTest) -> list[str]:
     return [c.value for c in at.code] + ["\n".join(d["lines"]) for d in component_data(at, "tsviz_code")]
 
 
+def table(at: AppTest, column: str):
+    """The first table drawn with st.dataframe that has this column."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
 def upload(at: AppTest, name: str, data: bytes) -> AppTest:
     at.sidebar.radio(key="source_kind").set_value("Upload a file").run()
     return at.file_uploader(key="upload").set_value((name, data, "application/octet-stream")).run()
@@ -412,3 +417,44 @@ def test_an_archive_links_its_nodes_to_the_code_stored_in_it() -> None:
     at.session_state["gline"] = line  # a click on that line of the stored code marks the nodes it made
     at.run()
     assert gt in component_data(at, "tsviz_graph")[0]["marks"]
+
+
+def test_passes_page_opens_on_freeze_with_both_graphs_and_the_summary() -> None:
+    at = walk_app(sample="resnet_style.py")
+    at.switch_page("pages/4_Passes.py").run()
+    assert not at.exception and at.header[0].value == "Passes · resnet_style.py"
+    steps = table(at, "what changed")
+    assert list(steps["pass"]) == ["start", "inline", "constant_propagation", "dce", "freeze", "optimize_for_inference",
+                                   "profiled_run"]
+    assert at.session_state["pass_step"] == 4
+    assert any(m.value.startswith("**freeze: 20 conv+bn folded") for m in at.markdown)
+    before, after = component_data(at, "tsviz_graph")
+    assert "aten::batch_norm" in before["svg"] and "aten::batch_norm" not in after["svg"]
+    at.multiselect(key="passes").set_value(["inline", "dce"]).run()
+    assert at.session_state["pass_step"] == 1 and not at.exception
+
+
+def test_archive_page_shows_the_module_tree_tensors_and_annotated_code() -> None:
+    at = walk_app(sample="feed_forward.py")
+    at.switch_page("pages/5_Archive.py").run()
+    assert not at.exception and at.header[0].value == "Archive · feed_forward.py saved in script mode"
+    modules = table(at, "methods")
+    assert list(modules["module"]) == ["(the model)", "fc1", "fc2", "head"]
+    at.selectbox(key="archive_module").set_value("fc2").run()
+    assert list(table(at, "tensor")["tensor"]) == ["fc2.weight", "fc2.bias"]
+    biggest = at.dataframe[2].value  # the next tab's table: every tensor, biggest first
+    assert list(biggest["tensor"][:2]) == ["fc2.weight", "fc1.weight"] and len(biggest) == 6
+    at.selectbox(key="archive_module").set_value("").run()
+    assert any("# ← feed_forward.py line" in c.value for c in at.code)
+
+
+def test_export_check_page_shows_the_blocker_and_its_line() -> None:
+    at = walk_app(sample="data_dependent_if.py")
+    at.switch_page("pages/6_Export_check.py").run()
+    assert not at.exception and at.error[0].value.startswith("torch.export refuses this model: 1 blocker")
+    assert any(m.value.startswith("**Data-dependent control flow** · line 20") for m in at.markdown)
+    assert any("→   20" in c.value for c in at.code)
+    at.sidebar.selectbox(key="sample").set_value("feed_forward.py").run()
+    assert at.success[0].value.startswith("Exports with torch.export") and not at.exception
+    assert len(component_data(at, "tsviz_graph")) == 2
+    assert table(at, "torch.export").set_index("op").loc["aten::linear", "torch.export"] == 3

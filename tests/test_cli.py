@@ -122,3 +122,12 @@ def test_bench_on_cuda_without_a_gpu_exits_2() -> None:
         pytest.skip("this machine has a GPU")
     done = tsviz("bench", str(SAMPLES / "feed_forward.py"), "--device", "cuda")
     assert done.returncode == 2 and done.stderr.strip() == "tsviz: error: no CUDA GPU on this machine (use --device cpu)"
+
+
+def test_archive_on_the_command_line_reads_a_saved_model_without_running_it() -> None:
+    done = tsviz("archive", str(SAMPLES / "feed_forward.py"), "--mode", "trace", "--json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["file"] == "feed_forward.trace.pt" and data["format_version"] >= 1
+    assert [m["path"] for m in data["modules"]] == ["", "fc1", "fc2", "head"]
+    assert data["biggest"][0]["name"] == "fc2.weight"

@@ -205,10 +205,15 @@ def content_key(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()[:16]
 
 
+def model_request(loaded: Loaded) -> InspectRequest:
+    """The sidebar's model for a job that tries every conversion itself (the mode does not matter), with the
+    shapes typed for it whatever the mode."""
+    return replace(loaded.request, mode="script", input_specs=_saved_input_specs(content_key(loaded.request.content)))
+
+
 def diff_request(loaded: Loaded, hybrid: bool = False, seed: int = 0) -> DiffRequest:
-    """The comparison of the sidebar's model: every mode, with the shapes typed for it whatever the mode."""
-    model = replace(loaded.request, mode="script", input_specs=_saved_input_specs(content_key(loaded.request.content)))
-    return DiffRequest(model, hybrid=hybrid, seed=seed)
+    """The comparison of the sidebar's model: every mode."""
+    return DiffRequest(model_request(loaded), hybrid=hybrid, seed=seed)
 
 
 def _saved_init_args(key: str) -> tuple[tuple[str, str], ...]:

@@ -1,0 +1,73 @@
+"""Export check: TorchScript is deprecated in favour of torch.export. Would this model export, and if not, why?"""
+
+import pandas as pd
+import streamlit as st
+
+from tsviz import ui
+from tsviz.jobs import run_export_check
+
+loaded = ui.page_setup("Export check")
+if loaded.request is None:
+    ui.no_model_yet()
+    st.stop()
+name = loaded.request.filename
+st.header(f"Export check · {name}")
+if name.lower().endswith(".pt"):
+    st.info("A `.pt` archive is already compiled TorchScript: torch.export needs the model's Python source. Upload "
+            "the `.py` file it was made from, or pick a sample model.", icon=":material/info:")
+    st.stop()
+st.caption("TorchScript is deprecated in current PyTorch; `torch.export` is where models go next. This runs "
+           "`torch.export.export` on the model non-strict (your Python runs as Python) and strict (TorchDynamo "
+           "reads it), then once more with the batch dimension dynamic.")
+
+result, error = ui.in_worker(run_export_check, ui.model_request(loaded), f"Exporting {name} with torch.export")
+if result is None:
+    ui.show_error(error, loaded.request.content.decode("utf-8", errors="replace"))
+    st.stop()
+
+if result.exported:
+    st.success("Exports with torch.export" + ("" if all(a.ok for a in result.attempts)
+                                               else ", with the findings below for a dynamic batch"),
+               icon=":material/check_circle:")
+else:
+    st.error(f"torch.export refuses this model: {len(result.blockers)} blocker"
+             f"{'s' if len(result.blockers) != 1 else ''} below.", icon=":material/block:")
+st.dataframe(pd.DataFrame([{"export": a.name, "result": "✔ exported" if a.ok else "✘ failed",
+                            "seconds": round(a.seconds, 2), "call": a.note} for a in result.attempts]),
+             hide_index=True, key="export_attempts")
+for note in result.notes:
+    st.caption(note)
+
+for blocker in result.blockers:
+    with st.container(border=True):
+        where = f"line {blocker.line}" if blocker.line else "no line (torch named none)"
+        st.markdown(f"**{blocker.kind.capitalize()}** · {where} of {name} · found by the {blocker.attempt} export")
+        if blocker.line:
+            st.code(ui.source_excerpt(result.source, blocker.line), language="python")
+        st.markdown(f"{blocker.message}.  \n**Fix:** {blocker.fix}")
+        with st.expander("torch's message"):
+            st.code(blocker.detail, language="text")
+
+if result.exported:
+    st.subheader("The exported graph next to TorchScript's")
+    st.caption(f"Left: `{result.torchscript_mode}`, inlined. Right: the exported program (ATen ops; parameters "
+               "folded into the nodes that use them). Constants folded. Red border: an op with no counterpart on "
+               "the other side. Click a node for its details.")
+    graph_tab, ops_tab, code_tab = st.tabs(["Graphs", "Op counts", "Exported code"])
+    with graph_tab:
+        labels = (f"TorchScript ({result.torchscript_mode})", "torch.export")
+        drawings = ui.paired_drawings({labels[0]: result.torchscript, labels[1]: result.graph},
+                                      f"export:{ui.result_key(loaded.request)}", labels)
+        ui.side_by_side(drawings, f"export:{ui.result_key(loaded.request)}", result.source)
+    with ops_tab:
+        counts = result.op_counts()
+        ops = sorted(set(counts["torch.export"]) | set(counts["torchscript"]))
+        rows = [{"op": op, "TorchScript": counts["torchscript"].get(op, 0), "torch.export": counts["torch.export"].get(op, 0)}
+                for op in ops]
+        rows.sort(key=lambda r: (r["TorchScript"] == r["torch.export"], r["op"]))
+        st.caption("ATen ops in each graph; ops whose counts differ come first. TorchScript keeps the checks and "
+                   "size arithmetic Python would run (`aten::size`, `aten::len`, ...); export keeps only tensor work.")
+        st.dataframe(pd.DataFrame(rows, columns=["op", "TorchScript", "torch.export"]), hide_index=True,
+                     key="export_ops")
+    with code_tab:
+        st.code(result.code, language="python")

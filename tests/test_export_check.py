@@ -1,0 +1,72 @@
+"""The torch.export migration check on every sample: blockers on the right line, op counts side by side, the CLI."""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+import pytest
+
+from conftest import SAMPLES, request_for, sample_names
+from test_cli import tsviz
+from tsviz.export_check import export_check
+
+# sample -> (exported, [(kind, line)] of its blockers)
+EXPECTED = {
+    "data_dependent_if.py": (False, [("data-dependent control flow", 20)]),
+    "hybrid.py": (False, [("data-dependent control flow", 34)]),
+    "free_functions.py": (False, [("not a module", 0)]),
+    "len_vs_shape.py": (True, [("dynamic shapes", 17)]),  # n = len(x): a dynamic batch is specialised
+    "loop_over_dim.py": (True, [("dynamic shapes", 21)]),  # for t in range(x.shape[0])
+}
+
+
+@lru_cache(maxsize=None)
+def checked(name: str):
+    return export_check(request_for(name, (SAMPLES / name).read_bytes()))
+
+
+@pytest.mark.parametrize("name", sample_names())
+def test_every_sample_exports_or_says_why(name: str) -> None:
+    result = checked(name)
+    exported, blockers = EXPECTED.get(name, (True, []))
+    assert result.exported is exported
+    assert [(b.kind, b.line) for b in result.blockers] == blockers
+    assert all(b.fix and b.message for b in result.blockers)
+    if exported:
+        counts = result.op_counts()
+        assert counts["torch.export"] and counts["torchscript"]
+        assert all(op.startswith("aten::") for op in counts["torch.export"])
+
+
+def test_the_exported_graph_sits_next_to_torchscripts() -> None:
+    result = checked("resnet_style.py")
+    counts = result.op_counts()
+    assert counts["torch.export"]["aten::conv2d"] == counts["torchscript"]["aten::conv2d"] == 20
+    assert "aten::size" in counts["torchscript"] and "aten::size" not in counts["torch.export"]
+    conv = next(n for n in result.graph.nodes if n.kind == "aten::conv2d")
+    assert conv.source is not None and conv.source.file == "resnet_style.py"
+    assert conv.inputs and conv.outputs[0].type.startswith("Float(")
+    assert any(n.kind == "prim::GetAttr" and dict(n.attrs)["name"] == "stem.0.weight" for n in result.graph.nodes)
+    assert "torch.ops.aten.conv2d.default" in result.code
+    assert [a.name for a in result.attempts] == ["non-strict", "strict", "dynamic batch"]
+    assert "batch of 2" in result.notes[0]  # its example batch is 1, which torch would treat as fixed
+
+
+def test_export_check_on_the_command_line() -> None:
+    done = tsviz("export-check", str(SAMPLES / "data_dependent_if.py"), "--json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["exported"] is False
+    assert data["blockers"][0] == {**data["blockers"][0], "line": 20, "kind": "data-dependent control flow"}
+    assert "torch.cond" in data["blockers"][0]["fix"] and set(data["op_counts"]) == {"torch.export", "torchscript"}
+    done = tsviz("export-check", str(SAMPLES / "feed_forward.py"), "--json")
+    data = json.loads(done.stdout)
+    assert data["exported"] is True and data["blockers"] == [] and data["op_counts"]["torch.export"]["aten::linear"] == 3
+
+
+def test_an_archive_is_refused_with_a_reason() -> None:
+    from conftest import inspect_sample
+    from tsviz.errors import TsvizError
+
+    with pytest.raises(TsvizError, match="needs the model's Python source"):
+        export_check(request_for("m.pt", inspect_sample("feed_forward.py", "script").archive))
