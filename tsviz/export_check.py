@@ -14,6 +14,7 @@ import traceback
 from typing import Any
 
 import torch
+import torch._dynamo  # noqa: F401  (1.4 s to import: the fork server does it once, not every export job)
 
 from tsviz.convert import convert
 from tsviz.errors import TsvizError
