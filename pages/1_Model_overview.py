@@ -23,6 +23,8 @@ with left:
     else:
         st.subheader("Archive")
         st.dataframe(pd.DataFrame(result.archive_facts, columns=["fact", "value"]), hide_index=True, key="facts_table")
+        st.page_link("pages/5_Archive.py", label="Every file, module, tensor and method of the archive",
+                     icon=":material/inventory_2:")
     if result.submodules:
         st.subheader("Submodules")
         traced = set(result.trace_submodules)

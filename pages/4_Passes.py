@@ -36,8 +36,11 @@ if len(steps) < 2:
     st.stop()
 
 numbers = list(range(1, len(steps)))
-if st.session_state.get("pass_step") not in numbers:  # a new pipeline: start on freeze, where the most happens
-    st.session_state["pass_step"] = next((i for i in numbers if steps[i].name == "freeze"), 1)
+run_key = f"{ui.result_key(loaded.request)}:{','.join(chosen)}"
+if st.session_state.get("pass_step_of") != run_key or st.session_state.get("pass_step") not in numbers:
+    st.session_state["pass_step_of"] = run_key  # another model or pipeline: start where it failed, else on freeze
+    st.session_state["pass_step"] = next((i for i in numbers if steps[i].error is not None),
+                                         next((i for i in numbers if steps[i].name == "freeze"), 1))
 pick = st.segmented_control("Step", numbers, key="pass_step", required=True,
                             format_func=lambda i: f"{i} · {steps[i].name}")
 before, after = steps[pick - 1], steps[pick]
@@ -56,11 +59,9 @@ with graph_tab:
     else:
         st.caption("Constants folded. Red border: a node with no counterpart on the other side (removed by the pass "
                    "on the left, added by it on the right). Click a node for its details.")
-        drawings = ui.paired_drawings({f"before ({before.name})": before.graph, f"after {after.name}": after.graph},
-                                      f"{ui.result_key(loaded.request)}:{','.join(chosen)}:{pick}",
-                                      (f"before ({before.name})", f"after {after.name}"))
-        ui.side_by_side(drawings, f"passes:{ui.result_key(loaded.request)}:{','.join(chosen)}:{pick}",
-                        loaded.request.content.decode("utf-8", errors="replace"))
+        labels = (f"before ({before.name})", f"after {after.name}")
+        drawings = ui.paired_drawings(dict(zip(labels, (before.graph, after.graph))), f"{run_key}:{pick}", labels)
+        ui.side_by_side(drawings, f"passes:{run_key}:{pick}", loaded.request.content.decode("utf-8", errors="replace"))
 with ops_tab:
     changes = op_changes(before.counts(), after.counts())
     st.caption("Ops whose count this pass changed, largest change first.")

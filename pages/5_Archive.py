@@ -11,6 +11,10 @@ loaded = ui.page_setup("Archive")
 result = ui.require_result(loaded)
 if result.kind == "py":  # the archive tsviz saved from this model
     st.header(f"Archive · {result.filename} saved in {result.mode} mode")
+    if result.error is not None:
+        st.caption("The model did not convert, so there is no archive to inspect.")
+        ui.show_error(result.error, result.source)
+        st.stop()
     if not result.archive:
         st.info(f"The saved archive is {result.archive_size / 2**20:.0f} MB: too large to pass through the dashboard. "
                 f"`python -m tsviz archive {result.filename}` inspects it on the command line.", icon=":material/info:")

@@ -458,3 +458,22 @@ def test_export_check_page_shows_the_blocker_and_its_line() -> None:
     assert at.success[0].value.startswith("Exports with torch.export") and not at.exception
     assert len(component_data(at, "tsviz_graph")) == 2
     assert table(at, "torch.export").set_index("op").loc["aten::linear", "torch.export"] == 3
+
+
+SHAPE_BUG = (b"import torch\nfrom torch import nn\n\n\nclass M(nn.Module):\n    def forward(self, x):\n"
+             b"        return x @ torch.ones(3, 3)\n\n\ndef example_inputs():\n    return (torch.ones(2, 4),)\n")
+
+
+@pytest.mark.parametrize("page", ["pages/4_Passes.py", "pages/5_Archive.py", "pages/6_Export_check.py"])
+def test_new_pages_say_what_went_wrong_and_where(page: str) -> None:
+    at = upload(app(), "broken.py", b"import torch\n\nclass M(:\n").switch_page(page).run()
+    assert not at.exception and "broken.py line 3: syntax error" in at.error[0].value
+    at = upload(at, "shapes.py", SHAPE_BUG).switch_page(page).run()  # converts in script mode; fails when run
+    assert not at.exception
+    if page.endswith("Passes.py"):
+        assert any(m.value.startswith("**profiled_run: failed (RuntimeError: mat1 and mat2 shapes cannot be")
+                   for m in at.markdown)
+    elif page.endswith("Export_check.py"):
+        assert any(m.value.startswith("**Other** · line 7 of shapes.py") for m in at.markdown)
+    else:
+        assert table(at, "methods")["type"].iloc[0] == "M"

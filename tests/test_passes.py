@@ -69,6 +69,10 @@ def test_summaries_name_folds_rewrites_and_totals() -> None:
     line = pass_summary("x", {"aten::conv2d": 3, "aten::relu": 2}, {"prim::mkldnn_convolution": 3, "aten::relu_": 2})
     assert line == "x: 3 aten::conv2d became prim::mkldnn_convolution, 2 aten::relu became aten::relu_; 5 → 5 nodes"
     assert op_changes({"a": 1, "b": 5}, {"a": 4}) == [("b", -5), ("a", 3)]
+    fused = pass_summary("profiled_run", {"aten::mul": 2, "aten::add": 1, "aten::tanh": 1},
+                         {"prim::TensorExprGroup": 1, "prim::TypeCheck": 1})
+    assert fused == ("profiled_run: 4 aten ops fused into 1 prim::TensorExprGroup, 1 prim::TypeCheck added; "
+                     "4 → 2 nodes")
     many = pass_summary("y", {f"k{i}": i + 1 for i in range(8)}, {})
     assert many.endswith("4 more kinds changed; 36 → 0 nodes")
 

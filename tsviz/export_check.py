@@ -108,6 +108,7 @@ def blocker_of(error: BaseException, attempt: str, user_path: str, size_lines: l
     """An export failure in the user's terms: kind, line, message, fix."""
     text = str(error)
     lines = [int(line) for path, line in _FRAME.findall(text) if path == user_path]
+    lines = lines or [f.lineno for f in getattr(error, "real_stack", None) or () if f.filename == user_path]  # dynamo
     lines = lines or [f.lineno for f in traceback.extract_tb(error.__traceback__) if f.filename == user_path]
     line = lines[-1] if lines else 0
     name = type(error).__name__
@@ -125,11 +126,20 @@ def blocker_of(error: BaseException, attempt: str, user_path: str, size_lines: l
                    "code turns that size into a Python number" + (" (this line reads it)" if line else ""))
     elif "to be an instance of `torch.nn.Module`" in text:
         kind, message = "not a module", "the entry point is a function, and torch.export exports modules"
+    elif name == "TorchRuntimeError":  # dynamo ran the op on fake tensors and it failed: a bug eager has too
+        kind, message = "other", _explanation(text)
     elif type(error).__module__.startswith("torch._dynamo"):
-        kind, message = "unsupported Python", text.strip().splitlines()[0][:300]
+        kind, message = "unsupported Python", _explanation(text)
     else:
         kind, message = "other", error_text(error) if isinstance(error, Exception) else text[:300]
     return Blocker(kind, line, message, FIXES[kind], attempt, detail)
+
+
+def _explanation(text: str) -> str:
+    """Dynamo's headline, and its explanation line when it gives one."""
+    lines = [line.strip() for line in text.strip().splitlines()]
+    explained = next((line.removeprefix("Explanation:").strip() for line in lines if line.startswith("Explanation:")), "")
+    return f"{lines[0]}: {explained}"[:400] if explained else lines[0][:300]
 
 
 def _size_lines(graph: IRGraph) -> list[int]:

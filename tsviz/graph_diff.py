@@ -77,8 +77,9 @@ def _stem(kind: str) -> str:
 def pass_summary(name: str, before: dict[str, int], after: dict[str, int], most: int = 4) -> str:
     """One line for one pass: "freeze: 239 prim::GetAttr removed, 20 conv+bn folded, ...; 724 → 75 nodes".
 
-    Batch norms that vanish while the convolutions stay were folded into them; a kind that disappears while a
-    kind of the same name and count appears was rewritten ("20 aten::conv2d became prim::mkldnn_convolution").
+    Batch norms that vanish while the convolutions stay were folded into them; ATen ops that vanish when a fusion
+    group appears were fused into it; a kind that disappears while a kind of the same name and count appears was
+    rewritten ("20 aten::conv2d became prim::mkldnn_convolution").
     """
     changes = dict(op_changes(before, after))
     parts = []
@@ -87,6 +88,12 @@ def pass_summary(name: str, before: dict[str, int], after: dict[str, int], most:
     if 0 < folded <= convs:
         parts.append(f"{folded} conv+bn folded")
         changes.pop("aten::batch_norm")
+    groups = [k for k, d in changes.items() if d > 0 and "Group" in k]  # TensorExprGroup, CudaFusionGroup, ...
+    if groups:  # the fused ops move into the group's subgraph: the ATen ops that vanished are what it holds
+        fused = -sum(d for k, d in changes.items() if d < 0 and k.startswith("aten::"))
+        parts += [f"{fused} aten ops fused into {sum(changes[g] for g in groups)} {', '.join(groups)}"]
+        for kind in groups + [k for k, d in changes.items() if d < 0 and k.startswith("aten::")]:
+            changes.pop(kind)
     added = {k: d for k, d in changes.items() if d > 0}
     for kind, delta in list(changes.items()):
         if delta >= 0 or kind not in changes:
