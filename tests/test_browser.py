@@ -181,3 +181,24 @@ def test_walk_an_uploaded_model(server_url: str, page, tmp_path: Path) -> None:
     page.locator(".tsviz-code div.hl", has_text="y = torch.sigmoid(self.fc(x))").wait_for(timeout=30_000)
     assert "upload=" in page.url and "nested" not in page.url  # the link names the upload by hash only
     page.screenshot(path=str(ARTIFACTS / "7-upload-walk.png"))
+
+
+def test_passes_archive_and_export_pages_as_a_person_uses_them(server_url: str, page) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.goto(f"{server_url}/Passes?sample=resnet_style.py")
+    page.get_by_text("freeze: 20 conv+bn folded").first.wait_for(timeout=120_000)
+    after = page.locator(".tsviz-graph").nth(1)
+    after.evaluate("e => e.scrollIntoView({block: 'end'})")
+    after.locator("g.node", has_text="aten::max_pool2d").first.click()
+    page.locator("[data-testid=stMarkdown] code", has_text="aten::max_pool2d").wait_for(timeout=60_000)  # its details
+    page.screenshot(path=str(ARTIFACTS / "8-passes-freeze.png"))
+
+    page.goto(f"{server_url}/Archive?sample=feed_forward.py")
+    page.get_by_text("Look inside a module").wait_for(timeout=120_000)
+    page.get_by_text("# ← feed_forward.py line").first.wait_for(timeout=60_000)
+    page.screenshot(path=str(ARTIFACTS / "9-archive.png"))
+
+    page.goto(f"{server_url}/Export_check?sample=data_dependent_if.py")
+    page.get_by_text("line 20 of data_dependent_if.py").wait_for(timeout=120_000)
+    assert page.get_by_text("torch.cond(pred, true_fn, false_fn").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "10-export-check.png"))
