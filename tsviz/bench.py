@@ -51,9 +51,7 @@ def _sweep(model_file: ModelFile, job: BenchJob) -> list[BenchRow]:
     device_name = f"CPU, {job.threads} thread{'s' if job.threads > 1 else ''}" if job.device == "cpu" \
         else torch.cuda.get_device_name(device)
     torch.manual_seed(0)
-    target, example, _ = model_file.build()
-    if example is None:
-        example, _ = model_file.guessed_inputs(target, seed=0)
+    (target, example, _), _ = model_file.build_with_inputs()
     if isinstance(target, nn.Module):
         target = target.to(device)
     example = tuple(x.to(device) if isinstance(x, torch.Tensor) else x for x in example)

@@ -50,11 +50,8 @@ def diff_file(request: DiffRequest) -> DiffResult:
 def _diff(model_file: ModelFile, request: DiffRequest) -> DiffResult:
     clock = _Clock()
     torch.manual_seed(request.seed)  # the file's random weights and inputs repeat from run to run too
-    target, inputs, returned_training = model_file.build()
-    notes: list[str] = []
-    if inputs is None:
-        inputs, note = model_file.guessed_inputs(target, request.seed)
-        notes.append(note)
+    (target, inputs, returned_training), guessed = model_file.build_with_inputs(request.seed)
+    notes = list(guessed)
 
     modes = ("trace", "script", "hybrid") if request.hybrid else ("trace", "script")
     modules: dict[str, Any] = {}

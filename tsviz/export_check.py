@@ -59,11 +59,8 @@ def export_check(request: InspectRequest) -> ExportResult:
 
 def _check(model_file: ModelFile, request: InspectRequest) -> ExportResult:
     torch.manual_seed(0)
-    target, inputs, _ = model_file.build()
-    notes = []
-    if inputs is None:
-        inputs, note = model_file.guessed_inputs(target, 0)
-        notes.append(note)
+    (target, inputs, _), guessed = model_file.build_with_inputs()
+    notes = list(guessed)
     origin = model_file.origin
     torchscript, ts_mode = _torchscript_graph(model_file, target, inputs)
     size_lines = _size_lines(torchscript)

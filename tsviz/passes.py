@@ -35,23 +35,19 @@ def explore_passes(request: PassRequest) -> PassResult:
         origin = Origin(path=str(path), name=request.model.filename)
         module, inputs, notes = _start(request, path, origin)
         with torch.no_grad():
-            return PassResult(request.model.filename, request.model.mode if path.suffix == ".py" else "archive",
-                              tuple(_pipeline(module, inputs, request, origin)), tuple(notes))
+            mode = "archive" if path.suffix.lower() == ".pt" else request.model.mode
+            return PassResult(request.model.filename, mode, tuple(_pipeline(module, inputs, request, origin)), notes)
 
 
-def _start(request: PassRequest, path: Any, origin: Origin) -> tuple[Any, tuple | None, list[str]]:
+def _start(request: PassRequest, path: Any, origin: Origin) -> tuple[Any, tuple | None, tuple[str, ...]]:
     """The converted module (or the loaded archive) and the inputs for the profiled run."""
     if path.suffix.lower() == ".pt":
         archive.check_torchscript(request.model.content, request.model.filename)
         stage("load", f"loading the archive {request.model.filename}")
         module = archive.load_archive(str(path), request.model.filename)
-        return module.eval(), None, []
+        return module.eval(), None, ()
     model_file = open_model_file(request.model, path)
-    target, inputs, _ = model_file.build()
-    notes = []
-    if inputs is None:
-        inputs, note = model_file.guessed_inputs(target, 0)
-        notes.append(note)
+    (target, inputs, _), notes = model_file.build_with_inputs()
     stage("convert", f"converting {request.model.filename} with {request.model.mode}")
     converted = convert(target, request.model.mode, inputs, origin, trace_submodules=model_file.trace_picks(target))
     return converted.module, inputs, notes

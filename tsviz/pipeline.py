@@ -66,13 +66,17 @@ class ModelFile:
         """Shapes to offer (or to guess with) when the file and the request give no inputs."""
         return sources.suggest_inputs(target, sources.required_input_count(self.entry, target))
 
-    def guessed_inputs(self, target: Any, seed: int) -> tuple[tuple, str]:
-        """Tensors of the suggested shapes, and a note saying they are a guess."""
-        specs = self.suggested_inputs(target)
+    def build_with_inputs(self, seed: int = 0) -> tuple[Built, tuple[str, ...]]:
+        """build(), with inputs of the suggested shapes (and a note saying they are a guess) when neither the
+        file nor the request gives any: for jobs that must run the model."""
+        built = self.build()
+        if built.inputs is not None:
+            return built, ()
+        specs = self.suggested_inputs(built.target)
         generator = torch.Generator().manual_seed(seed)
-        note = ("The file gives no example inputs, so trace and hybrid used guessed shapes: "
+        note = ("The file gives no example inputs, so tsviz used guessed shapes: "
                 f"{', '.join(format_input_spec(s) for s in specs)}. Set them in the sidebar or with --input.")
-        return tuple(sources.tensor_from_spec(s, generator) for s in specs), note
+        return built._replace(inputs=tuple(sources.tensor_from_spec(s, generator) for s in specs)), (note,)
 
     def trace_picks(self, target: Any) -> tuple[str, ...]:
         """Submodules hybrid mode traces: the request's picks, else the file's default."""

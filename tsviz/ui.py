@@ -21,7 +21,7 @@ from tsviz.inputs import DTYPES, format_input_spec, parse_input_spec
 from tsviz.layout import render_svg
 from tsviz.jobs import run_bench, run_devices, run_diff, run_inspect, warm_up
 from tsviz.report import build_report
-from tsviz.types import (MODES, BenchJob, BenchRow, DeviceInfo, DiffRequest, DiffResult, ErrorInfo, InputSpec,
+from tsviz.types import (MODES, BenchJob, BenchRow, DeviceInfo, DiffRequest, ErrorInfo, InputSpec,
                          InspectRequest, InspectResult, IRGraph)
 from tsviz.uploads import SUFFIXES, check_upload
 from tsviz.viewer import graph_view as draw_graph
