@@ -8,7 +8,8 @@ import pytest
 import torch
 from torch import nn
 
-from conftest import inspect_sample, request_for
+from conftest import inspect_sample, request_for, sample_names
+from tsviz import graph_view
 from tsviz.archive_report import version_note
 from tsviz.pipeline import inspect_or_raise
 
@@ -70,3 +71,19 @@ def test_a_frozen_archive_keeps_its_weights_as_code_constants() -> None:
 def test_the_version_note_says_what_a_newer_archive_needs() -> None:
     assert "newer PyTorch" in version_note(12, "2.13.0", 10)
     assert "true division" in version_note(4, "2.13.0", 10)
+
+
+@pytest.mark.parametrize("name", sample_names())
+def test_the_saved_archive_of_every_sample_inspects(name: str) -> None:
+    from conftest import SAMPLES
+    from tsviz.pipeline import inspect_file
+
+    converted = inspect_file(request_for(name, (SAMPLES / name).read_bytes(), max_archive_mb=0))
+    result = inspect_or_raise(request_for(f"{name}.pt", converted.archive, max_archive_mb=0))
+    report = result.archive_report
+    assert report.modules[0].path == "" and report.modules[0].methods[0].startswith("forward(")
+    # every module's code file is in the archive, and the model's stored code knows where it was first written
+    stored = {n.split("/code/", 1)[1] for n, *_ in report.files if "/code/" in n}
+    assert all(m.code_file in stored for m in report.modules)
+    lines = graph_view.stored_file(result, report.modules[0].code_file)
+    assert any(origin.startswith(f"{name} line ") for _, origin in lines)
