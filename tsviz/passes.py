@@ -34,6 +34,11 @@ def explore_passes(request: PassRequest) -> PassResult:
         path = write_private_copy(request.model, tmp)
         origin = Origin(path=str(path), name=request.model.filename)
         module, inputs, notes = _start(request, path, origin)
+        if "profiled_run" in request.passes and not torch._C._jit_can_fuse_on_cpu():
+            notes += ("The profiled run is on the CPU, where this torch build cannot fuse (TorchScript's CPU fuser "
+                      f"needs LLVM, which it {'has' if torch._C._llvm_enabled() else 'lacks'}, and CPU fusion is "
+                      "off by default): it shows the executor's specialisations and unrolled loops, but no "
+                      "fusion groups.",)
         with torch.no_grad():
             mode = "archive" if path.suffix.lower() == ".pt" else request.model.mode
             return PassResult(request.model.filename, mode, tuple(_pipeline(module, inputs, request, origin)), notes)
