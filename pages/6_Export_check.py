@@ -55,9 +55,12 @@ if result.exported:
                "the other side. Click a node for its details.")
     graph_tab, ops_tab, code_tab = st.tabs(["Graphs", "Op counts", "Exported code"])
     with graph_tab:
+        if not result.torchscript.nodes:
+            st.caption(f"The TorchScript graph has {sum(dict(result.torchscript_op_counts).values()):,} nodes: too "
+                       "many to draw, so it is only counted (see Op counts).")
         labels = (f"TorchScript ({result.torchscript_mode})", "torch.export")
-        drawings = ui.paired_drawings({labels[0]: result.torchscript, labels[1]: result.graph},
-                                      f"export:{ui.result_key(loaded.request)}", labels)
+        graphs = {label: g for label, g in zip(labels, (result.torchscript, result.graph)) if g.nodes}
+        drawings = ui.paired_drawings(graphs, f"export:{ui.result_key(loaded.request)}", labels)
         ui.side_by_side(drawings, f"export:{ui.result_key(loaded.request)}", result.source)
     with ops_tab:
         counts = result.op_counts()

@@ -70,3 +70,10 @@ def test_an_archive_is_refused_with_a_reason() -> None:
 
     with pytest.raises(TsvizError, match="needs the model's Python source"):
         export_check(request_for("m.pt", inspect_sample("feed_forward.py", "script").archive))
+
+
+def test_a_huge_torchscript_graph_is_counted_not_sent() -> None:
+    result = checked("transformer_12_layers.py")
+    assert result.exported and not result.torchscript.nodes and result.graph.nodes
+    counts = result.op_counts()  # TorchScript keeps every branch (attention projects q, k, v several ways); export one
+    assert counts["torchscript"]["aten::linear"] > counts["torch.export"]["aten::linear"] == 48

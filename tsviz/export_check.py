@@ -20,7 +20,7 @@ from tsviz.convert import convert
 from tsviz.errors import TsvizError
 from tsviz.ir import extract_graph
 from tsviz.outputs import error_text
-from tsviz.pipeline import ModelFile, open_model_file, write_private_copy
+from tsviz.pipeline import MAX_INLINED_NODES, ModelFile, open_model_file, write_private_copy
 from tsviz.stages import stage
 from tsviz.types import (EMPTY_GRAPH, Blocker, Edge, ExportAttempt, ExportResult, InspectRequest, IRGraph, Node, Port, SourceLoc,
                          Value)
@@ -86,7 +86,8 @@ def _check(model_file: ModelFile, request: InspectRequest) -> ExportResult:
         attempts=tuple(attempts), blockers=tuple(_unique(blockers)),
         graph=fx_graph(program, origin.path, origin.name) if program is not None else EMPTY_GRAPH,
         code=program.graph_module.code.strip() + "\n" if program is not None else "",
-        torchscript=torchscript, torchscript_mode=ts_mode, notes=tuple(notes))
+        torchscript=torchscript if len(torchscript.nodes) <= MAX_INLINED_NODES else EMPTY_GRAPH,  # else counted
+        torchscript_mode=ts_mode, torchscript_op_counts=tuple(torchscript.op_counts().items()), notes=tuple(notes))
 
 
 def _attempt(name: str, target: Any, inputs: tuple, options: dict, user_path: str,

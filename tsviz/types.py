@@ -483,8 +483,9 @@ class ExportResult:
     blockers: tuple[Blocker, ...]
     graph: IRGraph = EMPTY_GRAPH  # the exported program's graph (ATen ops), when an export succeeded
     code: str = ""  # and its Python code
-    torchscript: IRGraph = EMPTY_GRAPH  # the same model scripted (traced when scripting fails), inlined
-    torchscript_mode: str = ""
+    torchscript: IRGraph = EMPTY_GRAPH  # the same model scripted (traced when scripting fails), inlined; empty
+    torchscript_mode: str = ""          # when too large to draw (see torchscript_op_counts)
+    torchscript_op_counts: tuple[tuple[str, int], ...] = ()
     notes: tuple[str, ...] = ()
 
     @property
@@ -494,5 +495,6 @@ class ExportResult:
 
     def op_counts(self) -> dict[str, dict[str, int]]:
         """ATen op -> count in the exported graph and in the TorchScript graph, side by side."""
-        return {name: {k: n for k, n in graph.op_counts().items() if k.startswith("aten::")}
-                for name, graph in (("torch.export", self.graph), ("torchscript", self.torchscript))}
+        return {name: {k: n for k, n in counts.items() if k.startswith("aten::")}
+                for name, counts in (("torch.export", self.graph.op_counts()),
+                                     ("torchscript", dict(self.torchscript_op_counts)))}
