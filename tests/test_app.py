@@ -477,3 +477,11 @@ def test_new_pages_say_what_went_wrong_and_where(page: str) -> None:
         assert any(m.value.startswith("**Other** · line 7 of shapes.py") for m in at.markdown)
     else:
         assert table(at, "methods")["type"].iloc[0] == "M"
+
+
+def test_every_page_keeps_its_model_in_the_link() -> None:
+    at = walk_app(sample="resnet_style.py")
+    at.switch_page("pages/4_Passes.py").run()
+    at.sidebar.selectbox(key="sample").set_value("feed_forward.py").run()
+    assert at.query_params["sample"] == "feed_forward.py" and at.query_params["mode"] == "script"
+    assert "path" not in at.query_params  # the graph page's walk is its own

@@ -98,7 +98,10 @@ def page_setup(title: str) -> Loaded:
     _keep_sidebar_choices()
     for path, label, icon in PAGES:
         st.sidebar.page_link(path, label=label, icon=icon)
-    return sidebar()
+    loaded = sidebar()
+    if loaded.request is not None:  # every page's link names its model (the graph page adds where the walk is)
+        st.query_params.from_dict(model_url_params(loaded.request))
+    return loaded
 
 
 def require_result(loaded: Loaded) -> InspectResult:
@@ -341,6 +344,16 @@ MAX_LAYOUT_NODES = 2500  # beyond this, dot takes minutes: the page offers submo
 _URL_KEYS = {"view": "view", "path": "gpath", "node": "gnode", "line": "gline", "q": "q", "teach": "teach"}
 
 
+def model_url_params(request: InspectRequest) -> dict[str, str]:
+    """The model part of a link: sample or upload (by content hash only, never its bytes) and mode."""
+    params = {"mode": request.mode}
+    if st.session_state.get("source_kind", "Sample model") == "Sample model":
+        params["sample"] = request.filename
+    else:
+        params["upload"] = content_key(request.content)
+    return params
+
+
 def read_url_once() -> None:
     """On a session's first run, a permalink's state (sample, mode, view, submodule, node, line, search)."""
     if st.session_state.get("url_read"):
@@ -448,13 +461,8 @@ class GraphWalk:
         return sorted({lines[n] for n in selected if n in lines})
 
     def save_url(self) -> None:
-        """Put the view in the URL: a link reopens it (uploads by content hash only, never their bytes)."""
-        request = self.request
-        params: dict[str, str] = {"mode": request.mode}
-        if st.session_state.get("source_kind", "Sample model") == "Sample model":
-            params["sample"] = request.filename
-        else:
-            params["upload"] = content_key(request.content)
+        """Put the view in the URL: the model (see save_model_url) and where the walk is."""
+        params = model_url_params(self.request)
         for param, key in _URL_KEYS.items():
             value = st.session_state.get(key)
             if value not in (None, "", 0, False) and not (param == "view" and value == "graph"):
