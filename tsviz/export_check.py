@@ -67,7 +67,8 @@ def _check(model_file: ModelFile, request: InspectRequest) -> ExportResult:
     attempts, blockers, program = [], [], None
     for name, strict in (("non-strict", False), ("strict", True)):
         stage("convert", f"exporting {request.filename} with torch.export ({name})")
-        ok, found, exported = _attempt(name, target, inputs, dict(strict=strict), origin.path, size_lines)
+        ok, found, exported = _attempt(name, f"torch.export.export(model, inputs, strict={strict})", target, inputs,
+                                       dict(strict=strict), origin.path, size_lines)
         attempts.append(ok)
         blockers += found
         program = program or exported
@@ -77,7 +78,8 @@ def _check(model_file: ModelFile, request: InspectRequest) -> ExportResult:
         notes += [note] if note else []
         shapes = _dynamic_batch(batched)
         if shapes is not None:
-            ok, found, _ = _attempt("dynamic batch", target, batched, dict(dynamic_shapes=shapes),
+            ok, found, _ = _attempt("dynamic batch", "torch.export.export(model, inputs, dynamic_shapes=({0: "
+                                    "Dim('batch')}, ...))", target, batched, dict(dynamic_shapes=shapes),
                                     origin.path, size_lines)
             attempts.append(ok)
             blockers += found
@@ -90,9 +92,8 @@ def _check(model_file: ModelFile, request: InspectRequest) -> ExportResult:
         torchscript_mode=ts_mode, torchscript_op_counts=tuple(torchscript.op_counts().items()), notes=tuple(notes))
 
 
-def _attempt(name: str, target: Any, inputs: tuple, options: dict, user_path: str,
+def _attempt(name: str, call: str, target: Any, inputs: tuple, options: dict, user_path: str,
              size_lines: list[int]) -> tuple[ExportAttempt, list[Blocker], Any]:
-    call = f"torch.export.export(model, inputs, {', '.join(f'{k}=...' if k == 'dynamic_shapes' else f'{k}={v}' for k, v in options.items())})"
     start = time.perf_counter()
     try:
         program = torch.export.export(target, tuple(inputs), **options)
