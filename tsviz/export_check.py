@@ -67,9 +67,9 @@ def _check(model_file: ModelFile, request: InspectRequest) -> ExportResult:
     attempts, blockers, program = [], [], None
     for name, strict in (("non-strict", False), ("strict", True)):
         stage("convert", f"exporting {request.filename} with torch.export ({name})")
-        ok, found, exported = _attempt(name, f"torch.export.export(model, inputs, strict={strict})", target, inputs,
-                                       dict(strict=strict), origin.path, size_lines)
-        attempts.append(ok)
+        attempt, found, exported = _attempt(name, f"torch.export.export(model, inputs, strict={strict})", target,
+                                            inputs, dict(strict=strict), origin.path, size_lines)
+        attempts.append(attempt)
         blockers += found
         program = program or exported
     if program is not None and isinstance(target, torch.nn.Module):
@@ -78,10 +78,10 @@ def _check(model_file: ModelFile, request: InspectRequest) -> ExportResult:
         notes += [note] if note else []
         shapes = _dynamic_batch(batched)
         if shapes is not None:
-            ok, found, _ = _attempt("dynamic batch", "torch.export.export(model, inputs, dynamic_shapes=({0: "
-                                    "Dim('batch')}, ...))", target, batched, dict(dynamic_shapes=shapes),
-                                    origin.path, size_lines)
-            attempts.append(ok)
+            attempt, found, _ = _attempt("dynamic batch", "torch.export.export(model, inputs, dynamic_shapes=({0: "
+                                         "Dim('batch')}, ...))", target, batched, dict(dynamic_shapes=shapes),
+                                         origin.path, size_lines)
+            attempts.append(attempt)
             blockers += found
     return ExportResult(
         filename=request.filename, source=request.content.decode("utf-8", errors="replace"),
