@@ -12,14 +12,8 @@ from tsviz.verdict import DEFAULT_ATOL, DEFAULT_RTOL, case_rows, verdict
 TOLERANCES = [10.0 ** -k for k in range(10, 0, -1)]
 
 loaded = ui.page_setup("Trace vs script")
-if loaded.request is None:
-    ui.no_model_yet()
-    st.stop()
-st.header(f"Trace vs script · {loaded.request.filename}")
-if loaded.request.filename.lower().endswith(".pt"):
-    st.info("A `.pt` archive is already compiled: comparing trace and script needs the model's Python source. "
-            "Upload the `.py` file it was made from, or pick a sample model.", icon=":material/info:")
-    st.stop()
+st.header(f"Trace vs script · {ui.require_request(loaded).filename}")
+ui.require_source(loaded, "comparing trace and script")
 
 seed_col, atol_col, rtol_col, hybrid_col = st.columns([1, 2, 2, 1], vertical_alignment="bottom")
 seed = seed_col.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="diff_seed",

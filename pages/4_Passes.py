@@ -9,10 +9,7 @@ from tsviz.jobs import run_passes
 from tsviz.types import DEFAULT_PASSES, PASSES, PassRequest
 
 loaded = ui.page_setup("Passes")
-if loaded.request is None:
-    ui.no_model_yet()
-    st.stop()
-name = loaded.request.filename
+name = ui.require_request(loaded).filename
 st.header(f"Passes · {name}")
 st.caption("TorchScript rewrites a graph before it runs it. Pick a pipeline: each pass works on what the one before "
            "it left, and every step shows the forward graph, its `.code` and its op counts before and after.")
@@ -63,10 +60,10 @@ with graph_tab:
         drawings = ui.paired_drawings(dict(zip(labels, (before.graph, after.graph))), f"{run_key}:{pick}", labels)
         ui.side_by_side(drawings, f"passes:{run_key}:{pick}", loaded.request.content.decode("utf-8", errors="replace"))
 with ops_tab:
-    changes = op_changes(before.counts(), after.counts())
+    counts_before, counts_after = before.counts(), after.counts()
     st.caption("Ops whose count this pass changed, largest change first.")
-    st.dataframe(pd.DataFrame([{"op": kind, "before": before.counts().get(kind, 0), "after": after.counts().get(kind, 0),
-                                "change": f"{delta:+d}"} for kind, delta in changes],
+    st.dataframe(pd.DataFrame([{"op": kind, "before": counts_before.get(kind, 0), "after": counts_after.get(kind, 0),
+                                "change": f"{delta:+d}"} for kind, delta in op_changes(counts_before, counts_after)],
                               columns=["op", "before", "after", "change"]), hide_index=True, key="pass_ops_table")
 with code_tab:
     if after.name == "profiled_run":

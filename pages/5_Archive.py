@@ -7,6 +7,11 @@ from tsviz import graph_view, ui
 from tsviz.jobs import run_inspect
 from tsviz.types import InspectRequest
 
+
+def size_text(size: int) -> str:
+    return f"{size / 1e6:.2f} MB" if size >= 100_000 else f"{size / 1e3:.1f} KB"
+
+
 loaded = ui.page_setup("Archive")
 result = ui.require_result(loaded)
 if result.kind == "py":  # the archive tsviz saved from this model
@@ -34,8 +39,8 @@ st.caption("Read from the zip and the loaded module; `forward` is never called."
 tensors = report.tensors()
 version_col, size_col, tensor_col, module_col, extra_col = st.columns(5)
 version_col.metric("File format version", report.format_version)
-size_col.metric("Files", len(report.files), help=f"{sum(f[2] for f in report.files) / 1e6:.2f} MB uncompressed")
-tensor_col.metric("Tensor data", f"{sum(t.bytes for t in tensors) / 1e6:.2f} MB", help=f"{len(tensors)} tensors")
+size_col.metric("Files", len(report.files), help=f"{size_text(sum(f[2] for f in report.files))} uncompressed")
+tensor_col.metric("Tensor data", size_text(sum(t.bytes for t in tensors)), help=f"{len(tensors)} tensors")
 module_col.metric("Modules", len(report.modules))
 extra_col.metric("Extra files", len(report.extra_files))
 st.info(report.version_note, icon=":material/history:")

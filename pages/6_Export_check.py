@@ -7,15 +7,9 @@ from tsviz import ui
 from tsviz.jobs import run_export_check
 
 loaded = ui.page_setup("Export check")
-if loaded.request is None:
-    ui.no_model_yet()
-    st.stop()
-name = loaded.request.filename
+name = ui.require_request(loaded).filename
 st.header(f"Export check · {name}")
-if name.lower().endswith(".pt"):
-    st.info("A `.pt` archive is already compiled TorchScript: torch.export needs the model's Python source. Upload "
-            "the `.py` file it was made from, or pick a sample model.", icon=":material/info:")
-    st.stop()
+ui.require_source(loaded, "torch.export")
 st.caption("TorchScript is deprecated in current PyTorch; `torch.export` is where models go next. This runs "
            "`torch.export.export` on the model non-strict (your Python runs as Python) and strict (TorchDynamo "
            "reads it), then once more with the batch dimension dynamic.")

@@ -170,7 +170,7 @@ def test_clicking_a_node_of_the_compared_graphs_shows_its_details_and_line() -> 
     script_if = next(d for d in component_data(at, "tsviz_graph") if "prim::If" in d["svg"])
     assert script_if["layout"].endswith(":script")
     if_node = re.search(r"<title>(n\d+)</title>(?:(?!</g>).)*prim::If", script_if["svg"], re.S).group(1)
-    at.session_state["pair_node"] = ("script", if_node)  # what a click on that node of the script graph sets
+    at.session_state["pair_node"] = (script_if["layout"], if_node)  # what a click on that node of that drawing sets
     at.run()
     assert any(m.value.startswith("**`prim::If`**") and "line 20" in m.value for m in at.markdown)
     assert any("→   20" in c.value for c in at.code)

@@ -73,28 +73,10 @@ def pickle_globals(pickle_bytes: bytes) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def archive_facts(archive: zipfile.ZipFile) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
-    """(facts, code files) of a TorchScript archive: format version, sizes, and the Python-like code it carries."""
-    names = archive.namelist()
-    root = names[0].split("/", 1)[0] if names else ""
-    code = tuple(
-        (name.split("/code/", 1)[1], archive.read(name).decode("utf-8", errors="replace"))
-        for name in names if "/code/" in name and name.endswith(".py")
-    )
-    version = next((archive.read(n).decode(errors="replace").strip() for n in names if n.endswith("/version")), "?")
-    data_files = [n for n in names if "/data/" in n]
-    extra = [n.split("/extra/", 1)[1] for n in names if "/extra/" in n]
-    facts = (
-        ("archive name", root),
-        ("file format version", version),
-        ("files in the archive", str(len(names))),
-        ("code files", str(len(code))),
-        ("tensor data files", str(len(data_files))),
-        ("tensor data size", f"{sum(archive.getinfo(n).file_size for n in data_files) / 1e6:.2f} MB"),
-        ("extra files", ", ".join(extra) or "none"),
-        ("debug info (source ranges)", "yes" if any(n.endswith(".debug_pkl") for n in names) else "no"),
-    )
-    return facts, code
+def code_files(archive: zipfile.ZipFile) -> tuple[tuple[str, str], ...]:
+    """(path under code/, text) of each Python-like code file a TorchScript archive carries."""
+    return tuple((name.split("/code/", 1)[1], archive.read(name).decode("utf-8", errors="replace"))
+                 for name in archive.namelist() if "/code/" in name and name.endswith(".py"))
 
 
 def code_listing(code_files: tuple[tuple[str, str], ...]) -> tuple[str, dict[str, int]]:

@@ -29,8 +29,9 @@ from typing import Callable, TypeVar
 from tsviz import sandbox
 from tsviz.errors import TsvizError, WorkerError
 from tsviz.jsonio import from_data, to_data
-from tsviz.types import (BenchJob, BenchResult, DeviceInfo, DiffRequest, DiffResult, ErrorInfo, InspectRequest,
-                         ExportResult, InspectResult, PassRequest, PassResult)
+from tsviz.types import (BenchJob, BenchResult, DeviceInfo, DiffRequest, DiffResult, ErrorInfo, ExportResult,
+                         InspectRequest, InspectResult, PassRequest, PassResult)
+from tsviz.uploads import content_digest
 
 T = TypeVar("T")
 POOL_SIZE = 2  # two cores: two jobs at once, the rest wait
@@ -124,8 +125,8 @@ def warm_up() -> None:
 
 def _run_job(name: str, request: object, result_type: type[T], filename: str, limits: Limits,
              on_wait: OnWait | None, pooled: bool = True, cached: bool = True) -> T:
-    # The key hashes the file's bytes once, instead of base64-encoding them on every rerun of the page.
-    digest = to_data(request, bytes_as=lambda b: hashlib.sha256(b).hexdigest())
+    # The key names the file by its digest (remembered), instead of base64-encoding it on every rerun of the page.
+    digest = to_data(request, bytes_as=content_digest)
     key = hashlib.sha256(json.dumps([name, digest, asdict(limits)], sort_keys=True).encode()).hexdigest()
     if cached and (hit := _CACHE.get(key)) is not None:
         return _result_or_raise(hit)

@@ -142,7 +142,7 @@ def _inspect_source(request: InspectRequest, path: Path) -> InspectResult:
 
 def _inspect_archive(request: InspectRequest, path: Path) -> InspectResult:
     zipped = archive.check_torchscript(request.content, request.filename)
-    facts, code_files = archive.archive_facts(zipped)
+    code_files = archive.code_files(zipped)
     stage("load", f"loading the archive {request.filename} (torch.jit.load runs its code)")
     module = archive.load_archive(str(path), request.filename)
     origin = Origin(path=str(path), name=request.filename)
@@ -153,7 +153,7 @@ def _inspect_archive(request: InspectRequest, path: Path) -> InspectResult:
         filename=request.filename, kind="pt", mode="archive", entry="forward", entries=(),
         doc="A TorchScript archive: already compiled, so the trace / script / hybrid choice does not apply.",
         source=source, code=module_code(module), graph=graph, inlined=inlined, **skipped,
-        archive_facts=facts, source_files=code_files, **_archive(request.content, request),
+        source_files=code_files, **_archive(request.content, request),
         views=module_views(module, origin, (), stored_code=starts),
         archive_report=archive_report(module, zipped),
     )

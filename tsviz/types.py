@@ -218,6 +218,21 @@ class ArchiveReport:
     def biggest(self, count: int = 10) -> list[TensorInfo]:
         return sorted(self.tensors(), key=lambda t: (-t.bytes, t.name))[:count]
 
+    def facts(self) -> tuple[tuple[str, str], ...]:
+        """The archive in a few lines, for the overview and `inspect --json`."""
+        def files(kind: str) -> list[tuple[str, str, int, int]]:
+            return [f for f in self.files if f[1] == kind]
+        return (
+            ("archive name", self.files[0][0].split("/", 1)[0] if self.files else ""),
+            ("file format version", str(self.format_version)),
+            ("files in the archive", str(len(self.files))),
+            ("code files", str(len(files("code")))),
+            ("tensor data files", str(len(files("tensor data")))),
+            ("tensor data size", f"{sum(size for _, _, size, _ in files('tensor data')) / 1e6:.2f} MB"),
+            ("extra files", ", ".join(name for name, _, _ in self.extra_files) or "none"),
+            ("debug info (source ranges)", "yes" if files("source ranges (debug info)") else "no"),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class InspectResult:
@@ -243,13 +258,17 @@ class InspectResult:
     needs_inputs: bool = False  # the entry has no example inputs: the UI offers shape fields
     suggested_inputs: tuple[InputSpec, ...] = ()
     archive: bytes = b""  # the converted module saved with torch.jit.save
-    archive_facts: tuple[tuple[str, str], ...] = ()  # for .pt uploads
     source_files: tuple[tuple[str, str], ...] = ()  # .pt: code files in the archive
     views: tuple[ModuleView, ...] = ()  # every submodule's own forward graph, to open from the module graph
     archive_size: int = 0  # bytes of the converted .pt, also when it was too large to include
     inlined_skipped: int = 0  # the inlined graph's node count when it was too large to extract (else 0)
     skipped_op_counts: tuple[tuple[str, int], ...] = ()  # and its op counts, counted without extracting it
     archive_report: ArchiveReport | None = None  # .pt uploads: files, module tree, tensors, methods
+
+    @property
+    def archive_facts(self) -> tuple[tuple[str, str], ...]:
+        """.pt uploads: the archive report's facts (empty for a .py)."""
+        return self.archive_report.facts() if self.archive_report is not None else ()
 
     def inlined_op_counts(self) -> dict[str, int]:
         """Op kind -> count over the whole inlined graph, extracted or not."""

@@ -23,7 +23,7 @@ from tsviz.jobs import run_bench, run_devices, run_diff, run_inspect, warm_up
 from tsviz.report import build_report
 from tsviz.types import (MODES, BenchJob, BenchRow, DeviceInfo, DiffRequest, ErrorInfo, InputSpec,
                          InspectRequest, InspectResult, IRGraph)
-from tsviz.uploads import SUFFIXES, check_upload
+from tsviz.uploads import SUFFIXES, check_upload, content_digest
 from tsviz.viewer import graph_view as draw_graph
 
 R = TypeVar("R")
@@ -104,11 +104,27 @@ def page_setup(title: str) -> Loaded:
     return loaded
 
 
-def require_result(loaded: Loaded) -> InspectResult:
-    """The result to show, or a message (no file yet / the file could not be read) and a stop."""
+def require_request(loaded: Loaded) -> InspectRequest:
+    """The sidebar's model, or a note saying how to choose one and a stop."""
     if loaded.request is None:
         no_model_yet()
         st.stop()
+    return loaded.request
+
+
+def require_source(loaded: Loaded, what: str) -> InspectRequest:
+    """The sidebar's model when it is a .py; an archive gets a note saying `what` needs the source, and a stop."""
+    request = require_request(loaded)
+    if request.filename.lower().endswith(".pt"):
+        st.info(f"A `.pt` archive is already compiled: {what} needs the model's Python source. Upload the `.py` "
+                "file it was made from, or pick a sample model.", icon=":material/info:")
+        st.stop()
+    return request
+
+
+def require_result(loaded: Loaded) -> InspectResult:
+    """The result to show, or a message (no file yet / the file could not be read) and a stop."""
+    require_request(loaded)
     if loaded.result is None:
         st.header(loaded.request.filename)
         show_error(loaded.error, loaded.request.content.decode("utf-8", errors="replace"))
@@ -205,7 +221,7 @@ def _model_options(bar, result: InspectResult, key: str) -> None:
 
 def content_key(content: bytes) -> str:
     """Names a file by its bytes: the sidebar's widget keys and an upload's place in a link."""
-    return hashlib.sha256(content).hexdigest()[:16]
+    return content_digest(content)[:16]
 
 
 def model_request(loaded: Loaded) -> InspectRequest:
@@ -301,8 +317,10 @@ def paired_drawings(_graphs: dict[str, IRGraph], key: str, pair: tuple[str, str]
 def side_by_side(drawings: dict[str, tuple[IRGraph, str]], key: str, source: str, line: int = 0) -> None:
     """The drawings in columns of walkable viewers. `line`'s nodes are marked and moved into view (without a new
     layout); a click on a node shows its details and its source line under its graph."""
-    picked_label, picked_node = st.session_state.get("pair_node", ("", ""))
+    picked_drawing, picked_node = st.session_state.get("pair_node", ("", ""))
     for column, (label, (graph, dot_text)) in zip(st.columns(len(drawings) or 1), drawings.items()):
+        drawing = f"{key}:{label}"  # a selection belongs to one drawing: another model or step starts without one
+        picked = picked_node if picked_drawing == drawing else ""
         with column:
             st.markdown(f"**{label}** · {len(graph.nodes)} nodes")
             svg, problem = walk_svg(dot_text, len(graph.nodes))
@@ -311,13 +329,13 @@ def side_by_side(drawings: dict[str, tuple[IRGraph, str]], key: str, source: str
                 continue
             marked = nodes_at_line(graph, line) if line else ()
             marks = {node_id: "selected" for node_id in marked}
-            if picked_label == label and picked_node:
-                marks[picked_node] = "selected"
-            pick = lambda node_id, chosen=label: st.session_state.update(pair_node=(chosen, node_id))  # noqa: E731
-            draw_graph(svg, f"{key}:{label}", marks=marks, focus=list(marked[:1]), key=f"pair_graph:{label}",
+            if picked:
+                marks[picked] = "selected"
+            pick = lambda node_id, chosen=drawing: st.session_state.update(pair_node=(chosen, node_id))  # noqa: E731
+            draw_graph(svg, drawing, marks=marks, focus=list(marked[:1]), key=f"pair_graph:{label}",
                        height=560, on_select=pick, on_activate=pick)
-            if picked_label == label and any(n.id == picked_node for n in graph.nodes):
-                details = graph_view.node_details(graph, picked_node)
+            if any(n.id == picked for n in graph.nodes):
+                details = graph_view.node_details(graph, picked)
                 show_node(details)
                 if details["line"]:
                     st.code(source_excerpt(source, details["line"]), language="python")
@@ -331,7 +349,7 @@ def result_key(request: InspectRequest) -> str:
     """A stable key for a request: content hash plus options."""
     text = repr((request.filename, request.mode, request.entry, request.init_args, request.input_specs,
                  request.trace_submodules))
-    return hashlib.sha256(request.content + text.encode()).hexdigest()[:20]
+    return hashlib.sha256((content_digest(request.content) + text).encode()).hexdigest()[:20]
 
 
 def no_model_yet() -> None:
@@ -461,13 +479,13 @@ class GraphWalk:
         return sorted({lines[n] for n in selected if n in lines})
 
     def save_url(self) -> None:
-        """Put the view in the URL: the model (see save_model_url) and where the walk is."""
-        params = model_url_params(self.request)
+        """Add where the walk is to the URL (page_setup has put the model there)."""
+        params = {}
         for param, key in _URL_KEYS.items():
             value = st.session_state.get(key)
             if value not in (None, "", 0, False) and not (param == "view" and value == "graph"):
                 params[param] = "1" if value is True else str(value)
-        st.query_params.from_dict(params)
+        st.query_params.update(params)
 
     def _current(self) -> tuple[IRGraph, str]:
         """What is drawn now, as the widgets' state says (callbacks run before the page does)."""

@@ -1,6 +1,8 @@
 """What tsviz accepts as an upload: the file types and the size, with a message that says what to do."""
 from __future__ import annotations
 
+import hashlib
+from functools import lru_cache
 from pathlib import Path
 
 from tsviz.errors import InputError
@@ -25,3 +27,10 @@ def check_upload(filename: str, size: int) -> None:
                                              "or raise server.maxUploadSize in .streamlit/config.toml")
     if size == 0:
         raise InputError("the file is empty", file=filename, hint="upload the file again; it may not have been saved")
+
+
+@lru_cache(maxsize=4)
+def content_digest(content: bytes) -> str:
+    """SHA-256 of a file's bytes, remembered for the last few files: every rerun of a page names its file by it
+    several times (job cache, widget keys, drawing keys), and 50 MB takes 40 ms to hash."""
+    return hashlib.sha256(content).hexdigest()
