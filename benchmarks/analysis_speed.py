@@ -4,10 +4,12 @@
 
 Each job goes through the real worker pool (sandboxed where bubblewrap works), and each run's file is made
 unique (a comment line) so the result cache never answers. "passes" runs the whole default pipeline,
-"archive" loads the sample's saved script-mode archive and reads its report (as an upload of it would), "export" runs the three
+"archive" loads the sample's saved script-mode archive and reads its report (as an upload of it would),
+"export" runs the three
 torch.export attempts. Also printed: the size of each job's JSON answer, which the dashboard parses.
 Medians of the repeats, in seconds.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,9 +21,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tsviz import jobs, sandbox  # noqa: E402
-from tsviz.jsonio import to_data  # noqa: E402
-from tsviz.types import InspectRequest, PassRequest  # noqa: E402
+from tsviz.client import (
+    jobs,  # noqa: E402
+    sandbox,  # noqa: E402
+)
+from tsviz.model.jsonio import to_data  # noqa: E402
+from tsviz.model.types import InspectRequest, PassRequest  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_models"
 MODELS = ("feed_forward.py", "resnet_style.py", "transformer_encoder.py", "transformer_12_layers.py")

@@ -23,10 +23,10 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 from torch.utils import benchmark  # noqa: E402
 
-from tsviz.bench import measure  # noqa: E402
-from tsviz.bench_report import plan_jobs  # noqa: E402
-from tsviz.jobs import run_bench  # noqa: E402
-from tsviz.types import InspectRequest  # noqa: E402
+from tsviz.analysis.bench import measure  # noqa: E402
+from tsviz.client.jobs import run_bench  # noqa: E402
+from tsviz.model.types import InspectRequest  # noqa: E402
+from tsviz.report.bench import plan_jobs  # noqa: E402
 
 
 def harness_overhead(rounds: int) -> None:
@@ -57,15 +57,20 @@ def resnet_sweep() -> None:
     print(f"\n{name}: {len(jobs)} worker jobs, {len(rows)} rows, wall time {wall:.1f} s")
     print("| variant | batch | median | IQR / median | runs | matches eager |\n|---|---|---|---|---|---|")
     for row in rows:
-        print(f"| {row.variant} | {row.batch_size} | {row.median_s * 1e3:.2f} ms | {100 * row.iqr_s / row.median_s:.1f} % "
-              f"| {row.runs} | {row.matches_eager} |")
+        print(
+            f"| {row.variant} | {row.batch_size} | {row.median_s * 1e3:.2f} ms "
+            f"| {100 * row.iqr_s / row.median_s:.1f} % "
+            f"| {row.runs} | {row.matches_eager} |"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
-    print(f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, torch {torch.__version__}\n")
+    print(
+        f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, torch {torch.__version__}\n"
+    )
     harness_overhead(args.rounds)
     resnet_sweep()
 

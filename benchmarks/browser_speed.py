@@ -24,8 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
-
-from tsviz.app_process import running_app  # noqa: E402
+from support.app_process import running_app  # noqa: E402
 
 
 def pick_sample(page, label: str) -> None:

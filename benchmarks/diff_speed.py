@@ -20,9 +20,9 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from tsviz.compare import diff_file  # noqa: E402
-from tsviz.pipeline import open_model_file, write_private_copy  # noqa: E402
-from tsviz.types import DiffRequest, InspectRequest  # noqa: E402
+from tsviz.analysis.diff import diff_file  # noqa: E402
+from tsviz.analysis.modelfile import open_model_file, write_private_copy  # noqa: E402
+from tsviz.model.types import DiffRequest, InspectRequest  # noqa: E402
 
 
 def forward_seconds(request: InspectRequest, repeat: int) -> float:
@@ -67,7 +67,9 @@ def main() -> None:
     for step, values in steps.items():
         print(f"| {step} | {statistics.median(values) * 1000:.0f} ms |")
     print(f"| one eager forward pass | {forward * 1000:.1f} ms |")
-    print(f"| run step per forward pass | {run / passes * 1000:.1f} ms ({run / passes / forward:.2f}x a bare forward) |")
+    print(
+        f"| run step per forward pass | {run / passes * 1000:.1f} ms ({run / passes / forward:.2f}x a bare forward) |"
+    )
 
 
 if __name__ == "__main__":

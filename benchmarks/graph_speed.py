@@ -20,9 +20,9 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from tsviz.dot import to_dot  # noqa: E402
-from tsviz.fold import fold_constants  # noqa: E402
-from tsviz.ir import extract_graph  # noqa: E402
+from tsviz.analysis.ir import extract_graph  # noqa: E402
+from tsviz.graph.dot import to_dot  # noqa: E402
+from tsviz.graph.fold import fold_constants  # noqa: E402
 
 
 def load_sample(name: str):

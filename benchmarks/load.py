@@ -18,8 +18,8 @@ import asyncio
 import os
 import shutil
 import statistics
-import sys
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -27,9 +27,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.async_api import async_playwright  # noqa: E402
+from support.app_process import running_app  # noqa: E402
 
-from tsviz.app_process import running_app  # noqa: E402
-from tsviz.jobs import job_processes  # noqa: E402
+from tsviz.client.jobs import job_processes  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_models"
 GOOD = ["feed_forward.py", "free_functions.py", "hybrid.py", "len_vs_shape.py", "loop_over_dim.py",
@@ -167,22 +167,30 @@ def main() -> None:
     print(f"{len(files)} sessions at once, one uploading {bad_name} ({args.bad}); wall {wall:.1f} s")
     t0 = probes[0][0]
     for r in sorted(results, key=lambda r: r["seconds"]):
-        steps = "  [opened %.1f, uploaded %.1f, done %.1f s into the run]" % tuple(t - t0 for t in r["events"])
-        print(f"  {r['file']:22s} {r['seconds']:6.2f} s from upload to {'graph' if r['file'] in GOOD else 'error'}"
-              f"{'  (saw: waiting for the worker)' if r['saw_queue'] else ''}"
-              f"{steps if args.verbose else ''}")
-    phases = [("8 cold browsers open the app", marks["open"], marks["uploads"]),
-              ("all upload at once, until the last answer", marks["uploads"], marks["end"])]
+        opened, uploaded, done = (t - t0 for t in r["events"])
+        steps = f"  [opened {opened:.1f}, uploaded {uploaded:.1f}, done {done:.1f} s into the run]"
+        print(
+            f"  {r['file']:22s} {r['seconds']:6.2f} s from upload to {'graph' if r['file'] in GOOD else 'error'}"
+            f"{'  (saw: waiting for the worker)' if r['saw_queue'] else ''}"
+            f"{steps if args.verbose else ''}"
+        )
+    phases = [
+        ("8 cold browsers open the app", marks["open"], marks["uploads"]),
+        ("all upload at once, until the last answer", marks["uploads"], marks["end"]),
+    ]
     for label, begin, end in phases:
         lat = sorted(x * 1000 for t, x in probes if begin <= t <= end)
         ok = [x for x in lat if x != float("inf")]
-        print(f"health check while {label} ({end - begin:.1f} s): {len(lat)} probes, {len(lat) - len(ok)} failed, "
-              f"median {statistics.median(ok):.1f} ms, p99 {ok[int(0.99 * (len(ok) - 1))]:.1f} ms, max {ok[-1]:.1f} ms")
+        print(
+            f"health check while {label} ({end - begin:.1f} s): {len(lat)} probes, {len(lat) - len(ok)} failed, "
+            f"median {statistics.median(ok):.1f} ms, p99 {ok[int(0.99 * (len(ok) - 1))]:.1f} ms, max {ok[-1]:.1f} ms"
+        )
         slow = [(t - t0, x * 1000) for t, x in probes if begin <= t <= end and x > 0.1]
         if slow and args.verbose:
             print("  over 100 ms (s into the run: ms): " + ", ".join(f"{t:.1f}: {x:.0f}" for t, x in slow[:40]))
     print(f"worker processes left after the run: {len(leftovers)}")
     print(f"server memory (RSS): {before:.0f} MB after the first page, {after:.0f} MB after the run")
+
 
 if __name__ == "__main__":
     main()

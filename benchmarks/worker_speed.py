@@ -16,9 +16,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tsviz import jobs, sandbox  # noqa: E402
-from tsviz.jsonio import to_data  # noqa: E402
-from tsviz.types import InspectRequest  # noqa: E402
+from tsviz.client import (
+    jobs,  # noqa: E402
+    sandbox,  # noqa: E402
+)
+from tsviz.model.jsonio import to_data  # noqa: E402
+from tsviz.model.types import InspectRequest  # noqa: E402
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_models" / "feed_forward.py"
 
@@ -38,7 +41,11 @@ def warm(kind: str, i: int) -> float:
 
 def fresh(kind: str, i: int) -> float:
     """The old way: start a sandboxed interpreter (it imports torch), run the one job, stop it."""
-    job = {"job": "ping", "request": None} if kind == "ping" else {"job": "inspect", "request": to_data(inspect_request(i))}
+    job = (
+        {"job": "ping", "request": None}
+        if kind == "ping"
+        else {"job": "inspect", "request": to_data(inspect_request(i))}
+    )
     job["memory_mb"] = jobs.Limits().memory_mb
     start = time.perf_counter()
     server = jobs._Server(sandboxed=True)

@@ -4,10 +4,6 @@ import pandas as pd
 import streamlit as st
 
 from tsviz import ui
-from tsviz.graph_diff import code_diff, op_count_rows
-from tsviz.hazards import KINDS
-from tsviz.jobs import run_diff
-from tsviz.verdict import DEFAULT_ATOL, DEFAULT_RTOL, case_rows, verdict
 
 TOLERANCES = [10.0 ** -k for k in range(10, 0, -1)]
 
@@ -18,23 +14,21 @@ ui.require_source(loaded, "comparing trace and script")
 seed_col, atol_col, rtol_col, hybrid_col = st.columns([1, 2, 2, 1], vertical_alignment="bottom")
 seed = seed_col.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="diff_seed",
                              help="Seeds the model's weights, the file's inputs and the generated inputs.")
-atol = atol_col.select_slider("Absolute tolerance", TOLERANCES, value=DEFAULT_ATOL, key="diff_atol",
+atol = atol_col.select_slider("Absolute tolerance", TOLERANCES, value=ui.DEFAULT_ATOL, key="diff_atol",
                               format_func=lambda v: f"{v:.0e}")
-rtol = rtol_col.select_slider("Relative tolerance", TOLERANCES, value=DEFAULT_RTOL, key="diff_rtol",
+rtol = rtol_col.select_slider("Relative tolerance", TOLERANCES, value=ui.DEFAULT_RTOL, key="diff_rtol",
                               format_func=lambda v: f"{v:.0e}")
 hybrid = hybrid_col.toggle("Hybrid too", value=loaded.request.mode == "hybrid", key="diff_hybrid",
                            help="Also convert in hybrid mode (the sidebar's submodule picks) and compare it.")
 
 request = ui.diff_request(loaded, hybrid=hybrid, seed=int(seed))
-result, error = ui.in_worker(run_diff, request, "Converting three ways and running every input")
-if result is None:
-    ui.show_error(error, loaded.request.content.decode("utf-8", errors="replace"))
-    st.stop()
+result = ui.result_or_stop("diff", request, "Converting three ways and running every input",
+                           loaded.request.content.decode("utf-8", errors="replace"))
 
 # ---- verdicts and outputs --------------------------------------------------------------------------
 modes = [c.mode for c in result.conversions]
 for mode in modes:
-    v = verdict(result, mode, atol, rtol)
+    v = ui.verdict(result, mode, atol, rtol)
     if v.matches:
         st.success(v.sentence(), icon=":material/check_circle:")
     else:
@@ -47,7 +41,7 @@ st.caption(f"Each cell: the largest absolute and relative difference from the ea
            f"element. ✔ when every element is within {atol:.0e} absolutely or within {rtol:.0e} relatively. "
            f"Generated inputs change one size, the sign or the scale of the example, or draw new values "
            f"(seed {result.seed}).")
-rows = pd.DataFrame(case_rows(result, atol, rtol))
+rows = pd.DataFrame(ui.case_rows(result, atol, rtol))
 mode_columns = [m for m in modes if m in rows.columns]
 st.dataframe(
     rows.style.map(lambda text: "background-color: #fde2e1" if str(text).startswith("✘") else "", subset=mode_columns),
@@ -63,17 +57,17 @@ if not result.hazards:
             if trace is not None and trace.error is None else "The trace failed, so there is no traced graph to read.")
 else:
     list_col, detail_col = st.columns([2, 3])
-    labels = [f"Line {h.line or '?'} · {KINDS[h.kind].title}" for h in result.hazards]
+    labels = [f"Line {h.line or '?'} · {ui.HAZARDS[h.kind].title}" for h in result.hazards]
     chosen = list_col.radio("Pick one to see its line and its nodes", range(len(labels)), key="hazard",
                             format_func=labels.__getitem__, captions=[h.message for h in result.hazards])
     hazard = result.hazards[chosen]
     selected_line = hazard.line
     with detail_col:
-        st.markdown(f"**{KINDS[hazard.kind].title}** at line {hazard.line} of {result.filename}")
+        st.markdown(f"**{ui.HAZARDS[hazard.kind].title}** at line {hazard.line} of {result.filename}")
         if hazard.line:
             st.code(ui.source_excerpt(result.source, hazard.line), language="python")
         st.markdown(f"{hazard.message}  \n**Fix:** {hazard.fix}")
-        st.info(KINDS[hazard.kind].note, icon=":material/school:")
+        st.info(ui.HAZARDS[hazard.kind].note, icon=":material/school:")
 
 # ---- structure -------------------------------------------------------------------------------------
 st.subheader("Structure")
@@ -90,17 +84,17 @@ with graph_tab:
         if conversion.error is not None:
             st.warning(f"{conversion.mode} could not convert the model: {conversion.error.message}")
 with ops_tab:
-    ops = op_count_rows({c.mode: c.graph for c in result.conversions if c.error is None})
+    ops = ui.op_count_rows({c.mode: c.graph for c in result.conversions if c.error is None})
     st.caption("Ops in each inlined graph; ops whose counts differ come first.")
     st.dataframe(pd.DataFrame(ops), hide_index=True, key="op_counts_table")
 with code_tab:
     trace, script = result.conversion("trace"), result.conversion("script")
     if trace and script and trace.error is None and script.error is None:
-        diff_text = code_diff(trace.code, script.code, "trace.code", "script.code")
+        diff_text = ui.code_diff(trace.code, script.code, "trace.code", "script.code")
         st.code(diff_text or "The two .code texts are the same.", language="diff")
     else:
         st.info("Both trace and script must convert to diff their .code.")
 
 with st.expander("What each hazard means"):
-    for kind in KINDS.values():
+    for kind in ui.HAZARDS.values():
         st.markdown(f"**{kind.title}.** {kind.note}")

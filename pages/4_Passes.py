@@ -4,9 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from tsviz import ui
-from tsviz.graph_diff import code_diff, op_changes
-from tsviz.jobs import run_passes
-from tsviz.types import DEFAULT_PASSES, PASSES, PassRequest
+from tsviz.ui import DEFAULT_PASSES, PASSES
 
 loaded = ui.page_setup("Passes")
 name = ui.require_request(loaded).filename
@@ -16,18 +14,14 @@ st.caption("TorchScript rewrites a graph before it runs it. Pick a pipeline: eac
 
 chosen = st.multiselect("Pipeline, in the order picked", list(PASSES), default=list(DEFAULT_PASSES), key="passes",
                         help="\n\n".join(f"**{p}**: {text}" for p, text in PASSES.items()))
-request = PassRequest(loaded.request, tuple(chosen))
-result, error = ui.in_worker(run_passes, request, f"Running {len(chosen)} passes on {name}")
-if result is None:
-    ui.show_error(error, loaded.request.content.decode("utf-8", errors="replace"))
-    st.stop()
+request = ui.PassRequest(loaded.request, tuple(chosen))
+result = ui.result_or_stop("passes", request, f"Running {len(chosen)} passes on {name}",
+                           loaded.request.content.decode("utf-8", errors="replace"))
 for note in result.notes:
     st.caption(note)
 
 steps = result.steps
-st.dataframe(pd.DataFrame([{"step": i, "pass": s.name, "nodes": s.nodes, "what changed": s.summary.split(": ", 1)[-1],
-                            "ms": round(s.seconds * 1000, 1)} for i, s in enumerate(steps)]),
-             hide_index=True, key="passes_table")
+st.dataframe(pd.DataFrame(ui.views.pass_rows(result)), hide_index=True, key="passes_table")
 if len(steps) < 2:
     st.info("Pick at least one pass to see what it does.", icon=":material/info:")
     st.stop()
@@ -63,12 +57,12 @@ with ops_tab:
     counts_before, counts_after = before.counts(), after.counts()
     st.caption("Ops whose count this pass changed, largest change first.")
     st.dataframe(pd.DataFrame([{"op": kind, "before": counts_before.get(kind, 0), "after": counts_after.get(kind, 0),
-                                "change": f"{delta:+d}"} for kind, delta in op_changes(counts_before, counts_after)],
+                                "change": f"{delta:+d}"} for kind, delta in ui.op_changes(counts_before, counts_after)],
                               columns=["op", "before", "after", "change"]), hide_index=True, key="pass_ops_table")
 with code_tab:
     if after.name == "profiled_run":
         st.caption("The executed graph belongs to no module, so it has no `.code`: this is its IR, as torch prints it.")
         st.code(after.code, language="text")
     else:
-        diff_text = code_diff(before.code, after.code, f"{before.name}.code", f"{after.name}.code")
+        diff_text = ui.code_diff(before.code, after.code, f"{before.name}.code", f"{after.name}.code")
         st.code(diff_text or "This pass left the .code as it was.", language="diff")

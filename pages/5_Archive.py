@@ -3,13 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from tsviz import graph_view, ui
-from tsviz.jobs import run_inspect
-from tsviz.types import InspectRequest
+from tsviz import ui
 
-
-def size_text(size: int) -> str:
-    return f"{size / 1e6:.2f} MB" if size >= 100_000 else f"{size / 1e3:.1f} KB"
+size_text = ui.views.size_text
 
 
 loaded = ui.page_setup("Archive")
@@ -26,11 +22,8 @@ if result.kind == "py":  # the archive tsviz saved from this model
         st.stop()
     st.caption(f"What `torch.jit.save` writes for {result.filename} converted with {result.mode}: upload any "
                "`.pt` in the sidebar to inspect it the same way.")
-    name = result.filename.rsplit(".", 1)[0] + f".{result.mode}.pt"
-    result, error = ui.in_worker(run_inspect, InspectRequest(name, result.archive), f"Inspecting {name}")
-    if result is None:
-        ui.show_error(error, "")
-        st.stop()
+    saved = ui.saved_archive_request(result)
+    result = ui.result_or_stop("inspect", saved, f"Inspecting {saved.filename}")
 else:
     st.header(f"Archive · {result.filename}")
 report = result.archive_report
@@ -50,20 +43,21 @@ if report.training:
 
 
 def tensor_rows(items) -> pd.DataFrame:
-    return pd.DataFrame([{"tensor": t.name, "kind": t.kind, "shape": " × ".join(map(str, t.shape)) or "scalar",
-                          "dtype": t.dtype, "KB": round(t.bytes / 1024, 1)} for t in items],
-                        columns=["tensor", "kind", "shape", "dtype", "KB"])
+    return pd.DataFrame(ui.views.tensor_rows(items), columns=ui.views.TENSOR_COLUMNS)
 
 
-modules_tab, biggest_tab, files_tab, extra_tab = st.tabs(["Modules", "Biggest tensors", "Files", "Constants & extra files"])
+modules_tab, biggest_tab, files_tab, extra_tab = st.tabs(
+    ["Modules", "Biggest tensors", "Files", "Constants & extra files"]
+)
 with modules_tab:
-    st.dataframe(pd.DataFrame([{"module": m.path or "(the model)", "type": m.type, "tensors": len(m.tensors),
-                                "KB": round(sum(t.bytes for t in m.tensors) / 1024, 1),
-                                "methods": ", ".join(s.split("(")[0] for s in m.methods)} for m in report.modules]),
-                 hide_index=True, key="archive_modules")
+    st.dataframe(pd.DataFrame(ui.views.module_rows(report)), hide_index=True, key="archive_modules")
     paths = [m.path for m in report.modules]
-    chosen = st.selectbox("Look inside a module", paths, key="archive_module",
-                          format_func=lambda p: f"{p or '(the model)'} · {report.modules[paths.index(p)].type}")
+    chosen = st.selectbox(
+        "Look inside a module",
+        paths,
+        key="archive_module",
+        format_func=lambda p: f"{p or '(the model)'} · {report.modules[paths.index(p)].type}",
+    )
     module = report.modules[paths.index(chosen)]
     methods_col, tensors_col = st.columns([2, 3])
     methods_col.markdown("**Methods**\n\n" + "\n".join(f"- `{m}`" for m in module.methods))
@@ -71,17 +65,33 @@ with modules_tab:
         tensors_col.dataframe(tensor_rows(module.tensors), hide_index=True, key="archive_module_tensors")
     else:
         tensors_col.caption("No parameters or buffers of its own.")
-    lines = graph_view.stored_file(result, module.code_file)
-    st.caption(f"`code/{module.code_file}` in the archive · `# ←` marks where a line was first written, from the "
-               "archive's debug info" if any(origin for _, origin in lines) else f"`code/{module.code_file}`")
+    lines = ui.graph.stored_file(result, module.code_file)
+    st.caption(
+        f"`code/{module.code_file}` in the archive · `# ←` marks where a line was first written, from the "
+        "archive's debug info"
+        if any(origin for _, origin in lines)
+        else f"`code/{module.code_file}`"
+    )
     width = max((len(text) for text, _ in lines), default=0)
-    st.code("\n".join(f"{text:<{width}}  # ← {origin}" if origin else text for text, origin in lines)
-            or "(no code file for this module)", language="python", line_numbers=True)
+    st.code(
+        "\n".join(f"{text:<{width}}  # ← {origin}" if origin else text for text, origin in lines)
+        or "(no code file for this module)",
+        language="python",
+        line_numbers=True,
+    )
 with biggest_tab:
     st.dataframe(tensor_rows(report.biggest(15)), hide_index=True, key="archive_biggest")
 with files_tab:
-    st.dataframe(pd.DataFrame([{"file": name, "what": kind, "bytes": size, "compressed": packed}
-                               for name, kind, size, packed in report.files]), hide_index=True, key="archive_files")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {"file": name, "what": kind, "bytes": size, "compressed": packed}
+                for name, kind, size, packed in report.files
+            ]
+        ),
+        hide_index=True,
+        key="archive_files",
+    )
 with extra_tab:
     st.markdown("**Constants of the code** (`CONSTANTS.cN`: a frozen module keeps its weights here)")
     if report.constants:

@@ -4,7 +4,6 @@ import pandas as pd
 import streamlit as st
 
 from tsviz import ui
-from tsviz.jobs import run_export_check
 
 loaded = ui.page_setup("Export check")
 name = ui.require_request(loaded).filename
@@ -14,10 +13,8 @@ st.caption("TorchScript is deprecated in current PyTorch; `torch.export` is wher
            "`torch.export.export` on the model non-strict (your Python runs as Python) and strict (TorchDynamo "
            "reads it), then once more with the batch dimension dynamic.")
 
-result, error = ui.in_worker(run_export_check, ui.model_request(loaded), f"Exporting {name} with torch.export")
-if result is None:
-    ui.show_error(error, loaded.request.content.decode("utf-8", errors="replace"))
-    st.stop()
+result = ui.result_or_stop("export", ui.model_request(loaded), f"Exporting {name} with torch.export",
+                           loaded.request.content.decode("utf-8", errors="replace"))
 
 if result.exported:
     st.success("Exports with torch.export" + ("" if all(a.ok for a in result.attempts)
@@ -57,14 +54,10 @@ if result.exported:
         drawings = ui.paired_drawings(graphs, f"export:{ui.result_key(loaded.request)}", labels)
         ui.side_by_side(drawings, f"export:{ui.result_key(loaded.request)}", result.source)
     with ops_tab:
-        counts = result.op_counts()
-        ops = sorted(set(counts["torch.export"]) | set(counts["torchscript"]))
-        rows = [{"op": op, "TorchScript": counts["torchscript"].get(op, 0), "torch.export": counts["torch.export"].get(op, 0)}
-                for op in ops]
-        rows.sort(key=lambda r: (r["TorchScript"] == r["torch.export"], r["op"]))
+        rows = ui.views.export_op_rows(result)
         st.caption("ATen ops in each graph; ops whose counts differ come first. TorchScript keeps the checks and "
                    "size arithmetic Python would run (`aten::size`, `aten::len`, ...); export keeps only tensor work.")
-        st.dataframe(pd.DataFrame(rows, columns=["op", "TorchScript", "torch.export"]), hide_index=True,
+        st.dataframe(pd.DataFrame(rows, columns=ui.views.EXPORT_OP_COLUMNS), hide_index=True,
                      key="export_ops")
     with code_tab:
         st.code(result.code, language="python")

@@ -1,0 +1,550 @@
+"""Pages through Streamlit's AppTest: the app opens on a drawn sample, modes switch, uploads work, errors are shown."""
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import pytest
+import streamlit as st
+import torch
+from streamlit.testing.v1 import AppTest
+from support.samples import ROOT
+from torch import nn
+
+PLAIN = (b"import torch\nfrom torch import nn\n\n\nclass Tiny(nn.Module):\n    def __init__(self):\n"
+         b"        super().__init__()\n        self.fc = nn.Linear(3, 3)\n\n    def forward(self, x):\n"
+         b"        return torch.relu(self.fc(x))\n")
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    st.cache_data.clear()
+    yield
+
+
+def app() -> AppTest:
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+
+
+def component_data(at: AppTest, name: str) -> list[dict]:
+    """What the page sent to each of our browser components called `name` (tsviz_graph, tsviz_code)."""
+    return [json.loads(e.proto.json) for e in at.get("bidi_component") if e.proto.component_name == name]
+
+
+def graphs(at: AppTest) -> list[str]:
+    """Every graph drawn on the page: DOT of st.graphviz_chart, SVG of the graph viewer."""
+    return [g.proto.spec for g in at.get("graphviz_chart")] + [d["svg"] for d in component_data(at, "tsviz_graph")]
+
+
+def code_texts(at: AppTest) -> list[str]:
+    return [c.value for c in at.code] + ["\n".join(d["lines"]) for d in component_data(at, "tsviz_code")]
+
+
+def table(at: AppTest, column: str):
+    """The first table drawn with st.dataframe that has this column."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def upload(at: AppTest, name: str, data: bytes) -> AppTest:
+    at.sidebar.radio(key="source_kind").set_value("Upload a file").run()
+    return at.file_uploader(key="upload").set_value((name, data, "application/octet-stream")).run()
+
+
+def test_opens_on_a_converted_sample_with_its_graph_and_code() -> None:
+    at = app()
+    assert not at.exception
+    assert at.header[0].value == "data_dependent_if.py · model() · script"
+    assert len(graphs(at)) == 1 and "prim::If" in graphs(at)[0]
+    assert any("def forward" in text for text in code_texts(at))
+
+
+@pytest.mark.parametrize("mode", ["trace", "script", "hybrid"])
+def test_each_mode_draws_the_hybrid_sample(mode: str) -> None:
+    at = app()
+    at.sidebar.selectbox(key="sample").set_value("hybrid.py").run()
+    at.sidebar.radio(key="mode").set_value(mode).run()
+    assert not at.exception and not at.error
+    assert at.header[0].value == f"hybrid.py · model() · {mode}"
+    assert len(graphs(at)) == 1
+    if mode == "hybrid":
+        assert "[traced]" in graphs(at)[0]
+
+
+def test_trace_warning_is_shown_next_to_the_graph() -> None:
+    at = app()
+    at.sidebar.radio(key="mode").set_value("trace").run()
+    assert any("TracerWarning" in w.value and "line 20" in w.value for w in at.warning)
+
+
+def test_inlined_view_and_unfolded_constants() -> None:
+    at = app()
+    folded = graphs(at)[0]
+    at.segmented_control(key="view").set_value("inlined").run()
+    at.toggle(key="fold").set_value(False).run()
+    unfolded = graphs(at)[0]
+    assert "prim::Constant" in unfolded and "prim::Constant" not in folded
+
+
+def test_upload_py_without_convention_scripts_then_traces_with_given_shapes() -> None:
+    at = upload(app(), "tiny.py", PLAIN)
+    assert at.header[0].value == "tiny.py · Tiny · script" and len(graphs(at)) == 1
+    shape_box = next(t for t in at.sidebar.text_input if t.key.startswith("inputs:"))
+    assert shape_box.value == "2x3 float32"  # suggested from the first nn.Linear, ready for trace mode
+    at.sidebar.radio(key="mode").set_value("trace").run()
+    assert not at.error and "Float(2, 3)" in graphs(at)[0]
+    shape_box = next(t for t in at.sidebar.text_input if t.key.startswith("inputs:"))
+    shape_box.set_value("5x3 float32").run()
+    assert not at.error and "Float(5, 3)" in graphs(at)[0]
+
+
+def test_unreadable_input_shape_is_explained() -> None:
+    at = upload(app(), "tiny.py", PLAIN)
+    next(t for t in at.sidebar.text_input if t.key.startswith("inputs:")).set_value("three by two").run()
+    at.sidebar.radio(key="mode").set_value("trace").run()
+    assert any("cannot read the input shape" in e.value for e in at.sidebar.error)
+
+
+def test_choices_survive_a_page_switch() -> None:
+    at = app()
+    at.sidebar.selectbox(key="sample").set_value("loop_over_dim.py").run()
+    at.sidebar.radio(key="mode").set_value("trace").run()
+    at.switch_page("pages/1_Model_overview.py").run()
+    assert at.header[0].value == "Overview of loop_over_dim.py"
+    assert at.sidebar.radio(key="mode").value == "trace"
+
+
+def test_upload_torchscript_archive() -> None:
+    buffer = io.BytesIO()
+    torch.jit.save(torch.jit.script(nn.Sequential(nn.Linear(2, 2), nn.Tanh())), buffer)
+    at = upload(app(), "seq.pt", buffer.getvalue())
+    assert at.header[0].value == "seq.pt · forward · archive" and len(graphs(at)) == 1
+
+
+def test_bad_upload_shows_an_error_and_the_app_keeps_working() -> None:
+    at = upload(app(), "broken.py", b"import torch\n\nclass M(:\n")
+    assert "broken.py line 3: syntax error" in at.error[0].value and not at.exception
+    at.sidebar.radio(key="source_kind").set_value("Sample model").run()
+    assert not at.error and len(graphs(at)) == 1
+
+
+def test_state_dict_upload_says_what_to_upload_instead() -> None:
+    buffer = io.BytesIO()
+    torch.save(nn.Linear(2, 2).state_dict(), buffer)
+    at = upload(app(), "weights.pt", buffer.getvalue())
+    assert "state dict" in at.error[0].value and "torch.jit.save" in at.error[0].value
+
+
+def test_model_overview_page() -> None:
+    at = app()
+    at.switch_page("pages/1_Model_overview.py").run()
+    assert not at.exception
+    assert at.header[0].value == "Overview of data_dependent_if.py"
+    assert "Ops in the inlined graph" in " ".join(s.value for s in at.subheader)
+    assert at.dataframe[0].value["entry"].tolist() == ["model()", "Gate"]  # the entry points table
+
+
+def diff_page(sample: str = "") -> AppTest:
+    at = app()
+    if sample:
+        at.sidebar.selectbox(key="sample").set_value(sample).run()
+    return at.switch_page("pages/2_Trace_vs_script.py").run()
+
+
+def test_trace_vs_script_page_shows_verdicts_outputs_hazards_and_graphs() -> None:
+    at = diff_page()
+    assert not at.exception
+    assert at.header[0].value == "Trace vs script · data_dependent_if.py"
+    assert at.error[0].value.startswith("trace differs from eager on inputs")
+    assert at.success[0].value.startswith("script matches eager on all")
+    table = at.dataframe[0].value
+    assert table.loc[table["input"] == "example negated", "trace"].item().startswith("✘")
+    assert at.radio(key="hazard").options == ["Line 20 · TracerWarning", "Line 20 · Control flow lost"]
+    trace_svg, script_svg = graphs(at)
+    assert "prim::If" in script_svg and "prim::If" not in trace_svg
+    assert 'stroke="#c62828"' in script_svg  # nodes with no counterpart in the trace are outlined
+
+
+def test_clicking_a_node_of_the_compared_graphs_shows_its_details_and_line() -> None:
+    at = diff_page()
+    script_if = next(d for d in component_data(at, "tsviz_graph") if "prim::If" in d["svg"])
+    assert script_if["layout"].endswith(":script")
+    if_node = re.search(r"<title>(n\d+)</title>(?:(?!</g>).)*prim::If", script_if["svg"], re.S).group(1)
+    at.session_state["pair_node"] = (script_if["layout"], if_node)  # what a click on that node of that drawing sets
+    at.run()
+    assert any(m.value.startswith("**`prim::If`**") and "line 20" in m.value for m in at.markdown)
+    assert any("→   20" in c.value for c in at.code)
+
+
+def test_picking_a_hazard_shows_its_line_and_marks_its_nodes() -> None:
+    at = diff_page("loop_over_dim.py")
+    at.radio(key="hazard").set_value(0).run()
+    assert any("→   21          for t in range(x.shape[0]):" in c.value for c in at.code)
+    script = component_data(at, "tsviz_graph")[1]
+    assert "selected" in script["marks"].values() and script["focus"]  # the prim::Loop made by line 21, in view
+    assert any("unrolled" in m.value for m in at.markdown)
+
+
+def test_loosening_the_tolerance_changes_the_verdict_without_rerunning() -> None:
+    at = diff_page("len_vs_shape.py")
+    assert at.error and at.error[0].value.startswith("trace differs")
+    at.select_slider(key="diff_atol").set_value(0.1).run()
+    at.select_slider(key="diff_rtol").set_value(0.1).run()
+    assert at.error and at.error[0].value.startswith("trace differs")  # still differs: the gap is about 0.3 / 50 %
+    assert "within 1e-01 absolutely" in " ".join(c.value for c in at.caption)
+
+
+def test_diff_page_with_hybrid_and_a_code_diff() -> None:
+    at = diff_page("hybrid.py")
+    at.toggle(key="diff_hybrid").set_value(True).run()
+    assert [s.value.split(" ")[0] for s in at.success] == ["script", "hybrid"]
+    assert len(graphs(at)) == 3
+    assert any(c.language == "diff" and "+  while" in c.value for c in at.code)
+
+
+def test_diff_page_explains_archives_and_uploads_with_errors() -> None:
+    buffer = io.BytesIO()
+    torch.jit.save(torch.jit.script(nn.Linear(2, 2)), buffer)
+    at = upload(app(), "lin.pt", buffer.getvalue()).switch_page("pages/2_Trace_vs_script.py").run()
+    assert "needs the model's Python source" in at.info[0].value and not at.exception
+    at = upload(app(), "broken.py", b"import torch\n\nclass M(:\n")
+    at.switch_page("pages/2_Trace_vs_script.py").run()
+    assert "broken.py line 3: syntax error" in at.error[0].value and not at.exception
+
+
+RECORDED = {  # what the worker would answer, so the page test does not time anything
+    "eager": (0.0040, 0.0001),
+    "trace": (0.0031, 0.0002),
+    "script": (0.0030, 0.0009),
+    "frozen": (0.0025, 0.0001),
+}
+
+
+@pytest.fixture
+def recorded_bench(monkeypatch):
+    from tsviz.model.types import BenchRow, DeviceInfo
+    from tsviz.ui import jobs
+
+    calls = []
+    real = jobs.run_job
+
+    def fake_run_bench(job):
+        calls.append((job.variant, job.device))
+        median, iqr = RECORDED[job.variant]
+        return type(
+            "R",
+            (),
+            {
+                "rows": tuple(
+                    BenchRow(
+                        job.variant,
+                        job.device,
+                        b,
+                        median_s=median * b,
+                        iqr_s=iqr,
+                        runs=20,
+                        number_per_run=10,
+                        matches_eager=job.variant != "trace" or b == 1,
+                        noisy=iqr > 0.1 * median,
+                        device_name="CPU, 1 thread",
+                    )
+                    for b in job.batch_sizes
+                )
+            },
+        )()
+
+    fakes = {"bench": fake_run_bench, "devices": lambda: DeviceInfo(cpu_count=2)}
+    monkeypatch.setattr(
+        jobs,
+        "run_job",
+        lambda name, *request, **kw: fakes[name](*request) if name in fakes else real(name, *request, **kw),
+    )
+    return calls
+
+
+def bench_page() -> AppTest:
+    return app().switch_page("pages/3_Benchmarks.py").run()
+
+
+def test_benchmark_page_runs_every_variant_and_shows_table_and_charts(recorded_bench) -> None:
+    at = bench_page()
+    assert not at.exception and "No CUDA GPU on this machine: CPU only." in at.caption[0].value
+    assert at.multiselect(key="bench_devices").options == ["cpu"]
+    at.button[0].click().run()  # the form's Run benchmark
+    assert recorded_bench == [("eager", "cpu"), ("trace", "cpu"), ("script", "cpu"), ("frozen", "cpu")]
+    table = at.dataframe[0].value
+    assert len(table) == 8 and set(table["variant"]) == set(RECORDED)
+    assert table.loc[(table["variant"] == "trace") & (table["batch_size"] == 8), "check"].item() == "DIFFERS from eager"
+    assert table.loc[table["variant"] == "script", "noise"].str.startswith("noisy").all()
+    assert len(at.get("plotly_chart")) == 3
+    assert at.subheader[0].value == "8 measurements · 2 noisy"
+
+
+def test_benchmark_csv_upload_is_plotted_beside_the_local_run(recorded_bench) -> None:
+    from tsviz.model.types import BenchRow
+    from tsviz.report.bench import rows_frame, to_csv
+
+    at = bench_page()
+    at.button[0].click().run()
+    gpu = rows_frame(
+        [
+            BenchRow(
+                "eager",
+                "cuda",
+                1,
+                median_s=0.0004,
+                iqr_s=0.00001,
+                runs=50,
+                matches_eager=True,
+                device_name="NVIDIA H200",
+            )
+        ],
+        "gpu-server",
+    )
+    at.file_uploader(key="bench_csv").set_value(("gpu.csv", to_csv(gpu).encode(), "text/csv")).run()
+    table = at.dataframe[0].value
+    assert set(table["run"]) == {"this machine", "gpu-server"} and "NVIDIA H200" in set(table["device_name"])
+    assert len(at.get("plotly_chart")) == 3
+
+
+def test_benchmark_page_refuses_a_bad_csv_and_keeps_working(recorded_bench) -> None:
+    at = bench_page()
+    at.file_uploader(key="bench_csv").set_value(("notes.csv", b"a,b\n1,2\n", "text/csv")).run()
+    assert "notes.csv line 1: the CSV has no column" in at.error[0].value and not at.exception
+
+
+def test_benchmark_page_for_an_archive_explains_why_it_cannot_run(recorded_bench) -> None:
+    buffer = io.BytesIO()
+    torch.jit.save(torch.jit.script(nn.Linear(2, 2)), buffer)
+    at = upload(app(), "lin.pt", buffer.getvalue()).switch_page("pages/3_Benchmarks.py").run()
+    assert "cannot be traced or scripted again" in at.info[0].value and not at.exception
+
+
+def test_reduced_isolation_is_said_in_one_line(monkeypatch) -> None:
+    from tsviz.client import sandbox
+
+    monkeypatch.setattr(sandbox, "prefix", lambda: ())
+    monkeypatch.setattr(sandbox, "isolation", lambda: "reduced isolation: bubblewrap is not available")
+    at = app()
+    assert [w.value for w in at.sidebar.warning] == ["reduced isolation: bubblewrap is not available"]
+    assert len(graphs(at)) == 1
+
+
+def test_widgets_appearing_with_their_defaults_do_not_rerun_the_conversion(monkeypatch) -> None:
+    from tsviz.ui import jobs
+
+    calls = []
+    real = jobs.run_job
+    monkeypatch.setattr(
+        jobs,
+        "run_job",
+        lambda name, request, **kw: (name != "inspect" or calls.append(request)) and real(name, request, **kw),
+    )
+    at = app()
+    at.toggle(key="fold").set_value(False).run()  # the entry selectbox now holds "model()"
+    assert len(set(calls)) == 1
+    at.sidebar.radio(key="mode").set_value("hybrid").run()
+    at.toggle(key="fold").set_value(True).run()  # the picks multiselect now holds the default picks
+    assert len(set(calls)) == 2 and calls[-1].trace_submodules is None and calls[-1].entry == ""
+
+
+def test_a_job_waiting_for_the_worker_says_so_and_then_shows_its_result(monkeypatch) -> None:
+    """The queue's notice is drawn while the job waits (AppTest keeps the last frame, so record the calls)."""
+    from tsviz.ui import jobs
+
+    said = []
+    real = jobs.run_job
+
+    def queued(name, request, on_wait=None, **kw):
+        on_wait("Waiting for the worker: 3 jobs ahead of yours")
+        said.append(True)
+        return real(name, request, **kw)
+
+    monkeypatch.setattr(jobs, "run_job", queued)
+    original_empty = jobs.st.empty
+    notes = []
+
+    def recording_empty():
+        slot = original_empty()
+        real_info = slot.info
+        slot.info = lambda body, **kw: notes.append(body) or real_info(body, **kw)
+        return slot
+
+    monkeypatch.setattr(jobs.st, "empty", recording_empty)
+    at = app()
+    assert said and notes == [
+        "Waiting for the worker: 3 jobs ahead of yours. Converting data_dependent_if.py starts as soon as it is free."
+    ]
+    assert len(graphs(at)) == 1 and not at.info  # the notice is gone once the result is there
+
+
+def test_an_upload_over_the_limit_is_refused_and_the_previous_model_stays(monkeypatch) -> None:
+    from tsviz.ui import page
+
+    at = upload(app(), "small.py", b"import torch\n\ndef f(x):\n    return x * 3\n")
+    assert len(graphs(at)) == 1
+    real_check = page.check_upload
+    monkeypatch.setattr(page, "check_upload", lambda name, size: real_check(name, 51 * 2**20))  # as if 51 MB
+    at.file_uploader(key="upload").set_value(("huge.py", b"x = 1\n", "application/octet-stream")).run()
+    assert "huge.py: the file is 51.0 MB" in at.sidebar.error[0].value
+    assert at.session_state["uploaded"][0] == "small.py" and len(graphs(at)) == 1
+
+
+# ---- walking the graph: submodules, search, selection, permalinks -------------------------------------------
+
+
+def walk_app(**params: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for name, value in params.items():
+        at.query_params[name] = value
+    return at.run()
+
+
+def test_a_permalink_opens_the_submodule_the_search_and_the_selected_node() -> None:
+    at = walk_app(sample="resnet_style.py", path="layer1.0", q="conv", node="n6")
+    assert not at.exception and at.header[0].value == "resnet_style.py · model() · script"
+    (drawn,) = component_data(at, "tsviz_graph")
+    assert "conv1.forward()" in drawn["svg"] and "layer1.forward()" not in drawn["svg"]
+    assert sorted(m for m in drawn["marks"].values()) == ["match", "match", "selected"]
+    assert drawn["focus"] == ["n6"]
+    assert [b.label for b in at.button if b.key and b.key.startswith("crumb:")] == [
+        "model()",
+        "layer1",
+        "0 · BasicBlock",
+    ]
+    code, source = component_data(at, "tsviz_code")
+    assert source["highlight"] == [26] and "torch.relu" in code["lines"][code["highlight"][0] - 1]
+    assert any("2 matches for “conv”" in c.value for c in at.caption)
+
+
+def test_the_breadcrumb_goes_back_up_and_the_url_follows() -> None:
+    at = walk_app(sample="resnet_style.py", path="layer1.0")
+    at.button(key="crumb:").click().run()
+    (drawn,) = component_data(at, "tsviz_graph")
+    assert "layer1.forward()" in drawn["svg"]
+    assert "path" not in at.query_params and at.query_params["sample"] == "resnet_style.py"
+
+
+def test_a_picked_source_line_marks_its_nodes() -> None:
+    at = walk_app(sample="data_dependent_if.py", line="20")
+    (drawn,) = component_data(at, "tsviz_graph")
+    assert len(drawn["marks"]) == 4 and set(drawn["marks"].values()) == {"selected"}  # sum, gt, Bool, If
+    assert drawn["focus"] == sorted(drawn["marks"])
+
+
+def test_the_report_button_offers_the_html_file() -> None:
+    at = walk_app(sample="data_dependent_if.py")
+    at.button(key="make_report").click().run()
+    assert not at.exception
+    assert [b.proto.label for b in at.get("download_button")].count("report.html") == 1
+    assert (
+        at.session_state["report"][1].startswith("<!doctype html>")
+        and "Control flow lost" in at.session_state["report"][1]
+    )
+
+
+def test_teaching_mode_puts_the_lesson_beside_a_zoomed_graph_and_stays_in_the_link() -> None:
+    at = walk_app(sample="loop_over_dim.py", teach="1")
+    assert at.sidebar.toggle(key="teach").value is True
+    assert not at.expander  # the lesson is not folded away: it stands beside the graph
+    assert any("tracing unrolls it" in m.value for m in at.markdown)
+    (drawn,) = component_data(at, "tsviz_graph")
+    assert drawn["zoom"] > 1 and drawn["height"] > 620
+    assert at.query_params["teach"] == "1"
+
+
+def test_an_archive_links_its_nodes_to_the_code_stored_in_it() -> None:
+    from support.samples import inspect_sample
+
+    at = upload(app(), "gate.pt", inspect_sample("data_dependent_if.py", "script").archive)
+    drawn = component_data(at, "tsviz_graph")[0]
+    gt = re.search(r"<title>(n\d+)</title>(?:(?!</g>).)*aten::gt", drawn["svg"], re.S).group(1)
+    at.session_state["gnode"] = gt  # what a click on the aten::gt node sets
+    at.run()
+    code, source = component_data(at, "tsviz_code")
+    (line,) = source["highlight"]
+    assert "torch.gt(" in source["lines"][line - 1]
+    assert any("first written at data_dependent_if.py line 20" in m.value for m in at.markdown)
+    at.session_state["gnode"] = ""
+    at.session_state["gline"] = line  # a click on that line of the stored code marks the nodes it made
+    at.run()
+    assert gt in component_data(at, "tsviz_graph")[0]["marks"]
+
+
+def test_passes_page_opens_on_freeze_with_both_graphs_and_the_summary() -> None:
+    at = walk_app(sample="resnet_style.py")
+    at.switch_page("pages/4_Passes.py").run()
+    assert not at.exception and at.header[0].value == "Passes · resnet_style.py"
+    steps = table(at, "what changed")
+    assert list(steps["pass"]) == [
+        "start",
+        "inline",
+        "constant_propagation",
+        "dce",
+        "freeze",
+        "optimize_for_inference",
+        "profiled_run",
+    ]
+    assert at.session_state["pass_step"] == 4
+    assert any(m.value.startswith("**freeze: 20 conv+bn folded") for m in at.markdown)
+    before, after = component_data(at, "tsviz_graph")
+    assert "aten::batch_norm" in before["svg"] and "aten::batch_norm" not in after["svg"]
+    at.multiselect(key="passes").set_value(["inline", "dce"]).run()
+    assert at.session_state["pass_step"] == 1 and not at.exception
+
+
+def test_archive_page_shows_the_module_tree_tensors_and_annotated_code() -> None:
+    at = walk_app(sample="feed_forward.py")
+    at.switch_page("pages/5_Archive.py").run()
+    assert not at.exception and at.header[0].value == "Archive · feed_forward.py saved in script mode"
+    modules = table(at, "methods")
+    assert list(modules["module"]) == ["(the model)", "fc1", "fc2", "head"]
+    at.selectbox(key="archive_module").set_value("fc2").run()
+    assert list(table(at, "tensor")["tensor"]) == ["fc2.weight", "fc2.bias"]
+    biggest = at.dataframe[2].value  # the next tab's table: every tensor, biggest first
+    assert list(biggest["tensor"][:2]) == ["fc2.weight", "fc1.weight"] and len(biggest) == 6
+    at.selectbox(key="archive_module").set_value("").run()
+    assert any("# ← feed_forward.py line" in c.value for c in at.code)
+
+
+def test_export_check_page_shows_the_blocker_and_its_line() -> None:
+    at = walk_app(sample="data_dependent_if.py")
+    at.switch_page("pages/6_Export_check.py").run()
+    assert not at.exception and at.error[0].value.startswith("torch.export refuses this model: 1 blocker")
+    assert any(m.value.startswith("**Data-dependent control flow** · line 20") for m in at.markdown)
+    assert any("→   20" in c.value for c in at.code)
+    at.sidebar.selectbox(key="sample").set_value("feed_forward.py").run()
+    assert at.success[0].value.startswith("Exports with torch.export") and not at.exception
+    assert len(component_data(at, "tsviz_graph")) == 2
+    assert table(at, "torch.export").set_index("op").loc["aten::linear", "torch.export"] == 3
+
+
+SHAPE_BUG = (
+    b"import torch\nfrom torch import nn\n\n\nclass M(nn.Module):\n    def forward(self, x):\n"
+    b"        return x @ torch.ones(3, 3)\n\n\ndef example_inputs():\n    return (torch.ones(2, 4),)\n"
+)
+
+
+@pytest.mark.parametrize("page", ["pages/4_Passes.py", "pages/5_Archive.py", "pages/6_Export_check.py"])
+def test_new_pages_say_what_went_wrong_and_where(page: str) -> None:
+    at = upload(app(), "broken.py", b"import torch\n\nclass M(:\n").switch_page(page).run()
+    assert not at.exception and "broken.py line 3: syntax error" in at.error[0].value
+    at = upload(at, "shapes.py", SHAPE_BUG).switch_page(page).run()  # converts in script mode; fails when run
+    assert not at.exception
+    if page.endswith("Passes.py"):
+        assert any(
+            m.value.startswith("**profiled_run: failed (RuntimeError: mat1 and mat2 shapes cannot be")
+            for m in at.markdown
+        )
+    elif page.endswith("Export_check.py"):
+        assert any(m.value.startswith("**Other** · line 7 of shapes.py") for m in at.markdown)
+    else:
+        assert table(at, "methods")["type"].iloc[0] == "M"
+
+
+def test_every_page_keeps_its_model_in_the_link() -> None:
+    at = walk_app(sample="resnet_style.py")
+    at.switch_page("pages/4_Passes.py").run()
+    at.sidebar.selectbox(key="sample").set_value("feed_forward.py").run()
+    assert at.query_params["sample"] == "feed_forward.py" and at.query_params["mode"] == "script"
+    assert "path" not in at.query_params  # the graph page's walk is its own

@@ -1,0 +1,210 @@
+"""The whole app in a real headless Chromium: it opens on a drawn sample, and an uploaded .py gets drawn."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from support.app_process import running_app
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "browser"  # screenshots of each step
+UPLOAD = ("import torch\nfrom torch import nn\n\n\nclass Doubler(nn.Module):\n    def forward(self, x):\n"
+          "        return torch.sigmoid(x) * 2\n")
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        raise RuntimeError("chromium is missing: the test command installs it with apt-get")
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+
+
+@pytest.fixture(scope="module")
+def server_url():
+    with running_app() as (url, _process):
+        yield url
+
+
+@pytest.fixture
+def page():
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser.new_page(viewport={"width": 1400, "height": 900})
+        browser.close()
+
+
+def test_app_opens_on_a_sample_with_the_graph_drawn(server_url: str, page, tmp_path: Path) -> None:
+    page.goto(server_url)
+    page.wait_for_selector("svg g.node", timeout=90_000)
+    assert page.locator("svg g.cluster").count() >= 3  # the prim::If region and its then / else blocks
+    assert "prim::If" in page.locator("svg g.node").all_text_contents().__str__()
+    assert page.get_by_text("def forward(self,").count() >= 1
+    page.screenshot(path=str(tmp_path / "opened.png"))
+
+
+def upload(page, server_url: str, path: Path, source: str) -> None:
+    """Open the app, switch the sidebar to uploads and upload `source` as `path`."""
+    path.write_text(source)
+    page.goto(server_url)
+    page.wait_for_selector("svg g.node", timeout=90_000)
+    page.get_by_text("Upload a file").click()
+    page.locator("input[type=file]").set_input_files(str(path))
+
+
+def test_upload_a_py_file_and_see_its_graph(server_url: str, page, tmp_path: Path) -> None:
+    upload(page, server_url, tmp_path / "doubler.py", UPLOAD)
+    page.get_by_text("doubler.py · Doubler · script").wait_for(timeout=90_000)
+    page.locator("svg g.node", has_text="aten::sigmoid").first.wait_for(timeout=60_000)
+    page.screenshot(path=str(tmp_path / "uploaded.png"))
+
+
+def test_trace_vs_script_page_shows_the_verdict_and_a_picked_hazard(server_url: str, page, tmp_path: Path) -> None:
+    page.goto(f"{server_url}/Trace_vs_script")
+    page.get_by_text("trace differs from eager on inputs").wait_for(timeout=90_000)
+    page.get_by_text("script matches eager on all").wait_for()
+    page.wait_for_selector("svg g.node", timeout=60_000)
+    page.screenshot(path=str(tmp_path / "diff-verdict.png"))
+    page.get_by_text("Line 20 · Control flow lost").click()
+    page.get_by_text("Control flow lost at line 20 of data_dependent_if.py").wait_for(timeout=30_000)
+    # the script graph's prim::If, made by line 20, is now marked (the viewer draws marks without a new layout)
+    page.locator("svg g.node.tsviz-selected", has_text="prim::If").first.wait_for(timeout=30_000)
+    page.screenshot(path=str(tmp_path / "diff-hazard.png"))
+
+
+def test_benchmarks_page_runs_with_progress_and_draws_the_charts(server_url: str, page, tmp_path: Path) -> None:
+    page.goto(f"{server_url}/Benchmarks")
+    page.get_by_role("button", name="Run benchmark").click()
+    page.get_by_text("Timing eager on cpu").wait_for(timeout=60_000)  # the progress bar's text
+    page.get_by_role("button", name="Download CSV").wait_for(timeout=180_000)
+    page.wait_for_selector(".js-plotly-plot", timeout=30_000)
+    assert page.get_by_text("8 measurements").count() == 1
+    page.screenshot(path=str(tmp_path / "benchmarks.png"))
+
+
+def test_walk_a_model_search_select_and_share_the_link(server_url: str, page) -> None:
+    """ResNet-style sample: readable labels, open two submodules, search, select a node (its source line lights
+    up), then reload the page's URL in a fresh tab and get the same view. Screenshots go to test-artifacts/."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.goto(f"{server_url}/?sample=resnet_style.py")
+    page.wait_for_selector("svg g.node", timeout=90_000)
+    label = page.locator("svg g.node text").first.bounding_box()
+    assert label is not None and label["height"] >= 10, label  # legible at the default zoom on 1400x900
+    page.screenshot(path=str(ARTIFACTS / "1-opened.png"))
+
+    page.locator("svg g.node", has_text="layer1.forward()").dblclick()
+    page.get_by_role("button", name="layer1 · Sequential").wait_for(timeout=30_000)
+    page.locator("svg g.node", has_text="0.forward()").first.dblclick()
+    page.get_by_role("button", name="0 · BasicBlock").wait_for(timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "2-submodule.png"))
+
+    page.get_by_placeholder("conv2d · L20 · layer1 · x.1").fill("conv")
+    page.keyboard.press("Enter")
+    page.get_by_text("2 matches for “conv”").wait_for(timeout=30_000)
+    assert page.locator("svg g.node.tsviz-match").count() == 2
+    page.screenshot(path=str(ARTIFACTS / "3-search.png"))
+
+    page.locator("svg g.node", has_text="aten::relu").first.click()
+    page.locator(".tsviz-code div.hl", has_text="out = torch.relu(self.bn1(self.conv1(x)))").wait_for(timeout=30_000)
+    assert page.locator("svg g.node.tsviz-selected").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "4-selected.png"))
+
+    again = page.context.browser.new_page(viewport={"width": 1400, "height": 900})
+    again.goto(page.url)
+    again.wait_for_selector("svg g.node.tsviz-selected", timeout=90_000)
+    assert again.get_by_role("button", name="0 · BasicBlock").count() == 1
+    assert again.locator("svg g.node.tsviz-match").count() == 2
+    again.screenshot(path=str(ARTIFACTS / "5-permalink.png"))
+
+
+def test_download_the_report_and_open_it_offline(server_url: str, page, tmp_path: Path) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.goto(f"{server_url}/?sample=loop_over_dim.py")
+    page.wait_for_selector("svg g.node", timeout=90_000)
+    page.get_by_role("button", name="Report").click()
+    with page.expect_download(timeout=90_000) as download:
+        page.get_by_role("button", name="report.html").click()
+    saved = tmp_path / "report.html"
+    download.value.save_as(saved)
+    offline = page.context.browser.new_context(offline=True, viewport={"width": 1400, "height": 900})
+    report = offline.new_page()
+    fetched = []
+    report.on("request", lambda r: fetched.append(r.url))
+    report.goto(saved.as_uri())
+    report.wait_for_selector(".graph svg g.node", timeout=30_000)
+    assert report.get_by_text("trace differs from eager on inputs").count() == 1
+    assert [url for url in fetched if not url.startswith("file:")] == []
+    report.screenshot(path=str(ARTIFACTS / "6-report-offline.png"), full_page=True)
+    offline.close()
+
+
+NESTED = """import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.block = Block()
+
+    def forward(self, x):
+        return self.block(x) + 1
+
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 8)
+
+    def forward(self, x):
+        y = torch.sigmoid(self.fc(x))
+        return y * 2
+"""
+
+
+def test_walk_an_uploaded_model(server_url: str, page, tmp_path: Path) -> None:
+    """An uploaded .py walks like a sample: open its submodule, search, select a node, see its source line."""
+    upload(page, server_url, tmp_path / "nested.py", NESTED)
+    page.get_by_text("nested.py · Net · script").wait_for(timeout=90_000)
+    label = page.locator("svg g.node text").first.bounding_box()
+    assert label is not None and label["height"] >= 10
+    page.locator("svg g.node", has_text="block.forward()").dblclick()
+    page.get_by_role("button", name="block · Block").wait_for(timeout=30_000)
+    page.get_by_placeholder("conv2d · L20 · layer1 · x.1").fill("sigmoid")
+    page.keyboard.press("Enter")
+    page.get_by_text("1 match for “sigmoid”").wait_for(timeout=30_000)
+    page.locator("svg g.node", has_text="aten::sigmoid").first.click()
+    page.locator(".tsviz-code div.hl", has_text="y = torch.sigmoid(self.fc(x))").wait_for(timeout=30_000)
+    assert "upload=" in page.url and "nested" not in page.url  # the link names the upload by hash only
+    page.screenshot(path=str(ARTIFACTS / "7-upload-walk.png"))
+
+
+def test_passes_archive_and_export_pages_as_a_person_uses_them(server_url: str, page) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.goto(f"{server_url}/Passes?sample=resnet_style.py")
+    page.get_by_text("freeze: 20 conv+bn folded").first.wait_for(timeout=120_000)
+    after = page.locator(".tsviz-graph").nth(1)
+    after.evaluate("e => e.scrollIntoView({block: 'end'})")
+    after.locator("g.node", has_text="aten::max_pool2d").first.click()
+    page.locator("[data-testid=stMarkdown] code", has_text="aten::max_pool2d").wait_for(timeout=60_000)  # its details
+    page.screenshot(path=str(ARTIFACTS / "8-passes-freeze.png"))
+
+    page.goto(f"{server_url}/Archive?sample=feed_forward.py")
+    page.get_by_text("Look inside a module").wait_for(timeout=120_000)
+    page.get_by_text("# ← feed_forward.py line").first.wait_for(timeout=60_000)
+    page.screenshot(path=str(ARTIFACTS / "9-archive.png"))
+
+    page.goto(f"{server_url}/Export_check?sample=data_dependent_if.py")
+    page.get_by_text("line 20 of data_dependent_if.py").wait_for(timeout=120_000)
+    assert page.get_by_text("torch.cond(pred, true_fn, false_fn").count() == 1
+    page.screenshot(path=str(ARTIFACTS / "10-export-check.png"))

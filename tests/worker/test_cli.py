@@ -1,0 +1,185 @@
+"""The command line: JSON contract, exit status 2 with one line for user errors, deterministic output."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from support.cli import tsviz
+from support.samples import SAMPLES
+
+
+def test_inspect_json_has_the_documented_keys() -> None:
+    done = tsviz("inspect", str(SAMPLES / "data_dependent_if.py"), "--mode", "trace", "--json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["mode"] == "trace" and data["entry"] == "model()" and data["code"].startswith("def forward")
+    assert {"nodes", "edges", "op_counts"} <= data["graph"].keys()
+    assert data["graph"]["op_counts"]["aten::tanh"] == 1
+    warning = data["warnings"][0]
+    assert warning == {**warning, "category": "TracerWarning", "file": "data_dependent_if.py", "line": 20}
+
+
+def test_user_error_exits_2_with_one_line_and_no_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text(
+        "import torch\nclass M(torch.nn.Module):\n    def forward(self, x):\n        return (lambda t: t)(x)\n"
+    )
+    done = tsviz("inspect", str(bad))
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("tsviz: error: bad.py line 4: TorchScript cannot compile this")
+
+
+def test_missing_file_exits_2() -> None:
+    done = tsviz("inspect", "no/such/model.py")
+    assert done.returncode == 2 and "no such file" in done.stderr
+
+
+def test_render_dot_is_byte_identical_across_runs(tmp_path: Path) -> None:
+    outputs = []
+    for i in range(2):
+        out = tmp_path / f"g{i}.dot"
+        assert (
+            tsviz(
+                "render", str(SAMPLES / "hybrid.py"), "--mode", "hybrid", "--view", "inlined", "--out", str(out)
+            ).returncode
+            == 0
+        )
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1] and b"cluster_" in outputs[0]
+
+
+def test_render_svg_uses_dot(tmp_path: Path) -> None:
+    out = tmp_path / "g.svg"
+    done = tsviz("render", str(SAMPLES / "feed_forward.py"), "--format", "svg", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert out.read_text().lstrip().startswith("<?xml") and "aten::relu" in out.read_text()
+
+
+def test_inspect_out_writes_the_archive_dot_and_code(tmp_path: Path) -> None:
+    done = tsviz("inspect", str(SAMPLES / "recurrent_cell.py"), "--out", str(tmp_path), "--mode", "trace")
+    assert done.returncode == 0, done.stderr
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [f"recurrent_cell.trace.{s}" for s in ("code.py", "graph.dot", "inlined.dot", "json", "pt")]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--input", "2xbanana"], "cannot read the input shape"),
+        (["--init", "novalue"], "is not NAME=VALUE"),
+    ],
+)
+def test_bad_options_exit_2(args: list[str], message: str) -> None:
+    done = tsviz("inspect", str(SAMPLES / "feed_forward.py"), *args)
+    assert done.returncode == 2 and message in done.stderr
+
+
+def test_diff_json_has_cases_verdicts_and_hazards() -> None:
+    done = tsviz("diff", str(SAMPLES / "len_vs_shape.py"), "--json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["verdict"]["trace"]["matches"] is False and data["verdict"]["script"]["matches"] is True
+    first = data["cases"][0]
+    assert first["shapes"] == ["4x3 float32"] and {"max_abs_diff", "max_rel_diff"} <= first["trace"].keys()
+    assert {"kind": "frozen_constant", "line": 17} == {k: data["hazards"][1][k] for k in ("kind", "line")}
+    assert all({"kind", "line", "message"} <= h.keys() for h in data["hazards"])
+
+
+def test_diff_exits_0_on_a_divergence_and_prints_the_verdict() -> None:
+    done = tsviz("diff", str(SAMPLES / "data_dependent_if.py"))
+    assert done.returncode == 0, done.stderr
+    assert "trace differs from eager on inputs" in done.stdout and "script matches eager" in done.stdout
+    assert "data_dependent_if.py:20: Control flow lost" in done.stdout
+
+
+def test_diff_user_error_exits_2_with_one_line() -> None:
+    done = tsviz("diff", str(SAMPLES / "len_vs_shape.py"), "--entry", "Nope")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert done.stderr.startswith("tsviz: error: len_vs_shape.py: no entry point named 'Nope'")
+
+
+def test_bench_csv_has_one_row_per_variant_and_batch_size() -> None:
+    done = tsviz(
+        "bench",
+        str(SAMPLES / "feed_forward.py"),
+        "--variants",
+        "eager,script",
+        "--batch-sizes",
+        "1,2",
+        "--min-run-time",
+        "0.02",
+        "--csv",
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    header = lines[0].split(",")
+    assert {"variant", "device", "batch_size", "median_s", "iqr_s", "runs", "matches_eager"} <= set(header)
+    rows = [dict(zip(header, line.split(",", len(header) - 1))) for line in lines[1:]]
+    assert [(r["variant"], r["batch_size"], r["matches_eager"]) for r in rows] == [
+        ("eager", "1", "True"),
+        ("eager", "2", "True"),
+        ("script", "1", "True"),
+        ("script", "2", "True"),
+    ]
+
+
+def test_bench_json_rows() -> None:
+    done = tsviz(
+        "bench",
+        str(SAMPLES / "feed_forward.py"),
+        "--variants",
+        "frozen",
+        "--batch-sizes",
+        "3",
+        "--min-run-time",
+        "0.02",
+        "--json",
+    )
+    rows = json.loads(done.stdout)
+    assert len(rows) == 1 and rows[0]["variant"] == "frozen" and rows[0]["batch_size"] == 3 and rows[0]["median_s"] > 0
+
+
+def test_bench_on_cuda_without_a_gpu_exits_2() -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    done = tsviz("bench", str(SAMPLES / "feed_forward.py"), "--device", "cuda")
+    assert (
+        done.returncode == 2 and done.stderr.strip() == "tsviz: error: no CUDA GPU on this machine (use --device cpu)"
+    )
+
+
+def test_archive_on_the_command_line_reads_a_saved_model_without_running_it() -> None:
+    done = tsviz("archive", str(SAMPLES / "feed_forward.py"), "--mode", "trace", "--json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["file"] == "feed_forward.trace.pt" and data["format_version"] >= 1
+    assert [m["path"] for m in data["modules"]] == ["", "fc1", "fc2", "head"]
+    assert data["biggest"][0]["name"] == "fc2.weight"
+
+
+def test_passes_on_the_command_line() -> None:
+    done = tsviz("passes", str(SAMPLES / "resnet_style.py"), "--passes", "inline,freeze", "--json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert [s["pass"] for s in data["steps"]] == ["start", "inline", "freeze"]
+    assert data["steps"][2]["summary"].startswith("freeze: 20 conv+bn folded")
+    done = tsviz("passes", str(SAMPLES / "resnet_style.py"), "--passes", "inline,fuse_everything")
+    assert done.returncode == 2 and "unknown pass(es) fuse_everything" in done.stderr
+
+
+def test_export_check_on_the_command_line() -> None:
+    done = tsviz("export-check", str(SAMPLES / "data_dependent_if.py"), "--json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["exported"] is False
+    assert data["blockers"][0] == {**data["blockers"][0], "line": 20, "kind": "data-dependent control flow"}
+    assert "torch.cond" in data["blockers"][0]["fix"] and set(data["op_counts"]) == {"torch.export", "torchscript"}
+    done = tsviz("export-check", str(SAMPLES / "feed_forward.py"), "--json")
+    data = json.loads(done.stdout)
+    assert (
+        data["exported"] is True and data["blockers"] == [] and data["op_counts"]["torch.export"]["aten::linear"] == 3
+    )

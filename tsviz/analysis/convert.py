@@ -1,0 +1,258 @@
+"""trace / script / hybrid -> a compiled TorchScript module, with warnings captured as data."""
+from __future__ import annotations
+
+import copy
+import re
+import traceback
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from tsviz.analysis.outputs import call_safely, compare_outputs
+from tsviz.analysis.sources import user_line
+from tsviz.graph.verdict import DEFAULT_ATOL, DEFAULT_RTOL
+from tsviz.model.errors import EntryError, InputError, ScriptError, TraceError
+from tsviz.model.types import ConversionWarning, Outcome
+
+_QUIET_CATEGORIES = (DeprecationWarning, FutureWarning, PendingDeprecationWarning)
+_FILE_LINE = re.compile(r'File "([^"]+)", line (\d+)')
+
+
+@dataclass
+class Converted:
+    """A compiled module plus what happened on the way."""
+
+    module: Any  # torch.jit.ScriptModule or ScriptFunction
+    warnings: list[ConversionWarning] = field(default_factory=list)
+    quiet_notes: list[str] = field(default_factory=list)
+    traced: tuple[str, ...] = ()  # submodules traced in hybrid mode
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The user's file: its path on disk and the name to show for it."""
+
+    path: str
+    name: str
+
+
+def convert(target: Any, mode: str, inputs: tuple | None, origin: Origin, *,
+            trace_submodules: tuple[str, ...] = (), check_inputs: list[tuple] | None = None) -> Converted:
+    """Convert `target` (nn.Module or function) in `mode`; errors name the user's line."""
+    with capture_warnings(origin) as result:
+        if mode == "script":
+            result.module = script(target, origin)
+        elif mode == "trace":
+            result.module = trace(target, require_inputs(inputs, mode, origin), origin, check_inputs, result)
+        elif mode == "hybrid":
+            result.module, result.traced = hybrid(
+                target, require_inputs(inputs, mode, origin), trace_submodules, origin
+            )
+        else:
+            raise InputError(f"unknown mode {mode!r}", hint="use trace, script or hybrid")
+    return result
+
+
+def require_inputs(inputs: tuple | None, mode: str, origin: Origin) -> tuple:
+    if inputs is None:
+        raise InputError(
+            f"{mode} mode runs the model, so it needs example inputs, and the file gives none for this entry",
+            file=origin.name,
+            hint="give input shapes (e.g. 2x16 float32) in the sidebar or with --input, add an example_inputs() "
+            "function to the file, or use script mode, which needs no inputs",
+        )
+    return inputs
+
+
+def script(target: Any, origin: Origin) -> Any:
+    try:
+        return torch.jit.script(target)
+    except Exception as e:  # TorchScript reports compile errors as several exception types
+        raise script_error(e, origin) from e
+
+
+def script_error(error: Exception, origin: Origin) -> ScriptError:
+    """TorchScript's own message, with the user's file named and its line picked out."""
+    text = str(error).replace(origin.path, origin.name)
+    line = 0
+    for path, number in _FILE_LINE.findall(str(error)):
+        if path == origin.path:
+            line = int(number)
+            break
+    headline = next((ln.strip() for ln in text.splitlines() if ln.strip()), type(error).__name__)
+    return ScriptError(
+        f"TorchScript cannot compile this: {headline.rstrip(':')}",
+        file=origin.name,
+        line=line,
+        hint="rewrite that line in the TorchScript subset, mark the method @torch.jit.ignore, "
+        "or trace that part instead (hybrid mode)",
+        detail=text.strip(),
+    )
+
+
+def trace(target: Any, inputs: tuple, origin: Origin, check_inputs: list[tuple] | None, result: Converted) -> Any:
+    try:
+        traced = torch.jit.trace(target, inputs, check_trace=False)
+    except Exception as e:
+        raise trace_error(e, origin) from e
+    if check_inputs:
+        _check_trace(target, traced, check_inputs, origin, result)
+    return traced
+
+
+def _check_trace(target: Any, traced: Any, check_inputs: list[tuple], origin: Origin, result: Converted) -> None:
+    """Run the trace and the model on the file's check_inputs(); a divergence is one finding, not an error."""
+    for number, inputs in enumerate(check_inputs, 1):
+        eager, error = call_safely(target, inputs)
+        if error:
+            continue  # the model itself fails on this input: nothing to hold the trace to
+        got, error = call_safely(traced, inputs)
+        outcome = Outcome(error=error) if error else compare_outputs(eager, got)
+        if outcome.matches(DEFAULT_ATOL, DEFAULT_RTOL):
+            continue
+        what = (
+            outcome.error
+            or outcome.mismatch
+            or (f"outputs differ from the eager model (greatest absolute difference {outcome.max_abs:.3g})")
+        )
+        result.warnings.append(
+            ConversionWarning(
+                "TraceCheck",
+                f"the trace does not reproduce the model on check_inputs() #{number}: {what}",
+                origin.name,
+                0,
+            )
+        )
+        return
+
+
+def trace_error(error: Exception, origin: Origin) -> TraceError:
+    line = user_line(error, origin.path)
+    message = str(error).replace(origin.path, origin.name).strip().splitlines()
+    first = message[0] if message else ""
+    return TraceError(
+        f"tracing failed: {type(error).__name__}: {first}",
+        file=origin.name,
+        line=line,
+        hint=next(
+            (hint for key, hint in _TRACE_HINTS if key in first),
+            "check the example inputs' shapes and dtypes against what forward() expects",
+        ),
+        detail="\n".join(message),
+    )
+
+
+_TRACE_HINTS = (  # what a trace error's first line says -> what to do about it
+    (
+        "Only tensors",
+        "a trace records tensors only: return a tensor (or a tuple, list or dict of them), "
+        "or use script mode, which can return other types",
+    ),
+    ("didn't return any values", "forward() must return its result: a trace keeps only what flows to the output"),
+)
+
+
+def hybrid(model: Any, inputs: tuple, names: tuple[str, ...], origin: Origin) -> tuple[Any, tuple[str, ...]]:
+    """Trace the picked submodules with the inputs they really receive, then script the whole."""
+    if not isinstance(model, nn.Module):
+        raise EntryError(
+            "hybrid mode needs an nn.Module; this entry is a function",
+            file=origin.name,
+            hint="use trace or script mode for functions",
+        )
+    names = _outermost(names, model, origin)
+    recorded = record_submodule_inputs(model, inputs, names, origin)
+    hybrid_model = copy.deepcopy(model)
+    for name in names:
+        try:
+            traced = torch.jit.trace(hybrid_model.get_submodule(name), recorded[name], check_trace=False)
+        except Exception as e:
+            error = trace_error(e, origin)
+            error.message = f"tracing submodule {name!r} " + error.message
+            raise error from e
+        parent, _, attr = name.rpartition(".")
+        setattr(hybrid_model.get_submodule(parent) if parent else hybrid_model, attr, traced)
+    return script(hybrid_model, origin), names
+
+
+def _outermost(names: tuple[str, ...], model: nn.Module, origin: Origin) -> tuple[str, ...]:
+    """Validate names and drop any nested inside another picked one (the outer trace covers it)."""
+    known = {name for name, _ in model.named_modules() if name}
+    for name in names:
+        if name not in known:
+            raise InputError(
+                f"the model has no submodule {name!r}",
+                file=origin.name,
+                hint=f"pick from: {', '.join(sorted(known)[:12])}",
+            )
+    return tuple(n for n in names if not any(n.startswith(other + ".") for other in names))
+
+
+def record_submodule_inputs(
+    model: nn.Module, inputs: tuple, names: tuple[str, ...], origin: Origin
+) -> dict[str, tuple]:
+    """One eager run of the whole model with forward pre-hooks recording each picked submodule's first inputs."""
+    recorded: dict[str, tuple] = {}
+
+    def hook_for(name: str):
+        def hook(_module: nn.Module, args: tuple) -> None:
+            if name not in recorded:
+                recorded[name] = tuple(a.detach().clone() if isinstance(a, torch.Tensor) else a for a in args)
+
+        return hook
+
+    handles = [model.get_submodule(name).register_forward_pre_hook(hook_for(name)) for name in names]
+    try:
+        with torch.no_grad():
+            model(*inputs)
+    except Exception as e:
+        raise trace_error(e, origin) from e
+    finally:
+        for handle in handles:
+            handle.remove()
+    missing = [n for n in names if n not in recorded]
+    if missing:
+        raise InputError(
+            f"submodule(s) {', '.join(missing)} never ran on the example inputs, so they cannot be traced",
+            file=origin.name,
+            hint="pick submodules that forward() calls",
+        )
+    return recorded
+
+
+@contextmanager
+def capture_warnings(origin: Origin) -> Iterator[Converted]:
+    """Collect warnings as data, each pinned to the innermost line of the user's file on the stack."""
+    result = Converted(module=None)
+    seen: set[tuple] = set()
+    quiet = 0
+
+    def record(message, category, filename, lineno, file=None, line=None):  # noqa: ARG001 (showwarning's signature)
+        nonlocal quiet
+        if issubclass(category, _QUIET_CATEGORIES):
+            quiet += 1
+            return
+        for frame in reversed(traceback.extract_stack()):
+            if frame.filename == origin.path:
+                filename, lineno = frame.filename, frame.lineno
+                break
+        shown = origin.name if filename == origin.path else filename.split("site-packages/", 1)[-1]
+        key = (category.__name__, str(message), shown, lineno)
+        if key not in seen:
+            seen.add(key)
+            result.warnings.append(ConversionWarning(category.__name__, str(message), shown, int(lineno or 0)))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = record
+        yield result
+    if quiet:
+        result.quiet_notes.append(
+            f"{quiet} deprecation warning(s) hidden: TorchScript is deprecated in current PyTorch "
+            "(torch.compile / torch.export are its successors), but it still works and is what this tool explores."
+        )

@@ -1,0 +1,160 @@
+"""One inspect job: a file's bytes and options -> InspectResult. Runs inside the worker (or the CLI)."""
+from __future__ import annotations
+
+import io
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from tsviz.analysis import archive, sources
+from tsviz.analysis.archive_report import archive_report
+from tsviz.analysis.convert import Origin, convert
+from tsviz.analysis.ir import extract_graph
+from tsviz.analysis.modelfile import open_model_file, private_copy
+from tsviz.model.errors import TsvizError
+from tsviz.model.jobs import is_archive
+from tsviz.model.stages import stage
+from tsviz.model.types import EMPTY_GRAPH, InspectRequest, InspectResult, IRGraph, ModuleView
+
+
+def inspect_file(request: InspectRequest) -> InspectResult:
+    """Load, convert and extract both graphs; the .py or .pt is written to a private temp dir first."""
+    with private_copy(request) as path:
+        if is_archive(request.filename):
+            return _inspect_archive(request, path)
+        return _inspect_source(request, path)
+
+
+def inspect_or_raise(request: InspectRequest) -> InspectResult:
+    """inspect_file(), raising the conversion error instead of returning it (command line, tests)."""
+    result = inspect_file(request)
+    if result.error is not None:
+        raise TsvizError.from_info(result.error)
+    return result
+
+
+def _inspect_source(request: InspectRequest, path: Path) -> InspectResult:
+    """Errors before the entries are known raise; later ones come back on the result with what is known."""
+    model_file = open_model_file(request, path)
+    source, entry, origin = model_file.source, model_file.entry, model_file.origin
+    known: dict[str, Any] = dict(
+        filename=request.filename, kind="py", mode=request.mode, entry=entry.name, entries=model_file.entries,
+        doc=(source.module.__doc__ or "").strip(), source=request.content.decode("utf-8", errors="replace"),
+    )
+    try:
+        target, inputs, _ = model_file.build()
+        known.update(
+            submodules=sources.list_submodules(target),
+            default_trace_submodules=sources.default_trace_submodules(source, target),
+            needs_inputs=inputs is None and not request.input_specs,
+            suggested_inputs=request.input_specs or model_file.suggested_inputs(target),
+        )
+        stage("convert", f"converting {request.filename} with {request.mode}")
+        converted = convert(target, request.mode, inputs, origin, trace_submodules=model_file.trace_picks(target),
+                            check_inputs=sources.check_inputs(source) if request.mode == "trace" else None)
+    except TsvizError as e:
+        return InspectResult(**known, error=e.info())
+    graph, inlined, skipped = graphs(converted.module, origin, converted.traced)
+    return InspectResult(
+        **known, code=module_code(converted.module), graph=graph, inlined=inlined, **skipped,
+        warnings=tuple(converted.warnings),
+        quiet_notes=tuple(converted.quiet_notes), trace_submodules=converted.traced,
+        input_shapes=tuple(describe(x) for x in inputs) if inputs is not None else (),
+        **_archive(save_module(converted.module), request),
+        views=module_views(converted.module, origin, converted.traced),
+    )
+
+
+def _inspect_archive(request: InspectRequest, path: Path) -> InspectResult:
+    zipped = archive.check_torchscript(request.content, request.filename)
+    code_files = archive.code_files(zipped)
+    stage("load", f"loading the archive {request.filename} (torch.jit.load runs its code)")
+    module = archive.load_archive(str(path), request.filename)
+    origin = Origin(path=str(path), name=request.filename)
+    source, starts = archive.code_listing(code_files)
+    stage("convert", f"reading the graphs of {request.filename}")
+    graph, inlined, skipped = graphs(module, origin, (), stored_code=starts)
+    return InspectResult(
+        filename=request.filename, kind="pt", mode="archive", entry="forward", entries=(),
+        doc="A TorchScript archive: already compiled, so the trace / script / hybrid choice does not apply.",
+        source=source, code=module_code(module), graph=graph, inlined=inlined, **skipped,
+        source_files=code_files, **_archive(request.content, request),
+        views=module_views(module, origin, (), stored_code=starts),
+        archive_report=archive_report(module, zipped),
+    )
+
+
+MAX_INLINED_NODES = 6000  # beyond this the inlined graph is not extracted: no layout shows it, submodules do
+
+
+def graphs(module: Any, origin: Origin, traced: tuple[str, ...],
+           stored_code: dict[str, int] | None = None) -> tuple[IRGraph, IRGraph, dict[str, Any]]:
+    """Module graph, inlined graph, and (when the inlined one is too large to extract) its size and op counts."""
+    options = dict(user_path=origin.path, display_name=origin.name, traced=traced, stored_code=stored_code)
+    inlined = module.inlined_graph
+    kinds: Counter[str] = Counter()
+    count_kinds(inlined, kinds)
+    if sum(kinds.values()) > MAX_INLINED_NODES:
+        skipped = dict(inlined_skipped=sum(kinds.values()), skipped_op_counts=tuple(sorted(kinds.items())))
+        return extract_graph(module.graph, **options), EMPTY_GRAPH, skipped
+    return extract_graph(module.graph, **options), extract_graph(inlined, **options), {}
+
+
+def count_kinds(block: Any, kinds: Counter[str]) -> None:
+    """Add every node kind of a graph or block, nested blocks included, to `kinds`."""
+    for node in block.nodes():
+        kinds[node.kind()] += 1
+        for inner in node.blocks():
+            count_kinds(inner, kinds)
+
+
+def _archive(module_bytes: bytes, request: InspectRequest) -> dict[str, Any]:
+    """The .pt for download, unless it is larger than the request allows (its size is kept either way)."""
+    too_large = request.max_archive_mb and len(module_bytes) > request.max_archive_mb * 2**20
+    return dict(archive=b"" if too_large else module_bytes, archive_size=len(module_bytes))
+
+
+def module_views(module: Any, origin: Origin, traced: tuple[str, ...],
+                 stored_code: dict[str, int] | None = None) -> tuple[ModuleView, ...]:
+    """Each submodule's own forward graph and .code, so the page can open one submodule at a time.
+
+    Submodules of one compiled class share one graph (a 12-layer encoder has 12 of each): it is extracted and
+    sent once, and the others name the first of them in `same_as`.
+    """
+    if not hasattr(module, "named_modules"):
+        return ()  # a scripted function
+    views, first_of = [], {}
+    for path, sub in module.named_modules():
+        if not path or not hasattr(sub, "_c") or not sub._c._has_method("forward"):
+            continue  # the model itself, or a container without forward (a ModuleList)
+        inner = tuple(t[len(path) + 1:] for t in traced if t.startswith(path + "."))
+        type_name = getattr(sub, "original_name", type(sub).__name__)
+        compiled = (sub._c._type().qualified_name(), inner)
+        if compiled in first_of:
+            views.append(ModuleView(path, type_name, EMPTY_GRAPH, "", same_as=first_of[compiled]))
+            continue
+        first_of[compiled] = path
+        graph = extract_graph(sub.graph, user_path=origin.path, display_name=origin.name, traced=inner,
+                              stored_code=stored_code)
+        views.append(ModuleView(path, type_name, graph, module_code(sub)))
+    return tuple(views)
+
+
+def module_code(module: Any) -> str:
+    return module.code.strip() + "\n"
+
+
+def describe(value: Any) -> str:
+    if isinstance(value, torch.Tensor):
+        return f"{'x'.join(str(d) for d in value.shape) or 'scalar'} {str(value.dtype).removeprefix('torch.')}"
+    return type(value).__name__
+
+
+def save_module(module: Any) -> bytes:
+    """The converted module as torch.jit.save writes it, for download."""
+    buffer = io.BytesIO()
+    torch.jit.save(module, buffer)
+    return buffer.getvalue()
+

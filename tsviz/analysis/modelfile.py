@@ -1,0 +1,130 @@
+"""A model file for a job: its bytes in a private temp dir, the .py imported, its entry picked and built.
+
+Every job that runs a model starts here (inspect, diff, bench, passes, export), so the start is written once.
+"""
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import torch
+from torch import nn
+
+from tsviz.analysis import sources
+from tsviz.analysis.convert import Origin
+from tsviz.model.errors import InputError
+from tsviz.model.inputs import format_input_spec
+from tsviz.model.jobs import require_source
+from tsviz.model.stages import stage
+from tsviz.model.types import Entry, InputSpec, InspectRequest
+from tsviz.model.uploads import check_suffix
+
+
+@contextmanager
+def private_copy(request: InspectRequest) -> Iterator[Path]:
+    """The upload's bytes in a private temp dir (removed afterwards), under a safe version of its name."""
+    with tempfile.TemporaryDirectory(prefix="tsviz-") as tmp:
+        yield write_private_copy(request, tmp)
+
+
+@contextmanager
+def source_model(request: InspectRequest, what: str) -> Iterator[ModelFile]:
+    """The .py imported and its entry picked, for a job that needs the source (`what` names it for the refusal
+    of an archive)."""
+    require_source(request, what)
+    with private_copy(request) as path:
+        yield open_model_file(request, path)
+
+
+def _safe_name(filename: str) -> str:
+    name = Path(filename).name
+    return "".join(c if c.isalnum() or c in "._-" else "_" for c in name) or "upload"
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """A .py file imported, its entry chosen; `build()` makes the target and its example inputs."""
+
+    request: InspectRequest
+    source: sources.LoadedSource
+    entries: tuple[Entry, ...]
+    entry: Entry
+    origin: Origin
+
+    def build(self) -> Built:
+        """The nn.Module (put in eval mode) or function, and the inputs to trace with."""
+        stage("load", f"building the model from {self.request.filename}")
+        target = sources.build_target(self.source, self.entry, dict(self.request.init_args))
+        training = isinstance(target, nn.Module) and target.training
+        if isinstance(target, nn.Module):
+            target.eval()
+        return Built(
+            target, sources.example_inputs(self.source, self.entry, target, self.request.input_specs), training
+        )
+
+    def suggested_inputs(self, target: Any) -> tuple[InputSpec, ...]:
+        """Shapes to offer (or to guess with) when the file and the request give no inputs."""
+        return sources.suggest_inputs(target, sources.required_input_count(self.entry, target))
+
+    def build_with_inputs(self, seed: int = 0) -> tuple[Built, tuple[str, ...]]:
+        """build(), with inputs of the suggested shapes (and a note saying they are a guess) when neither the
+        file nor the request gives any: for jobs that must run the model."""
+        built = self.build()
+        if built.inputs is not None:
+            return built, ()
+        specs = self.suggested_inputs(built.target)
+        generator = torch.Generator().manual_seed(seed)
+        note = (
+            "The file gives no example inputs, so tsviz used guessed shapes: "
+            f"{', '.join(format_input_spec(s) for s in specs)}. Set them in the sidebar or with --input."
+        )
+        return built._replace(inputs=tuple(sources.tensor_from_spec(s, generator) for s in specs)), (note,)
+
+    def trace_picks(self, target: Any) -> tuple[str, ...]:
+        """Submodules hybrid mode traces: the request's picks, else the file's default."""
+        if self.request.trace_submodules is not None:
+            return self.request.trace_submodules
+        return sources.default_trace_submodules(self.source, target)
+
+
+class Built(NamedTuple):
+    target: Any
+    inputs: tuple | None  # None when neither the file nor the request gives any
+    returned_training: bool  # the entry handed back its model in training mode
+
+
+def open_model_file(request: InspectRequest, path: Path) -> ModelFile:
+    """Import the file and pick the entry; these errors raise (nothing is known about the file yet)."""
+    stage("load", f"importing {request.filename}")
+    source = sources.load_source(path, request.filename)
+    entries = sources.find_entries(source)
+    return ModelFile(
+        request,
+        source,
+        entries,
+        _pick_entry(entries, request.entry, request.filename),
+        Origin(path=str(path), name=request.filename),
+    )
+
+
+def write_private_copy(request: InspectRequest, tmp: str) -> Path:
+    """The upload's bytes in a private temp dir, under a safe version of its name."""
+    check_suffix(request.filename)
+    path = Path(tmp) / _safe_name(request.filename)
+    path.write_bytes(request.content)
+    return path
+
+
+def _pick_entry(entries: tuple[Entry, ...], name: str, filename: str) -> Entry:
+    if not name:
+        return sources.default_entry(entries)
+    for entry in entries:
+        if entry.name == name:
+            return entry
+    raise InputError(
+        f"no entry point named {name!r}", file=filename, hint=f"choose one of: {', '.join(e.name for e in entries)}"
+    )

@@ -1,0 +1,248 @@
+"""The command line: tsviz inspect | diff | bench | report | passes | archive | export-check | render.
+
+Every command runs its job through the same sandboxed worker as the dashboard (tsviz.client), with the same
+limits and messages: a file given here is as contained as one uploaded to the page. `--in-process` runs the
+job here instead, for debugging one's own file. A user error exits 2 with one line on stderr.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from tsviz import client
+from tsviz.cli.parser import build_parser
+from tsviz.graph.dot import to_dot
+from tsviz.graph.fold import fold_constants
+from tsviz.graph.hazards import KINDS
+from tsviz.graph.layout import render_svg
+from tsviz.graph.verdict import case_rows
+from tsviz.model.errors import InputError, TsvizError
+from tsviz.model.inputs import parse_input_spec
+from tsviz.model.jobs import job, saved_archive_request
+from tsviz.model.jsonio import to_data
+from tsviz.model.types import DiffRequest, InspectRequest, InspectResult, PassRequest
+from tsviz.report import views
+from tsviz.report.bench import failed_rows, plan_jobs, read_csv, rows_frame, summary_table, to_csv
+from tsviz.report.review import review_report
+
+__all__ = ["main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except TsvizError as e:
+        print(f"tsviz: error: {e.one_line()}", file=sys.stderr)
+        return 2
+
+
+def run(args: Any, name: str, request: object = None) -> Any:
+    """Job `name` of the job table: in the sandboxed worker, or here with --in-process."""
+    spec = job(name)
+    if getattr(args, "in_process", False):
+        from tsviz.worker.run import call  # torch, and the user's code, in this process: asked for
+
+        return call(spec, request)
+    limits = spec.limits
+    if getattr(args, "stage_timeout", None):
+        limits = replace(limits, load_s=args.stage_timeout, convert_s=args.stage_timeout, run_s=args.stage_timeout)
+    return client.run(name, request, limits=limits)
+
+
+def request_of(args: Any) -> InspectRequest:
+    path: Path = args.file
+    if not path.is_file():
+        raise InputError("no such file", file=str(path), hint="check the path")
+    init = []
+    for item in args.init:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise InputError(f"--init {item!r} is not NAME=VALUE", file=str(path))
+        init.append((name.strip(), value))
+    return InspectRequest(
+        filename=path.name, content=path.read_bytes(), mode=getattr(args, "mode", "script"), entry=args.entry,
+        init_args=tuple(init), max_archive_mb=0,
+        input_specs=tuple(parse_input_spec(text) for text in args.input),
+        trace_submodules=tuple(args.trace_submodules) if args.trace_submodules else None,
+    )
+
+
+def converted(args: Any, request: InspectRequest | None = None) -> InspectResult:
+    """The inspect job's result; a conversion that failed raises its error."""
+    result = run(args, "inspect", request or request_of(args))
+    if result.error is not None:
+        raise TsvizError.from_info(result.error)
+    return result
+
+
+def _print_json(data: object, allow_nan: bool = True) -> int:
+    print(json.dumps(data, indent=1, allow_nan=allow_nan))
+    return 0
+
+
+def _inspect(args: Any) -> int:
+    result = converted(args)
+    data = views.inspect_data(result)
+    if args.out:
+        _write_outputs(args.out, result, data)
+    if args.json:
+        return _print_json(data)
+    print(f"{result.filename}: {result.entry} ({result.mode})")
+    if result.input_shapes:
+        print(f"inputs: {', '.join(result.input_shapes)}")
+    print(f"graph: {len(result.graph.nodes)} nodes; inlined: {len(result.inlined.nodes)} nodes, "
+          f"{len(result.inlined.blocks)} blocks")
+    for w in result.warnings:
+        print(f"{w.category}: {w.file}:{w.line}: {w.message}")
+    print()
+    print(result.code, end="")
+    return 0
+
+
+def _write_outputs(folder: Path, result: InspectResult, data: dict) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"{Path(result.filename).stem}.{result.mode}"
+    (folder / f"{stem}.pt").write_bytes(result.archive)
+    (folder / f"{stem}.code.py").write_text(result.code)
+    (folder / f"{stem}.graph.dot").write_text(to_dot(fold_constants(result.graph)))
+    (folder / f"{stem}.inlined.dot").write_text(to_dot(fold_constants(result.inlined)))
+    (folder / f"{stem}.json").write_text(json.dumps(data, indent=1))
+
+
+def _diff(args: Any) -> int:
+    result = run(args, "diff", DiffRequest(request_of(args), hybrid=args.hybrid, seed=args.seed))
+    data = views.diff_data(result, args.atol, args.rtol)
+    if args.json:
+        return _print_json(data, allow_nan=False)
+    print(
+        f"{result.filename}: {result.entry} · seed {result.seed} · tolerance atol {args.atol:g} or rtol {args.rtol:g}"
+    )
+    for note in result.notes:
+        print(f"note: {note}")
+    for judged in data["verdict"].values():
+        print(judged["summary"])
+    print()
+    for row in case_rows(result, args.atol, args.rtol):
+        cells = [f"{mode}: {row[mode]}" for mode in data["verdict"] if mode in row]
+        print(f"{row['#']:2d}. {row['input']} [{row['shapes']}]  " + "  ".join(cells))
+    if result.hazards:
+        print("\nhazards:")
+    for h in result.hazards:
+        print(f"  {result.filename}:{h.line}: {KINDS[h.kind].title}: {h.message}\n      fix: {h.fix}")
+    return 0
+
+
+def _bench(args: Any) -> int:
+    request = request_of(args)
+    devices = ["cpu", "cuda"] if args.device == "all" else [args.device]
+    if "cuda" in devices and not run(args, "devices").cuda_devices:
+        if args.device == "cuda":
+            raise InputError("no CUDA GPU on this machine", hint="use --device cpu")
+        devices = ["cpu"]
+        print("tsviz: no CUDA GPU here; CPU only", file=sys.stderr)
+    rows = []
+    for bench in plan_jobs(
+        request, args.variants, devices, args.batch_sizes, args.seq_lens, args.threads, args.min_run_time
+    ):
+        print(f"tsviz: timing {bench.variant} on {bench.device}…", file=sys.stderr)
+        try:
+            rows += run(args, "bench", bench).rows
+        except TsvizError as e:  # this variant's worker failed: its rows say so, the others go on
+            rows += failed_rows(bench, e.one_line())
+    frame = rows_frame(rows, run=request.filename)
+    if args.csv:
+        print(to_csv(frame), end="")
+    elif args.json:
+        print(json.dumps([to_data(row) for row in rows], indent=1))
+    else:
+        print(summary_table(frame).drop(columns=["run"]).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    return 0
+
+
+def _passes(args: Any) -> int:
+    result = run(args, "passes", PassRequest(request_of(args), args.passes))
+    if args.json:
+        return _print_json(views.passes_data(result))
+    print(f"{result.filename} ({result.mode})")
+    for note in result.notes:
+        print(f"note: {note}")
+    for step in result.steps:
+        print(f"  {step.summary}" + (f"  [{step.seconds * 1000:.0f} ms]" if step.seconds else ""))
+    return 0 if all(s.error is None for s in result.steps) else 1
+
+
+def _archive(args: Any) -> int:
+    result = converted(args)
+    if result.kind == "py":  # inspect the archive this conversion saves
+        result = converted(args, saved_archive_request(result))
+    report = result.archive_report
+    if args.json:
+        return _print_json(views.archive_data(result.filename, report))
+    print(f"{result.filename}: file format version {report.format_version}. {report.version_note}")
+    if report.training:
+        print("saved in training mode")
+    print(f"\n{len(report.files)} files, {sum(f[2] for f in report.files) / 1e6:.2f} MB uncompressed")
+    print("\nmodules:")
+    for m, row in zip(report.modules, views.module_rows(report), strict=True):
+        print(
+            f"  {m.path or '(model)'}: {m.type}, {row['tensors']} tensors, {row['KB']:.1f} KB; {'; '.join(m.methods)}"
+        )
+    print("\nbiggest tensors:")
+    for t in report.biggest():
+        print(f"  {t.name} ({t.kind}): {' x '.join(map(str, t.shape)) or 'scalar'} {t.dtype}, {t.bytes / 1024:.1f} KB")
+    for name, size, _ in report.extra_files:
+        print(f"extra file: {name} ({size} bytes)")
+    return 0
+
+
+def _export_check(args: Any) -> int:
+    result = run(args, "export", request_of(args))
+    if args.json:
+        return _print_json(views.export_data(result))
+    print(f"{result.filename}: " + ("exports with torch.export" if result.exported else "does not export"))
+    for note in result.notes:
+        print(f"note: {note}")
+    for a in result.attempts:
+        print(f"  {a.name}: {'ok' if a.ok else 'failed'} ({a.seconds:.2f} s)")
+    for b in result.blockers:
+        print(f"{result.filename}:{b.line}: {b.kind} ({b.attempt}): {b.message}\n    fix: {b.fix}")
+    return 0
+
+
+def _render(args: Any) -> int:
+    result = converted(args)
+    graph = result.inlined if args.view == "inlined" else result.graph
+    dot_text = to_dot(graph if args.no_fold else fold_constants(graph))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(dot_text if args.format == "dot" else render_svg(dot_text))
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+def _report(args: Any) -> int:
+    request = request_of(args)
+    result = converted(args, request)
+    diff = None
+    if result.kind == "py" and not args.no_diff:
+        diff = run(args, "diff", DiffRequest(request))
+    bench = summary_table(read_csv(args.bench_csv.read_bytes(), str(args.bench_csv))) if args.bench_csv else None
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(review_report(result, diff=diff, bench=bench), encoding="utf-8")
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+COMMANDS = {
+    "inspect": _inspect,
+    "diff": _diff,
+    "bench": _bench,
+    "report": _report,
+    "passes": _passes,
+    "archive": _archive,
+    "export-check": _export_check,
+    "render": _render,
+}

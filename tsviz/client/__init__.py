@@ -1,0 +1,71 @@
+"""The server's side of the worker boundary: run a job from the job table in the sandboxed worker.
+
+Pages (through tsviz.ui) and the command line both call `run`: the same queue, limits, messages and cache.
+Results are cached by a hash of the job (the file's bytes and every option), so a rerun costs nothing.
+Nothing here imports torch or the worker's code; the worker's answer is JSON, rebuilt into the job's result
+type or refused (tsviz/client/answers.py).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import asdict, replace
+from typing import Any
+
+from tsviz.client.answers import outcome, result_or_raise
+from tsviz.client.cache import Cache
+from tsviz.client.pool import OnWait, pool, run_alone
+from tsviz.model.jobs import Limits, filename_of, job
+from tsviz.model.jsonio import to_data
+from tsviz.model.uploads import content_digest
+
+__all__ = ["Limits", "OnWait", "clear_cache", "ping", "run", "warm_up"]
+
+_CACHE = Cache()
+
+
+def run(name: str, request: object = None, *, limits: Limits | None = None, on_wait: OnWait | None = None) -> Any:
+    """Run the job `name` of the job table on `request` in the worker: its result, or its TsvizError raised.
+
+    `on_wait` hears "Waiting for the worker: N jobs ahead of yours" while others hold the worker.
+    A CUDA job runs in a plain worker started for it alone (the sandbox has no GPU device nodes), without the
+    address-space limit (CUDA reserves far more than it uses): reduced isolation for GPU benchmarks. The
+    device probe, which runs no user file, runs there too, to see the GPUs.
+    """
+    spec = job(name)
+    limits = limits or spec.limits
+    filename = filename_of(request)
+    cuda = getattr(request, "device", "") == "cuda"
+    if cuda:
+        limits = replace(limits, memory_mb=0)
+    # The key names the file by its digest (remembered), instead of base64-encoding it on every rerun of a page.
+    key = hashlib.sha256(json.dumps([name, to_data(request, bytes_as=content_digest), asdict(limits)],
+                                    sort_keys=True).encode()).hexdigest()
+    if spec.cached and (hit := _CACHE.get(key)) is not None:
+        return result_or_raise(hit)
+    message = {"job": name, "request": to_data(request), "memory_mb": limits.memory_mb}
+    if cuda or not spec.user_content:
+        header, answer = run_alone(message, limits, filename)
+    else:
+        header, answer = pool().run(message, limits, filename, on_wait)
+    found = outcome(header, answer, spec.result, limits, filename)
+    if spec.cached:
+        _CACHE.put(key, found, len(answer))
+    return result_or_raise(found)
+
+
+def ping(on_wait: OnWait | None = None) -> float:
+    """One empty job through the queue and a fresh child; the seconds it took (health checks, benchmarks)."""
+    start = time.perf_counter()
+    run("ping", on_wait=on_wait)
+    return time.perf_counter() - start
+
+
+def warm_up() -> None:
+    """Start the worker pool in the background, so the first job does not wait for torch to import."""
+    pool().warm_up()
+
+
+def clear_cache() -> None:
+    _CACHE.clear()

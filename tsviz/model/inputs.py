@@ -1,0 +1,43 @@
+"""Input shapes written as text ("2x16 float32") <-> InputSpec. No torch here."""
+from __future__ import annotations
+
+import re
+
+from tsviz.model.errors import InputError
+from tsviz.model.types import InputSpec
+
+DTYPES: tuple[str, ...] = ("float32", "float64", "float16", "bfloat16", "int64", "int32", "bool")
+_SPEC = re.compile(r"^\s*(\d+(?:\s*[x×,]\s*\d+)*)?\s*(?:[: ]\s*([a-z0-9]+))?\s*$")
+
+
+def parse_input_spec(text: str) -> InputSpec:
+    """Parse "2x3x32x32", "2, 16 int64" or "2x16:float16" into an InputSpec."""
+    match = _SPEC.match(text.strip().lower())
+    if not match or not match.group(1):
+        raise InputError(
+            f"cannot read the input shape {text!r}",
+            hint="write dimensions separated by 'x' or ',' and an optional dtype, e.g. '2x16 float32'",
+        )
+    shape = tuple(int(d) for d in re.split(r"\s*[x×,]\s*", match.group(1)))
+    dtype = match.group(2) or "float32"
+    if dtype not in DTYPES:
+        raise InputError(f"unknown dtype {dtype!r} in {text!r}", hint=f"use one of {', '.join(DTYPES)}")
+    if any(d > 1_000_000 for d in shape) or len(shape) > 8:
+        raise InputError(f"the input shape {text!r} is too large for an example input")
+    return InputSpec(shape=shape, dtype=dtype)
+
+
+def format_input_spec(spec: InputSpec) -> str:
+    """The text form that parse_input_spec reads back."""
+    return f"{'x'.join(str(d) for d in spec.shape)} {spec.dtype}"
+
+
+def parse_sizes(text: str) -> tuple[int, ...]:
+    """ "1,8,32" -> (1, 8, 32)."""
+    try:
+        values = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise InputError(f"{text!r} is not a list of whole numbers", hint="write sizes like 1,8,32") from None
+    if any(v < 1 for v in values):
+        raise InputError("sizes must be at least 1", hint="write sizes like 1,8,32")
+    return values

@@ -1,0 +1,125 @@
+"""The one job table: every job the worker runs, with its request, its result, its function and its limits.
+
+The worker imports each job's function from here; the client checks the answer against the result type and
+applies the limits; pages and the command line name a job and pass its request. Adding a job is one entry
+here plus its function in tsviz.analysis. The function is named as text ("module:function") so that this
+table, like everything on the server's side, never imports torch.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from tsviz.model.errors import InputError
+from tsviz.model.types import (
+    BenchJob,
+    BenchResult,
+    DeviceInfo,
+    DiffRequest,
+    DiffResult,
+    ExportResult,
+    InspectRequest,
+    InspectResult,
+    PassRequest,
+    PassResult,
+)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-job limits. torch alone needs ~0.75 GB of address space just to import."""
+
+    load_s: float = 30.0
+    convert_s: float = 60.0
+    run_s: float = 60.0
+    benchmark_s: float = 300.0
+    memory_mb: int = 3072  # 0: no address-space limit (CUDA reserves far more than it uses)
+    cpu_s: int = 240
+    file_mb: int = 256  # the largest file a job may write
+    open_files: int = 256
+    processes: int = 64  # processes in the job's sandbox (RLIMIT_NPROC outside one)
+    answer_mb: int = 256
+
+    @classmethod
+    def every_stage(cls, seconds: float, **other: int) -> Limits:
+        return cls(load_s=seconds, convert_s=seconds, run_s=seconds, benchmark_s=seconds, **other)
+
+    def for_server(self) -> dict:
+        return {
+            "stages_s": {"load": self.load_s, "convert": self.convert_s, "run": self.run_s,
+                         "benchmark": self.benchmark_s},
+            "memory_mb": self.memory_mb, "cpu_s": self.cpu_s, "file_mb": self.file_mb,
+            "open_files": self.open_files, "processes": self.processes, "answer_bytes": self.answer_mb * 2**20,
+        }
+
+    def total_s(self) -> float:
+        return self.load_s + self.convert_s + self.run_s + self.benchmark_s
+
+
+@dataclass(frozen=True)
+class Job:
+    """One kind of job."""
+
+    name: str
+    request: type | None  # the request dataclass, or None for a job that takes nothing
+    result: type  # the dataclass the answer is rebuilt into (dict: a plain JSON object)
+    function: str  # "module:function" in tsviz.analysis or tsviz.worker, imported only inside the worker
+    limits: Limits = Limits()
+    doing: str = "Running the job"  # the spinner's words on the page
+    cached: bool = True  # results and errors remembered by content (not for a probe of the machine)
+    user_content: bool = True  # False: runs no user file (the device probe), so it may run outside the sandbox
+
+
+JOBS: dict[str, Job] = {job.name: job for job in (
+    Job("inspect", InspectRequest, InspectResult, "tsviz.analysis.inspect_model:inspect_file",
+        doing="Converting"),
+    Job("diff", DiffRequest, DiffResult, "tsviz.analysis.diff:diff_file",
+        doing="Running eager, trace and script on many inputs"),
+    Job("passes", PassRequest, PassResult, "tsviz.analysis.passes:explore_passes",
+        doing="Running TorchScript's passes"),
+    Job("export", InspectRequest, ExportResult, "tsviz.analysis.export:export_check",
+        doing="Trying torch.export"),
+    Job("bench", BenchJob, BenchResult, "tsviz.analysis.bench:bench_variant", Limits(cpu_s=600),
+        doing="Timing"),
+    Job("devices", None, DeviceInfo, "tsviz.analysis.bench:probe_devices", Limits.every_stage(60),
+        doing="Asking the machine for its devices", cached=False, user_content=False),
+    Job("ping", None, dict, "tsviz.worker.run:pong", doing="An empty job", cached=False),
+)}
+
+
+def job(name: str) -> Job:
+    if name not in JOBS:
+        raise KeyError(f"no job named {name!r}; the jobs are {', '.join(JOBS)}")
+    return JOBS[name]
+
+
+def model_of(request: object) -> InspectRequest | None:
+    """The model file a request is about (every job's request holds one, or is one)."""
+    if isinstance(request, InspectRequest):
+        return request
+    model = getattr(request, "model", None)
+    return model if isinstance(model, InspectRequest) else None
+
+
+def filename_of(request: object) -> str:
+    """The user's name for the file a job runs, for its error messages ("" for a job without one)."""
+    model = model_of(request)
+    return model.filename if model is not None else ""
+
+
+def is_archive(filename: str) -> bool:
+    """A TorchScript archive (.pt), as opposed to Python source: the one place tsviz decides it."""
+    return Path(filename).suffix.lower() == ".pt"
+
+
+def require_source(request: InspectRequest, what: str) -> None:
+    """Refuse an archive for a job that needs the model's Python source."""
+    if is_archive(request.filename):
+        raise InputError(f"{what} needs the model's Python source; a .pt archive is already compiled",
+                         file=request.filename, hint="upload the .py file the archive was made from")
+
+
+def saved_archive_request(result: InspectResult) -> InspectRequest:
+    """Inspect the archive a .py's conversion saves ("my_model.trace.pt"), as the Archive page and
+    `tsviz archive` do for a .py."""
+    return InspectRequest(f"{Path(result.filename).stem}.{result.mode}.pt", result.archive, max_archive_mb=0)

@@ -1,0 +1,519 @@
+"""Plain-data results that cross from the worker into the UI and the command line."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Mode = Literal["trace", "script", "hybrid"]
+MODES: tuple[str, ...] = ("trace", "script", "hybrid")
+GraphView = Literal["graph", "inlined"]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceLoc:
+    """Where a node came from: a file (as the user named it) and a 1-based line."""
+
+    file: str
+    line: int
+    user: bool = True  # False for lines inside torch or other libraries
+    saved_from: str = ""  # .pt archives: where the archive's debug info says the line was first written
+
+
+@dataclass(frozen=True, slots=True)
+class Port:
+    """One input of a node: the value it reads and, if known, the schema's argument name."""
+
+    value: str  # the value's debug name, e.g. "x.1"
+    source: str  # id of the node that produces it
+    arg: str = ""  # schema argument name ("weight"), empty when unknown
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """One output of a node."""
+
+    name: str  # debug name without the leading '%'
+    type: str  # short type: "Float(2, 4)", "Tensor", "int[]"
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """One IR node, or a graph input/output (kind "input" / "output")."""
+
+    id: str  # "n0", "n1", ... in output order
+    kind: str  # "aten::linear", "prim::If", "input", "output"
+    inputs: tuple[Port, ...] = ()
+    outputs: tuple[Value, ...] = ()
+    attrs: tuple[tuple[str, str], ...] = ()  # node attributes: name -> printed value
+    consts: tuple[tuple[str, str], ...] = ()  # folded inputs: argument -> printed value
+    block: str = ""  # id of the innermost block holding this node, "" for the top level
+    scope: str = ""  # module path from tracing ("fc1"), or the called submodule
+    source: SourceLoc | None = None
+    traced: bool = False  # a submodule call whose target was traced (hybrid mode)
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """A value flowing from one node to another."""
+
+    src: str
+    dst: str
+    value: str
+    type: str = ""
+    kind: Literal["data", "block_param", "block_return"] = "data"
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A nested region: one branch of a prim::If or the body of a prim::Loop."""
+
+    id: str  # "b0", "b1", ...
+    owner: str  # id of the prim::If / prim::Loop node
+    label: str  # "then", "else", "loop body"
+    parent: str = ""  # enclosing block id, "" for the top level
+
+
+@dataclass(frozen=True, slots=True)
+class IRGraph:
+    """A TorchScript graph as plain data."""
+
+    nodes: tuple[Node, ...]
+    edges: tuple[Edge, ...]
+    blocks: tuple[Block, ...] = ()
+
+    def op_counts(self) -> dict[str, int]:
+        """Node kind -> count, sorted by kind, graph inputs and outputs left out."""
+        counts: dict[str, int] = {}
+        for node in self.nodes:
+            if node.kind not in ("input", "output"):
+                counts[node.kind] = counts.get(node.kind, 0) + 1
+        return dict(sorted(counts.items()))
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """A parameter of a constructor or of forward()."""
+
+    name: str
+    annotation: str = ""  # as written, "" when absent
+    default: str | None = None  # repr of the default, None when it has none
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """Something in a .py file that can be converted."""
+
+    name: str  # "model()" for the factory, a class name, or a function name
+    kind: Literal["factory", "class", "function"]
+    doc: str = ""
+    init_params: tuple[Param, ...] = ()  # constructor parameters (classes only)
+    forward_params: tuple[Param, ...] = ()  # inputs of forward() / the function
+    has_example_inputs: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class InputSpec:
+    """A tensor input described by shape and dtype, for files without example_inputs()."""
+
+    shape: tuple[int, ...]
+    dtype: str = "float32"
+
+
+@dataclass(frozen=True, slots=True)
+class ConversionWarning:
+    """A warning raised while converting, pinned to the user's line where possible."""
+
+    category: str  # "TracerWarning"
+    message: str
+    file: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Submodule:
+    """A named submodule of the model, for the hybrid picker."""
+
+    name: str  # dotted path, "encoder.layers.0"
+    type: str  # class name
+    has_control_flow: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorInfo:
+    """A user error as data: what happened, where, and what to do."""
+
+    type: str  # the TsvizError subclass name
+    message: str
+    file: str = ""
+    line: int = 0
+    hint: str = ""
+    detail: str = ""  # tool output, e.g. TorchScript's own message with the source excerpt
+
+
+EMPTY_GRAPH = IRGraph(nodes=(), edges=())
+
+
+@dataclass(frozen=True, slots=True)
+class InspectRequest:
+    """What to inspect: a file's bytes and how to convert it."""
+
+    filename: str  # the name the user knows the file by ("my_model.py")
+    content: bytes
+    mode: str = "script"
+    entry: str = ""  # "" picks the file's default entry
+    init_args: tuple[tuple[str, str], ...] = ()  # constructor arg -> Python literal
+    input_specs: tuple[InputSpec, ...] = ()  # used when the file gives no example inputs
+    trace_submodules: tuple[str, ...] | None = None  # hybrid; None picks the default
+    max_archive_mb: int = 8  # a larger converted .pt is left out of the result (0: no limit; the CLI's choice)
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleView:
+    """One submodule's own forward graph (its submodule calls as boxes) and its .code."""
+
+    path: str  # "layer1.0", relative to the model
+    type: str  # the class name, "BasicBlock"
+    graph: IRGraph
+    code: str
+    same_as: str = ""  # the path of an earlier view of the same compiled class: its graph and code are used
+
+
+@dataclass(frozen=True, slots=True)
+class TensorInfo:
+    """A tensor stored in an archive: a parameter, a buffer or a constant of the code."""
+
+    name: str  # "layer1.0.conv1.weight", or "CONSTANTS.c0"
+    kind: Literal["parameter", "buffer", "constant"]
+    shape: tuple[int, ...]
+    dtype: str  # "float32"
+    bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleInfo:
+    """One module of an archive's tree, read without running it."""
+
+    path: str  # "" for the model itself
+    type: str  # "BasicBlock"
+    code_file: str  # the archive's code file holding its class: "__torch__/m/___torch_mangle_7.py"
+    methods: tuple[str, ...]  # schemas: "forward(Tensor x) -> Tensor"
+    tensors: tuple[TensorInfo, ...]  # its own parameters and buffers (not its submodules')
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveReport:
+    """What a TorchScript archive holds, from its zip listing and the loaded module; forward is never called."""
+
+    format_version: int  # the file's `version` record
+    version_note: str  # what that version means for the installed torch
+    files: tuple[tuple[str, str, int, int], ...]  # (name, what it is, size, compressed size)
+    modules: tuple[ModuleInfo, ...]
+    constants: tuple[TensorInfo, ...]
+    extra_files: tuple[tuple[str, int, str], ...]  # (name, size, the start of its text)
+    training: bool  # saved in training mode (dropout and batch norm would train)
+
+    def tensors(self) -> list[TensorInfo]:
+        return [t for m in self.modules for t in m.tensors] + list(self.constants)
+
+    def biggest(self, count: int = 10) -> list[TensorInfo]:
+        return sorted(self.tensors(), key=lambda t: (-t.bytes, t.name))[:count]
+
+    def facts(self) -> tuple[tuple[str, str], ...]:
+        """The archive in a few lines, for the overview and `inspect --json`."""
+        def files(kind: str) -> list[tuple[str, str, int, int]]:
+            return [f for f in self.files if f[1] == kind]
+        return (
+            ("archive name", self.files[0][0].split("/", 1)[0] if self.files else ""),
+            ("file format version", str(self.format_version)),
+            ("files in the archive", str(len(self.files))),
+            ("code files", str(len(files("code")))),
+            ("tensor data files", str(len(files("tensor data")))),
+            ("tensor data size", f"{sum(size for _, _, size, _ in files('tensor data')) / 1e6:.2f} MB"),
+            ("extra files", ", ".join(name for name, _, _ in self.extra_files) or "none"),
+            ("debug info (source ranges)", "yes" if files("source ranges (debug info)") else "no"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class InspectResult:
+    """Everything the graph page and `tsviz inspect` show."""
+
+    filename: str
+    kind: Literal["py", "pt"]
+    mode: str  # the mode used; "archive" for a .pt file
+    entry: str
+    entries: tuple[Entry, ...]
+    doc: str  # the lesson: the module's docstring
+    source: str  # the user's source (for .pt: the archive's code)
+    code: str = ""  # the converted module's .code
+    graph: IRGraph = EMPTY_GRAPH  # module-level graph (submodule calls as boxes)
+    inlined: IRGraph = EMPTY_GRAPH  # every op
+    error: ErrorInfo | None = None  # set when conversion failed after the file was read
+    warnings: tuple[ConversionWarning, ...] = ()
+    quiet_notes: tuple[str, ...] = ()  # expected noise we do not show as a problem
+    submodules: tuple[Submodule, ...] = ()
+    trace_submodules: tuple[str, ...] = ()  # what hybrid mode traced
+    default_trace_submodules: tuple[str, ...] = ()
+    input_shapes: tuple[str, ...] = ()  # the inputs used, printed
+    needs_inputs: bool = False  # the entry has no example inputs: the UI offers shape fields
+    suggested_inputs: tuple[InputSpec, ...] = ()
+    archive: bytes = b""  # the converted module saved with torch.jit.save
+    source_files: tuple[tuple[str, str], ...] = ()  # .pt: code files in the archive
+    views: tuple[ModuleView, ...] = ()  # every submodule's own forward graph, to open from the module graph
+    archive_size: int = 0  # bytes of the converted .pt, also when it was too large to include
+    inlined_skipped: int = 0  # the inlined graph's node count when it was too large to extract (else 0)
+    skipped_op_counts: tuple[tuple[str, int], ...] = ()  # and its op counts, counted without extracting it
+    archive_report: ArchiveReport | None = None  # .pt uploads: files, module tree, tensors, methods
+
+    @property
+    def archive_facts(self) -> tuple[tuple[str, str], ...]:
+        """.pt uploads: the archive report's facts (empty for a .py)."""
+        return self.archive_report.facts() if self.archive_report is not None else ()
+
+    def inlined_op_counts(self) -> dict[str, int]:
+        """Op kind -> count over the whole inlined graph, extracted or not."""
+        return dict(self.skipped_op_counts) if self.inlined_skipped else self.inlined.op_counts()
+
+    def view(self, path: str) -> ModuleView | None:
+        """The submodule at `path` ("layer1.0"); "" is the whole model."""
+        if not path:
+            return ModuleView("", self.entry, self.graph, self.code)
+        view = next((v for v in self.views if v.path == path), None)
+        if view is not None and view.same_as:
+            first = next(v for v in self.views if v.path == view.same_as)
+            return ModuleView(path, view.type, first.graph, first.code)
+        return view
+
+
+# ---- trace vs script ---------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class DiffRequest:
+    """Compare eager, trace, script (and hybrid) on the model an InspectRequest describes."""
+
+    model: InspectRequest  # its mode is ignored: every mode is converted
+    hybrid: bool = False  # also convert and compare the hybrid module
+    seed: int = 0  # seeds the generated random inputs
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One converted module on one input, measured against the eager model."""
+
+    max_abs: float | None = None  # largest |converted - eager| over every output element
+    max_rel: float | None = None  # largest |converted - eager| / |eager| (inf where eager is 0 and they differ)
+    mismatch: str = ""  # structure, shape, dtype or NaN difference: the numbers above do not apply
+    error: str = ""  # the converted module raised on this input
+
+    def matches(self, atol: float, rtol: float) -> bool:
+        """Every element within `atol` absolutely, or every element within `rtol` relatively."""
+        if self.error or self.mismatch or self.max_abs is None:
+            return False
+        return self.max_abs <= atol or (self.max_rel is not None and self.max_rel <= rtol)
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One input tuple: where it came from, its shapes, and each converted module's outcome on it."""
+
+    index: int  # 1-based, as the page and the verdict number it
+    label: str  # "example_inputs()", "check_inputs() #1", "x dim 0: 2 → 5", "x negated", "random draw 1"
+    origin: Literal["example", "check", "generated"]
+    shapes: tuple[str, ...]  # "2x8 float32" per input
+    eager_error: str = ""  # the eager model itself raised (only kept for the file's own inputs)
+    outcomes: tuple[tuple[str, Outcome], ...] = ()  # mode -> outcome
+
+    def outcome(self, mode: str) -> Outcome | None:
+        return dict(self.outcomes).get(mode)
+
+
+@dataclass(frozen=True, slots=True)
+class Hazard:
+    """Something that makes a trace unsafe, pinned to a line of the user's source."""
+
+    kind: str  # a key of tsviz.graph.hazards.KINDS
+    line: int  # 0 when no line is known
+    message: str  # what happened, in one sentence
+    fix: str  # what to do about it
+    code: str = ""  # the source line itself
+
+
+@dataclass(frozen=True, slots=True)
+class Conversion:
+    """One mode's converted module as data, or why it could not be converted."""
+
+    mode: str
+    error: ErrorInfo | None = None
+    code: str = ""
+    graph: IRGraph = EMPTY_GRAPH  # the inlined graph: every op
+    warnings: tuple[ConversionWarning, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DiffResult:
+    """Everything the trace-vs-script page and `tsviz diff` show."""
+
+    filename: str
+    entry: str
+    source: str
+    seed: int
+    conversions: tuple[Conversion, ...]  # trace, script, then hybrid when asked for
+    cases: tuple[Case, ...]
+    hazards: tuple[Hazard, ...]
+    notes: tuple[str, ...] = ()  # what was assumed or not checked, in words
+    timings: tuple[tuple[str, float], ...] = ()  # step -> seconds
+
+    def conversion(self, mode: str) -> Conversion | None:
+        return next((c for c in self.conversions if c.mode == mode), None)
+
+
+# ---- benchmarks ------------------------------------------------------------------------------------
+
+VARIANTS: tuple[str, ...] = ("eager", "trace", "script", "hybrid", "frozen", "optimized")
+
+
+@dataclass(frozen=True, slots=True)
+class BenchJob:
+    """Time one variant of a model on one device, over a sweep of batch sizes (one worker job)."""
+
+    model: InspectRequest
+    variant: str  # one of VARIANTS
+    device: str = "cpu"  # "cpu" or "cuda"
+    batch_sizes: tuple[int, ...] = (1, 8)
+    seq_lens: tuple[int, ...] = ()  # sizes for dimension 1 of every input, when the model has a sequence
+    threads: int = 1  # torch threads on the CPU
+    min_run_time: float = 0.5  # seconds of timed calls per measurement (blocked_autorange)
+    warmup: int = 5  # untimed calls first: TorchScript's profiling executor optimises after the first ones
+
+
+@dataclass(frozen=True, slots=True)
+class BenchRow:
+    """One measurement: a variant on a device at one batch size (and sequence length)."""
+
+    variant: str
+    device: str
+    batch_size: int
+    seq_len: int = 0  # 0 when the sweep does not change it
+    median_s: float = 0.0
+    iqr_s: float = 0.0
+    runs: int = 0  # measurements taken (each the mean of number_per_run calls)
+    number_per_run: int = 0
+    matches_eager: bool = False
+    max_abs_diff: float = 0.0
+    noisy: bool = False  # IQR above 10 % of the median
+    error: str = ""
+    device_name: str = ""  # "CPU, 2 threads" or the GPU's name
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BenchResult:
+    rows: tuple[BenchRow, ...]
+    torch_version: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceInfo:
+    """What the worker's machine offers for benchmarks."""
+
+    cpu_count: int
+    cuda_devices: tuple[str, ...] = ()  # GPU names, empty without CUDA
+    torch_version: str = ""
+
+
+# ---- pass explorer ------------------------------------------------------------------------------
+
+PASSES: dict[str, str] = {  # pass name -> what it does, for a person
+    "inline": "inline: every submodule call and function call replaced by its body (torch._C._jit_pass_inline)",
+    "constant_propagation": "constant propagation: ops whose inputs are all constants computed now "
+                            "(torch._C._jit_pass_constant_propagation)",
+    "dce": "dead-code elimination: nodes whose results nothing uses removed (torch._C._jit_pass_dce)",
+    "freeze": "torch.jit.freeze: parameters and attributes become constants, then folded "
+              "(conv + batch norm, conv + add/mul, dropout removed)",
+    "optimize_for_inference": "torch.jit.optimize_for_inference: freeze, then CPU inference rewrites "
+                              "(MKLDNN layouts, op fusion)",
+    "profiled_run": "the graph the profiling executor actually ran, after a few calls with the example "
+                    "inputs (torch.jit.last_executed_optimized_graph)",
+}
+DEFAULT_PASSES: tuple[str, ...] = tuple(PASSES)
+
+
+@dataclass(frozen=True, slots=True)
+class PassRequest:
+    """Run a pipeline of TorchScript passes on the model an InspectRequest describes (in its mode)."""
+
+    model: InspectRequest
+    passes: tuple[str, ...] = DEFAULT_PASSES
+    runs: int = 3  # calls before the profiling executor's graph is read
+
+
+@dataclass(frozen=True, slots=True)
+class PassStep:
+    """The forward graph after one pass (the first step: as converted), with what the pass changed."""
+
+    name: str  # "start" or a key of PASSES
+    summary: str  # "freeze: 239 prim::GetAttr removed, 20 batch norms folded into their convs; 724 -> 75 nodes"
+    op_counts: tuple[tuple[str, int], ...] = ()  # every node kind, nested blocks included
+    graph: IRGraph = EMPTY_GRAPH  # empty when too large to extract (see `nodes`)
+    code: str = ""
+    nodes: int = 0
+    seconds: float = 0.0
+    error: ErrorInfo | None = None  # the pass failed: the pipeline stops here
+
+    def counts(self) -> dict[str, int]:
+        return dict(self.op_counts)
+
+
+@dataclass(frozen=True, slots=True)
+class PassResult:
+    filename: str
+    mode: str
+    steps: tuple[PassStep, ...]
+    notes: tuple[str, ...] = ()
+
+
+# ---- torch.export migration check ------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Blocker:
+    """Why torch.export refused the model, in the user's terms."""
+
+    kind: str  # "data-dependent control flow", "dynamic shapes", "unsupported Python", "not a module", "other"
+    line: int  # in the user's file; 0 when torch said nowhere
+    message: str
+    fix: str
+    attempt: str  # which export found it: "non-strict", "strict", "dynamic batch"
+    detail: str = ""  # torch's own message, shortened
+
+
+@dataclass(frozen=True, slots=True)
+class ExportAttempt:
+    name: str  # "non-strict", "strict", "dynamic batch"
+    ok: bool
+    seconds: float
+    note: str = ""  # what was tried: "torch.export.export(model, inputs, strict=False)"
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    filename: str
+    source: str
+    attempts: tuple[ExportAttempt, ...]
+    blockers: tuple[Blocker, ...]
+    graph: IRGraph = EMPTY_GRAPH  # the exported program's graph (ATen ops), when an export succeeded
+    code: str = ""  # and its Python code
+    torchscript: IRGraph = EMPTY_GRAPH  # the same model scripted (traced when scripting fails), inlined; empty
+    torchscript_mode: str = ""          # when too large to draw (see torchscript_op_counts)
+    torchscript_op_counts: tuple[tuple[str, int], ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def exported(self) -> bool:
+        """A static export worked, strict or not (the dynamic-batch check is advice on top)."""
+        return any(a.ok for a in self.attempts if a.name != "dynamic batch")
+
+    def op_counts(self) -> dict[str, dict[str, int]]:
+        """ATen op -> count in the exported graph and in the TorchScript graph, side by side."""
+        return {name: {k: n for k, n in counts.items() if k.startswith("aten::")}
+                for name, counts in (("torch.export", self.graph.op_counts()),
+                                     ("torchscript", dict(self.torchscript_op_counts)))}

@@ -1,0 +1,165 @@
+"""Views of results that both front ends show: the command line's `--json` objects and the pages' tables.
+
+Each is a function next to its data: rows are lists of dicts (a page wraps them in a DataFrame; the command
+line prints or dumps them), so the two front ends cannot drift apart.
+"""
+from __future__ import annotations
+
+import math
+
+from tsviz.graph.diff import op_count_rows
+from tsviz.graph.verdict import Verdict, verdict
+from tsviz.model.jsonio import to_data
+from tsviz.model.types import (
+    ArchiveReport,
+    DiffResult,
+    ExportResult,
+    InspectResult,
+    IRGraph,
+    ModuleInfo,
+    Outcome,
+    PassResult,
+    TensorInfo,
+)
+
+# ---- inspect ---------------------------------------------------------------------------------------------
+
+def graph_data(graph: IRGraph, op_counts: dict[str, int]) -> dict:
+    return {**to_data(graph), "op_counts": op_counts}
+
+
+def inspect_data(result: InspectResult) -> dict:
+    """The JSON object of `inspect --json`."""
+    op_counts = result.inlined_op_counts()
+    return {
+        "file": result.filename,
+        "mode": result.mode,
+        "entry": result.entry,
+        "entries": [e.name for e in result.entries],
+        "inputs": list(result.input_shapes),
+        "code": result.code,
+        "graph": graph_data(result.graph, op_counts),
+        "inlined_graph": graph_data(result.inlined, op_counts),
+        "warnings": [to_data(w) for w in result.warnings],
+        "notes": list(result.quiet_notes),
+        "traced_submodules": list(result.trace_submodules),
+        "archive_facts": dict(result.archive_facts),
+    }
+
+
+# ---- trace vs script -------------------------------------------------------------------------------------
+
+def diff_data(result: DiffResult, atol: float, rtol: float) -> dict:
+    """The JSON object of `diff --json` (infinite differences written as the string "inf")."""
+    modes = [c.mode for c in result.conversions]
+    return {
+        "file": result.filename,
+        "entry": result.entry,
+        "seed": result.seed,
+        "tolerance": {"atol": atol, "rtol": rtol},
+        "conversions": {c.mode: {"error": c.error.message if c.error else None} for c in result.conversions},
+        "cases": [
+            {"index": c.index, "label": c.label, "origin": c.origin, "shapes": list(c.shapes),
+             **({"eager_error": c.eager_error} if c.eager_error else {}),
+             **{mode: _outcome_data(o) for mode, o in c.outcomes}}
+            for c in result.cases
+        ],
+        "verdict": {mode: _verdict_data(verdict(result, mode, atol, rtol)) for mode in modes},
+        "hazards": [{"kind": h.kind, "line": h.line, "message": h.message, "fix": h.fix, "code": h.code}
+                    for h in result.hazards],
+        "op_counts": op_count_rows({c.mode: c.graph for c in result.conversions if c.error is None}),
+        "notes": list(result.notes),
+        "timings_s": dict(result.timings),
+    }
+
+
+def _verdict_data(v: Verdict) -> dict:
+    return {"matches": v.matches, "differs_on": list(v.differs_on), "errors_on": list(v.errors_on),
+            "compared": v.compared, "summary": v.sentence()}
+
+
+def _outcome_data(outcome: Outcome) -> dict:
+    if outcome.error:
+        return {"error": outcome.error}
+    if outcome.mismatch:
+        return {"mismatch": outcome.mismatch}
+    return {"max_abs_diff": _finite(outcome.max_abs), "max_rel_diff": _finite(outcome.max_rel)}
+
+
+def _finite(value: float | None) -> float | str | None:
+    return "inf" if value is not None and math.isinf(value) else value
+
+
+# ---- passes ----------------------------------------------------------------------------------------------
+
+def pass_rows(result: PassResult) -> list[dict]:
+    """One row per step of the pipeline (step 0 is the graph before any pass)."""
+    return [{"step": i, "pass": s.name, "nodes": s.nodes, "what changed": s.summary.split(": ", 1)[-1],
+             "ms": round(s.seconds * 1000, 1)} for i, s in enumerate(result.steps)]
+
+
+def passes_data(result: PassResult) -> dict:
+    """The JSON object of `passes --json`."""
+    steps = [{"pass": s.name, "summary": s.summary, "nodes": s.nodes, "seconds": round(s.seconds, 4),
+              "op_counts": s.counts(), "error": s.error.message if s.error else None} for s in result.steps]
+    return {"file": result.filename, "mode": result.mode, "steps": steps, "notes": list(result.notes)}
+
+
+# ---- archive ---------------------------------------------------------------------------------------------
+
+def module_rows(report: ArchiveReport) -> list[dict]:
+    """One row per module of an archive: type, tensors, their size, method names."""
+    return [{"module": m.path or "(the model)", "type": m.type, "tensors": len(m.tensors),
+             "KB": round(module_bytes(m) / 1024, 1), "methods": ", ".join(s.split("(")[0] for s in m.methods)}
+            for m in report.modules]
+
+
+def module_bytes(module: ModuleInfo) -> int:
+    return sum(t.bytes for t in module.tensors)
+
+
+TENSOR_COLUMNS = ["tensor", "kind", "shape", "dtype", "KB"]
+
+
+def tensor_rows(tensors: list[TensorInfo] | tuple[TensorInfo, ...]) -> list[dict]:
+    return [{"tensor": t.name, "kind": t.kind, "shape": " × ".join(map(str, t.shape)) or "scalar",
+             "dtype": t.dtype, "KB": round(t.bytes / 1024, 1)} for t in tensors]
+
+
+def archive_data(filename: str, report: ArchiveReport) -> dict:
+    """The JSON object of `archive --json`."""
+    return {"file": filename, **to_data(report), "biggest": [to_data(t) for t in report.biggest()]}
+
+
+def size_text(size: int) -> str:
+    """A byte count for a person: KB under 100 KB, MB above."""
+    return f"{size / 1e6:.2f} MB" if size >= 100_000 else f"{size / 1e3:.1f} KB"
+
+
+# ---- export ----------------------------------------------------------------------------------------------
+
+EXPORT_OP_COLUMNS = ["op", "TorchScript", "torch.export"]
+
+
+def export_op_rows(result: ExportResult) -> list[dict]:
+    """ATen ops in TorchScript's graph and in the exported one; ops whose counts differ first."""
+    counts = result.op_counts()
+    ops = sorted(set(counts["torch.export"]) | set(counts["torchscript"]))
+    rows = [{"op": op, "TorchScript": counts["torchscript"].get(op, 0),
+             "torch.export": counts["torch.export"].get(op, 0)} for op in ops]
+    rows.sort(key=lambda r: (r["TorchScript"] == r["torch.export"], r["op"]))
+    return rows
+
+
+def export_data(result: ExportResult) -> dict:
+    """The JSON object of `export-check --json`."""
+    return {
+        "file": result.filename,
+        "exported": result.exported,
+        "attempts": [to_data(a) for a in result.attempts],
+        "blockers": [{"line": b.line, "kind": b.kind, "message": b.message, "fix": b.fix, "attempt": b.attempt}
+                     for b in result.blockers],
+        "op_counts": result.op_counts(),
+        "torchscript_mode": result.torchscript_mode,
+        "notes": list(result.notes),
+    }

@@ -1,0 +1,47 @@
+"""Streamlit only: what the pages use. Pages import `tsviz.ui` and nothing else of tsviz; each holds widgets
+and rendering, and everything it shows comes from a library function (through the worker for anything that
+runs the model). The modules: page.py (setup, sidebar, links), state.py (the session's keys), jobs.py (jobs
+from a page), walk.py (the graph page's walk), widgets.py (shared rendering), viewer.py (browser components).
+"""
+from tsviz.graph import walk as graph
+from tsviz.graph.diff import code_diff, op_changes, op_count_rows
+from tsviz.graph.hazards import KINDS as HAZARDS
+from tsviz.graph.verdict import DEFAULT_ATOL, DEFAULT_RTOL, case_rows, verdict
+from tsviz.model.errors import TsvizError
+from tsviz.model.inputs import parse_sizes
+from tsviz.model.jobs import is_archive, saved_archive_request
+from tsviz.model.types import DEFAULT_PASSES, PASSES, VARIANTS, PassRequest
+from tsviz.report import bench, views
+from tsviz.ui.jobs import devices, in_worker, result_or_stop, review_report, run_bench_job
+from tsviz.ui.page import (
+    Loaded,
+    diff_request,
+    model_request,
+    no_model_yet,
+    page_setup,
+    require_request,
+    require_result,
+    require_source,
+)
+from tsviz.ui.state import State, state
+from tsviz.ui.viewer import code_view, graph_view
+from tsviz.ui.walk import GraphWalk, diff_key, result_key
+from tsviz.ui.widgets import (
+    paired_drawings,
+    show_error,
+    show_node,
+    side_by_side,
+    source_excerpt,
+    teaching_style,
+    walk_svg,
+)
+
+__all__ = [
+    "DEFAULT_ATOL", "DEFAULT_PASSES", "DEFAULT_RTOL", "HAZARDS", "PASSES", "VARIANTS", "GraphWalk", "Loaded",
+    "PassRequest", "State", "TsvizError", "bench", "case_rows", "code_diff", "code_view", "devices", "diff_key",
+    "diff_request", "graph", "graph_view", "in_worker", "is_archive", "model_request", "no_model_yet", "op_changes",
+    "op_count_rows", "page_setup", "paired_drawings", "parse_sizes", "require_request", "require_result",
+    "require_source", "result_key", "result_or_stop", "review_report", "run_bench_job", "saved_archive_request",
+    "show_error", "show_node", "side_by_side", "source_excerpt", "state", "teaching_style", "verdict", "views",
+    "walk_svg",
+]

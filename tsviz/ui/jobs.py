@@ -1,0 +1,73 @@
+"""Jobs from a page: the job table's jobs run in the sandboxed worker, with a spinner and the queue shown."""
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from tsviz import client
+from tsviz.model.errors import TsvizError
+from tsviz.model.jobs import job
+from tsviz.model.types import BenchJob, BenchRow, DeviceInfo, ErrorInfo, InspectResult
+from tsviz.report.bench import failed_rows, rows_frame, summary_table
+from tsviz.report.review import review_report as assemble_report
+from tsviz.ui.widgets import show_error
+
+# The one call into the worker (tests replace it to count or delay jobs).
+run_job = client.run
+
+
+def in_worker(name: str, request: object, doing: str = "") -> tuple[Any, ErrorInfo | None]:
+    """Job `name`'s result or its error as data, with a spinner and, while other jobs hold the worker, the queue.
+
+    The client caches results and errors by content, so a rerun (or a bad upload) costs nothing.
+    """
+    doing = doing or job(name).doing
+    note = st.empty()
+
+    def on_wait(text: str) -> None:
+        note.info(f"{text}. {doing} starts as soon as it is free.", icon=":material/hourglass_top:")
+
+    with st.spinner(f"{doing} in the worker…"):
+        try:
+            return run_job(name, request, on_wait=on_wait), None
+        except TsvizError as e:
+            return None, e.info()
+        finally:
+            note.empty()
+
+
+def result_or_stop(name: str, request: object, doing: str = "", source: str = "") -> Any:
+    """Job `name`'s result; on an error, the error shown (with `source` around its line) and the page stopped."""
+    result, error = in_worker(name, request, doing)
+    if result is None:
+        show_error(error, source)
+        st.stop()
+    return result
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def devices() -> DeviceInfo | None:
+    """The worker machine's CPUs and GPUs (None when the worker cannot say)."""
+    try:
+        return run_job("devices")
+    except TsvizError:
+        return None
+
+
+def run_bench_job(bench: BenchJob) -> list[BenchRow]:
+    """One variant on one device in its own worker; a failure becomes rows that say what happened."""
+    try:
+        return list(run_job("bench", bench).rows)
+    except TsvizError as e:
+        return failed_rows(bench, e.one_line())
+
+
+def review_report(result: InspectResult, diff_request: object, bench_rows: tuple[BenchRow, ...]) -> str:
+    """The page's review report: the model graph, .code, source, trace-vs-script findings (default seed, from
+    the worker's cache when the Trace vs script page ran them) and this session's benchmark rows, if any."""
+    diff = None
+    if result.kind == "py":
+        diff, _ = in_worker("diff", diff_request, "Comparing trace and script for the report")
+    bench = summary_table(rows_frame(list(bench_rows), "this machine")) if bench_rows else None
+    return assemble_report(result, diff=diff, bench=bench)

@@ -1,0 +1,300 @@
+"""Every page starts here: page config, navigation, the link's state, and the sidebar's model picker."""
+from __future__ import annotations
+
+import gc
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import streamlit as st
+
+from tsviz import client
+from tsviz.client import sandbox
+from tsviz.model.errors import TsvizError
+from tsviz.model.inputs import DTYPES, format_input_spec, parse_input_spec
+from tsviz.model.jobs import is_archive
+from tsviz.model.types import MODES, DiffRequest, ErrorInfo, InputSpec, InspectRequest, InspectResult
+from tsviz.model.uploads import SUFFIXES, check_upload, content_digest
+from tsviz.ui import state as keys
+from tsviz.ui.jobs import in_worker
+from tsviz.ui.state import URL_KEYS, State, state
+from tsviz.ui.widgets import show_error
+
+SAMPLES_DIR = Path(__file__).resolve().parents[2] / "sample_models"
+DEFAULT_SAMPLE = "data_dependent_if.py"
+MODE_HELP = {
+    "trace": "run forward() once on example inputs and record the ops",
+    "script": "compile the Python source: keeps if / for / while",
+    "hybrid": "trace the picked submodules, script the rest",
+}
+PAGES = (("app.py", "Graph & code", ":material/account_tree:"),
+         ("pages/1_Model_overview.py", "Model overview", ":material/info:"),
+         ("pages/2_Trace_vs_script.py", "Trace vs script", ":material/difference:"),
+         ("pages/3_Benchmarks.py", "Benchmarks", ":material/speed:"),
+         ("pages/4_Passes.py", "Passes", ":material/tune:"),
+         ("pages/5_Archive.py", "Archive", ":material/inventory_2:"),
+         ("pages/6_Export_check.py", "Export check", ":material/output:"))
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What the sidebar chose and what the worker made of it (result or error)."""
+
+    request: InspectRequest | None
+    result: InspectResult | None
+    error: ErrorInfo | None
+
+
+def sample_files() -> list[str]:
+    return sorted(p.name for p in SAMPLES_DIR.glob("*.py"))
+
+
+def content_key(content: bytes) -> str:
+    """Names a file by its bytes: the sidebar's widget keys and an upload's place in a link."""
+    return content_digest(content)[:16]
+
+
+@st.cache_resource
+def _once_per_server() -> None:
+    """Start the worker pool, so the first user does not wait for torch to import; then move everything
+    imported so far (streamlit, pandas, plotly: about a million objects) out of the garbage collector's
+    reach. Full collections of those stalled the server's event loop for up to a second under load."""
+    client.warm_up()
+    gc.collect()
+    gc.freeze()
+
+
+def page_setup(title: str) -> Loaded:
+    """Every page starts here: page config, navigation, and the shared model picker."""
+    st.set_page_config(page_title=f"{title} · tsviz", page_icon=":material/account_tree:", layout="wide")
+    _once_per_server()
+    read_url_once()
+    keys.keep_sidebar_choices()
+    for path, label, icon in PAGES:
+        st.sidebar.page_link(path, label=label, icon=icon)
+    loaded = sidebar()
+    if loaded.request is not None:  # every page's link names its model (the graph page adds where the walk is)
+        st.query_params.from_dict(model_url_params(loaded.request))
+    return loaded
+
+
+def require_request(loaded: Loaded) -> InspectRequest:
+    """The sidebar's model, or a note saying how to choose one and a stop."""
+    if loaded.request is None:
+        no_model_yet()
+        st.stop()
+    return loaded.request
+
+
+def require_source(loaded: Loaded, what: str) -> InspectRequest:
+    """The sidebar's model when it is a .py; an archive gets a note saying `what` needs the source, and a stop."""
+    request = require_request(loaded)
+    if is_archive(request.filename):
+        st.info(f"A `.pt` archive is already compiled: {what} needs the model's Python source. Upload the `.py` "
+                "file it was made from, or pick a sample model.", icon=":material/info:")
+        st.stop()
+    return request
+
+
+def require_result(loaded: Loaded) -> InspectResult:
+    """The result to show, or a message (no file yet / the file could not be read) and a stop."""
+    require_request(loaded)
+    if loaded.result is None:
+        st.header(loaded.request.filename)
+        show_error(loaded.error, loaded.request.content.decode("utf-8", errors="replace"))
+        st.stop()
+    return loaded.result
+
+
+def no_model_yet() -> None:
+    st.info("Upload a `.py` model file or a TorchScript `.pt` archive in the sidebar, or pick a sample model.")
+
+
+def sidebar() -> Loaded:
+    """The model picker shared by every page; runs the conversion (cached by content and options)."""
+    bar = st.sidebar
+    bar.title("tsviz")
+    bar.caption("Explore TorchScript: trace, script, hybrid.")
+    if not sandbox.prefix():
+        bar.warning(sandbox.isolation(), icon=":material/shield:")
+    kind = bar.radio("Model", ["Sample model", "Upload a file"], key=State.source_kind.key, horizontal=True)
+    if kind == "Sample model":
+        if not State.sample.is_set():
+            state.sample = DEFAULT_SAMPLE
+        name = bar.selectbox("Sample", sample_files(), key=State.sample.key,
+                             format_func=lambda f: f.removesuffix(".py").replace("_", " "))
+        filename, content = name, (SAMPLES_DIR / name).read_bytes()
+    else:
+        upload = bar.file_uploader("A .py model file or a TorchScript .pt archive",
+                                   type=[s.lstrip(".") for s in SUFFIXES], key="upload")
+        if upload is not None:  # kept outside the widget so it survives a page switch
+            try:
+                check_upload(upload.name, upload.size)
+                state.uploaded = (upload.name, upload.getvalue())
+            except TsvizError as e:  # the previous upload, if any, stays
+                bar.error(e.one_line(), icon=":material/block:")
+        if state.uploaded is None:
+            link = state.link_upload
+            bar.info(f"This link shows an uploaded file (content hash {link}); links never hold the file itself: "
+                     "upload the same file to see the view." if link
+                     else "Choose a file, or go back to a sample model.")
+            return Loaded(None, None, None)
+        filename, content = state.uploaded
+        if upload is None:
+            bar.caption(f"Showing {filename}, uploaded earlier.")
+    archive = is_archive(filename)
+    if not State.mode.is_set():
+        state.mode = "script"
+    mode = bar.radio(
+        "Mode",
+        MODES,
+        key=State.mode.key,
+        horizontal=True,
+        disabled=archive,
+        help=" · ".join(f"{m}: {h}" for m, h in MODE_HELP.items()),
+    )
+    file_key = content_key(content)
+    request = InspectRequest(
+        filename=filename,
+        content=content,
+        mode="script" if archive else mode,
+        entry=_saved_entry(file_key),
+        init_args=_saved_init_args(file_key),
+        # script mode runs nothing, so the shape fields (which appear after the first run) do not change its request
+        input_specs=_saved_input_specs(file_key) if mode != "script" else (),
+        trace_submodules=_saved_picks(file_key),
+    )
+    result, error = in_worker("inspect", request, f"Converting {filename}")
+    if result is not None and not request.entry:
+        st.session_state[keys.default_entry_key(file_key)] = result.entry
+    if result is not None and not archive:
+        _model_options(bar, result, file_key)
+    return Loaded(request, result, error)
+
+
+def _model_options(bar, result: InspectResult, file_key: str) -> None:
+    """Entry point, constructor arguments, input shapes and hybrid picks, drawn from the last result."""
+    names = [e.name for e in result.entries]
+    if len(names) > 1:
+        bar.selectbox("Entry point", names, index=names.index(result.entry), key=keys.entry_key(file_key))
+    entry = next(e for e in result.entries if e.name == result.entry)
+    required = [p for p in entry.init_params if p.default is None and not p.name.startswith("*")]
+    if required:
+        bar.markdown("**Constructor arguments** (Python literals)")
+        for p in required:
+            bar.text_input(
+                p.name + (f": {p.annotation}" if p.annotation else ""),
+                key=keys.init_key(file_key, p.name),
+                placeholder="e.g. 32",
+            )
+    if result.needs_inputs or st.session_state.get(keys.input_key(file_key, 0)):
+        bar.markdown("**Example inputs** for trace and hybrid (the file gives none): shape and dtype")
+        params = [p.name for p in entry.forward_params if not p.name.startswith("*")] or ["x"]
+        for i, spec in enumerate(result.suggested_inputs):
+            label = params[i] if i < len(params) else f"input {i}"
+            st.session_state.setdefault(keys.input_key(file_key, i), format_input_spec(spec))
+            bar.text_input(
+                label,
+                key=keys.input_key(file_key, i),
+                help=f"e.g. 2x16 or 1x3x32x32 float32; dtypes: {', '.join(DTYPES)}",
+            )
+    if result.mode == "hybrid" and result.submodules:
+        options = [s.name for s in result.submodules]
+        defaults = tuple(n for n in result.default_trace_submodules if n in options)
+        st.session_state[keys.default_picks_key(file_key)] = defaults
+        st.session_state.setdefault(keys.picks_key(file_key), list(defaults))
+        bar.multiselect(
+            "Submodules to trace",
+            options,
+            key=keys.picks_key(file_key),
+            help="Their real inputs are recorded in one eager run; the rest is scripted.",
+        )
+
+
+def model_request(loaded: Loaded) -> InspectRequest:
+    """The sidebar's model for a job that tries every conversion itself (the mode does not matter), with the
+    shapes typed for it whatever the mode."""
+    return replace(loaded.request, mode="script", input_specs=_saved_input_specs(content_key(loaded.request.content)))
+
+
+def diff_request(loaded: Loaded, hybrid: bool = False, seed: int = 0) -> DiffRequest:
+    """The comparison of the sidebar's model: every mode."""
+    return DiffRequest(model_request(loaded), hybrid=hybrid, seed=seed)
+
+
+def _saved_init_args(file_key: str) -> tuple[tuple[str, str], ...]:
+    prefix = keys.init_key(file_key)
+    return tuple(
+        sorted(
+            (k[len(prefix) :], str(v))
+            for k, v in st.session_state.items()
+            if isinstance(k, str) and k.startswith(prefix) and v
+        )
+    )
+
+
+def _saved_input_specs(file_key: str) -> tuple[InputSpec, ...]:
+    specs = []
+    i = 0
+    while (text := st.session_state.get(keys.input_key(file_key, i))) is not None:
+        try:
+            specs.append(parse_input_spec(text))
+        except TsvizError as e:
+            st.sidebar.error(e.one_line())
+            return ()
+        i += 1
+    return tuple(specs)
+
+
+# A choice equal to what the worker picks by itself is sent as "" / None, so the request (the cache key of the
+# conversion) does not change when the widgets first appear holding those defaults.
+
+
+def _saved_entry(file_key: str) -> str:
+    chosen = st.session_state.get(keys.entry_key(file_key), "")
+    return "" if chosen == st.session_state.get(keys.default_entry_key(file_key)) else chosen
+
+
+def _saved_picks(file_key: str) -> tuple[str, ...] | None:
+    picks = st.session_state.get(keys.picks_key(file_key))
+    if picks is None or tuple(picks) == st.session_state.get(keys.default_picks_key(file_key)):
+        return None
+    return tuple(picks)
+
+
+# ---- links: the model and the walk in the URL ------------------------------------------------------------
+
+
+def model_url_params(request: InspectRequest) -> dict[str, str]:
+    """The model part of a link: sample or upload (by content hash only, never its bytes) and mode."""
+    params = {"mode": request.mode}
+    if state.source_kind == "Sample model":
+        params["sample"] = request.filename
+    else:
+        params["upload"] = content_key(request.content)
+    return params
+
+
+def read_url_once() -> None:
+    """On a session's first run, a permalink's state (sample, mode, view, submodule, node, line, search)."""
+    if state.url_read:
+        return
+    state.url_read = True
+    params = st.query_params
+    if params.get("sample") in sample_files():
+        state.source_kind = "Sample model"
+        state.sample = params["sample"]
+    elif params.get("upload"):
+        state.source_kind = "Upload a file"
+        state.link_upload = params["upload"]
+    if params.get("mode") in MODES:
+        state.mode = params["mode"]
+    for param, key in URL_KEYS.items():
+        if param in params:
+            value = params[param]
+            if key is State.gline:
+                value = int(value) if value.isdigit() else 0
+            elif key is State.teach:
+                value = value == "1"
+            st.session_state[key.key] = value
+    if state.view not in ("graph", "inlined"):
+        State.view.clear()

@@ -1,0 +1,102 @@
+"""Rendering shared by the pages: errors with the user's line, node details, side-by-side walkable graphs."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from tsviz.graph import walk
+from tsviz.graph.diff import unmatched_nodes
+from tsviz.graph.dot import to_dot
+from tsviz.graph.fold import fold_constants
+from tsviz.graph.hazards import nodes_at_line
+from tsviz.graph.layout import svg_or_problem
+from tsviz.model.errors import TsvizError
+from tsviz.model.types import ErrorInfo, IRGraph
+from tsviz.ui.state import state
+from tsviz.ui.viewer import graph_view as draw_graph
+
+
+def show_error(error: ErrorInfo, source: str = "") -> None:
+    """The error in words, TorchScript's own message, and the user's line in context."""
+    st.error(TsvizError.from_info(error).one_line(), icon=":material/error:")
+    if error.detail:
+        st.code(error.detail, language=None)
+    if source and error.line:
+        st.caption(f"{error.file}, around line {error.line}")
+        st.code(source_excerpt(source, error.line), language="python")
+
+
+def source_excerpt(source: str, line: int, context: int = 3) -> str:
+    """A few lines around `line`, the line itself marked with an arrow."""
+    lines = source.splitlines()
+    start, end = max(1, line - context), min(len(lines), line + context)
+    return "\n".join(f"{'→' if n == line else ' '} {n:4d}  {lines[n - 1]}" for n in range(start, end + 1))
+
+
+@st.cache_data(max_entries=64, show_spinner="Laying out the graph…")
+def walk_svg(dot_text: str, nodes: int) -> tuple[str, str]:
+    """(svg, "") or ("", what to do instead): too many nodes, or dot too slow."""
+    return svg_or_problem(dot_text, nodes)
+
+
+def show_node(details: dict) -> None:
+    """The selected node: kind, scope, source line; inputs and outputs with types; folded constants."""
+    where = f" · line {details['line']}" if details["line"] else ""
+    scope = f" · `{details['scope']}`" if details["scope"] else ""
+    saved = f" · first written at {details['saved_from']}" if details["saved_from"] else ""
+    st.markdown(f"**`{details['kind']}`**{scope}{where}{saved}")
+    rows = [{"": "in", "name": arg, "value": value, "type": type_} for arg, value, type_ in details["inputs"]]
+    rows += [{"": "out", "name": "", "value": name, "type": type_} for name, type_ in details["outputs"]]
+    rows += [{"": "const", "name": k, "value": v, "type": ""} for k, v in details["constants"]]
+    rows += [{"": "attr", "name": k, "value": v, "type": ""} for k, v in details["attributes"]]
+    if rows:  # a plain table: it draws at once (a data grid took most of a second to appear on each click)
+        st.table(pd.DataFrame(rows), border="horizontal")
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def paired_drawings(_graphs: dict[str, IRGraph], key: str, pair: tuple[str, str]) -> dict[str, tuple[IRGraph, str]]:
+    """(folded graph, DOT) per label; in the DOT, the nodes of the two graphs named by `pair` that have no
+    counterpart in the other get a red border (a dropped branch, an unrolled loop, a folded batch norm)."""
+    graphs = {label: fold_constants(graph) for label, graph in _graphs.items()}
+    unmatched: dict[str, tuple[str, ...]] = {}
+    if all(label in graphs for label in pair):
+        unmatched[pair[0]], unmatched[pair[1]] = unmatched_nodes(graphs[pair[0]], graphs[pair[1]])
+    return {label: (graph, to_dot(graph, marks={node_id: "only" for node_id in unmatched.get(label, ())}))
+            for label, graph in graphs.items()}
+
+
+def side_by_side(drawings: dict[str, tuple[IRGraph, str]], key: str, source: str, line: int = 0) -> None:
+    """The drawings in columns of walkable viewers. `line`'s nodes are marked and moved into view (without a new
+    layout); a click on a node shows its details and its source line under its graph."""
+    picked_drawing, picked_node = state.pair_node
+    for column, (label, (graph, dot_text)) in zip(st.columns(len(drawings) or 1), drawings.items(), strict=False):
+        drawing = f"{key}:{label}"  # a selection belongs to one drawing: another model or step starts without one
+        picked = picked_node if picked_drawing == drawing else ""
+        with column:
+            st.markdown(f"**{label}** · {len(graph.nodes)} nodes")
+            svg, problem = walk_svg(dot_text, len(graph.nodes))
+            if problem:
+                st.warning(problem, icon=":material/warning:")
+                continue
+            marked = nodes_at_line(graph, line) if line else ()
+            marks = {node_id: "selected" for node_id in marked}
+            if picked:
+                marks[picked] = "selected"
+
+            def pick(node_id: str, chosen: str = drawing) -> None:
+                state.pair_node = (chosen, node_id)
+
+            draw_graph(svg, drawing, marks=marks, focus=list(marked[:1]), key=f"pair_graph:{label}",
+                       height=560, on_select=pick, on_activate=pick)
+            if any(n.id == picked for n in graph.nodes):
+                details = walk.node_details(graph, picked)
+                show_node(details)
+                if details["line"]:
+                    st.code(source_excerpt(source, details["line"]), language="python")
+
+
+def teaching_style() -> None:
+    """Projector type: larger text everywhere on the page (the graph itself is zoomed by its viewer)."""
+    st.html("<style>[data-testid=stMain] [data-testid=stMarkdown] :is(p, li) { font-size: 1.3rem; line-height: 1.55; }"
+            "[data-testid=stMain] [data-testid=stCaptionContainer] { font-size: 1.05rem; }"
+            "[data-testid=stMain] h1 { font-size: 2.6rem; }</style>")
