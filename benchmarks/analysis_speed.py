@@ -15,18 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from tsviz.client import (
-    jobs,  # noqa: E402
-    sandbox,  # noqa: E402
-)
-from tsviz.model.jsonio import to_data  # noqa: E402
-from tsviz.model.types import InspectRequest, PassRequest  # noqa: E402
+from tsviz import client
+from tsviz.client import sandbox
+from tsviz.model.jsonio import to_data
+from tsviz.model.types import InspectRequest, PassRequest
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_models"
 MODELS = ("feed_forward.py", "resnet_style.py", "transformer_encoder.py", "transformer_12_layers.py")
@@ -38,11 +33,12 @@ def request(name: str, run: int) -> InspectRequest:
 
 def jobs_for(name: str, run: int) -> dict:
     """Job name -> a function that runs it once and returns its result."""
-    archive = jobs.run_inspect(request(name, run)).archive  # made outside the timing
+    archive = client.run("inspect", request(name, run)).archive  # made outside the timing
     return {
-        "passes": lambda: jobs.run_passes(PassRequest(request(name, run))),
-        "archive": lambda: jobs.run_inspect(InspectRequest(f"{name}.pt", archive)),  # as an upload: the page's limits
-        "export": lambda: jobs.run_export_check(request(name, run)),
+        "passes": lambda: client.run("passes", PassRequest(request(name, run))),
+        # as an upload of it: the page's limits
+        "archive": lambda: client.run("inspect", InspectRequest(f"{name}.pt", archive)),
+        "export": lambda: client.run("export", request(name, run)),
     }
 
 
@@ -51,8 +47,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     print(f"isolation: {sandbox.isolation()}")
-    jobs.warm_up()
-    jobs.ping()  # the pool is up
+    client.warm_up()
+    client.ping()  # the pool is up
     print(f"{'model':26s} {'job':8s} {'median s':>9s} {'runs':>22s} {'answer MB':>10s}")
     for name in MODELS:
         times: dict[str, list[float]] = {}

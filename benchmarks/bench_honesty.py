@@ -13,20 +13,18 @@ import argparse
 import os
 import platform
 import statistics
-import sys
 import time
 from pathlib import Path
 
+import torch
+from torch.utils import benchmark
+
+from tsviz import client
+from tsviz.analysis.bench import measure
+from tsviz.model.types import InspectRequest
+from tsviz.report.bench import plan_jobs
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import torch  # noqa: E402
-from torch.utils import benchmark  # noqa: E402
-
-from tsviz.analysis.bench import measure  # noqa: E402
-from tsviz.client.jobs import run_bench  # noqa: E402
-from tsviz.model.types import InspectRequest  # noqa: E402
-from tsviz.report.bench import plan_jobs  # noqa: E402
 
 
 def harness_overhead(rounds: int) -> None:
@@ -52,7 +50,7 @@ def resnet_sweep() -> None:
     request = InspectRequest(name, (ROOT / "sample_models" / name).read_bytes())
     jobs = plan_jobs(request, ["eager", "trace", "script", "frozen"], ["cpu"], (1, 8))
     start = time.perf_counter()
-    rows = [row for job in jobs for row in run_bench(job).rows]
+    rows = [row for job in jobs for row in client.run("bench", job).rows]
     wall = time.perf_counter() - start
     print(f"\n{name}: {len(jobs)} worker jobs, {len(rows)} rows, wall time {wall:.1f} s")
     print("| variant | batch | median | IQR / median | runs | matches eager |\n|---|---|---|---|---|---|")

@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # tests/support
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 from support.app_process import running_app  # noqa: E402

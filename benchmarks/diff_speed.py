@@ -10,19 +10,17 @@ import argparse
 import os
 import platform
 import statistics
-import sys
 import time
 import warnings
 from pathlib import Path
 
+import torch
+
+from tsviz.analysis.diff import diff_file
+from tsviz.analysis.modelfile import open_model_file, write_private_copy
+from tsviz.model.types import DiffRequest, InspectRequest
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import torch  # noqa: E402
-
-from tsviz.analysis.diff import diff_file  # noqa: E402
-from tsviz.analysis.modelfile import open_model_file, write_private_copy  # noqa: E402
-from tsviz.model.types import DiffRequest, InspectRequest  # noqa: E402
 
 
 def forward_seconds(request: InspectRequest, repeat: int) -> float:

@@ -10,19 +10,17 @@ import importlib.util
 import platform
 import statistics
 import subprocess
-import sys
 import time
 import warnings
 from pathlib import Path
 
+import torch
+
+from tsviz.analysis.ir import extract_graph
+from tsviz.graph.dot import to_dot
+from tsviz.graph.fold import fold_constants
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import torch  # noqa: E402
-
-from tsviz.analysis.ir import extract_graph  # noqa: E402
-from tsviz.graph.dot import to_dot  # noqa: E402
-from tsviz.graph.fold import fold_constants  # noqa: E402
 
 
 def load_sample(name: str):

@@ -24,12 +24,11 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # tests/support
 
 from playwright.async_api import async_playwright  # noqa: E402
 from support.app_process import running_app  # noqa: E402
-
-from tsviz.client.jobs import job_processes  # noqa: E402
+from support.processes import job_processes  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_models"
 GOOD = ["feed_forward.py", "free_functions.py", "hybrid.py", "len_vs_shape.py", "loop_over_dim.py",

@@ -10,18 +10,14 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from tsviz.client import (
-    jobs,  # noqa: E402
-    sandbox,  # noqa: E402
-)
-from tsviz.model.jsonio import to_data  # noqa: E402
-from tsviz.model.types import InspectRequest  # noqa: E402
+from tsviz import client
+from tsviz.client import pool, sandbox
+from tsviz.model.jobs import Limits
+from tsviz.model.jsonio import to_data
+from tsviz.model.types import InspectRequest
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_models" / "feed_forward.py"
 
@@ -33,9 +29,9 @@ def inspect_request(i: int) -> InspectRequest:
 def warm(kind: str, i: int) -> float:
     start = time.perf_counter()
     if kind == "ping":
-        jobs.ping()
+        client.ping()
     else:
-        jobs.run_inspect(inspect_request(i))
+        client.run("inspect", inspect_request(i))
     return time.perf_counter() - start
 
 
@@ -46,11 +42,11 @@ def fresh(kind: str, i: int) -> float:
         if kind == "ping"
         else {"job": "inspect", "request": to_data(inspect_request(i))}
     )
-    job["memory_mb"] = jobs.Limits().memory_mb
+    job["memory_mb"] = Limits().memory_mb
     start = time.perf_counter()
-    server = jobs._Server(sandboxed=True)
+    server = pool._Server(sandboxed=True)
     try:
-        header, _ = server.run(job, jobs.Limits())
+        header, _ = server.run(job, Limits())
         assert header["status"] == "done", header
     finally:
         server.stop()
@@ -62,14 +58,14 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=20)
     args = parser.parse_args()
     print(f"isolation: {sandbox.isolation()}")
-    jobs.warm_up()
-    jobs.ping()  # the pool is up
+    client.warm_up()
+    client.ping()  # the pool is up
     print(f"{'job':8s} {'warm fork server':>18s} {'fresh interpreter':>18s}   (median of {args.repeats}, seconds)")
     for kind in ("ping", "inspect"):
         warm_times = [warm(kind, i) for i in range(args.repeats)]
         fresh_times = [fresh(kind, 1000 + i) for i in range(max(3, args.repeats // 4))]
         print(f"{kind:8s} {statistics.median(warm_times):18.4f} {statistics.median(fresh_times):18.4f}")
-    jobs.pool().shutdown()
+    pool.pool().shutdown()
 
 
 if __name__ == "__main__":

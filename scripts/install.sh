@@ -29,3 +29,5 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 python -m pip install -q --disable-pip-version-check -r "$requirements"
+# tsviz itself, editable: the `tsviz` command, and the package the tests and the app import.
+python -m pip install -q --disable-pip-version-check --no-deps -e .

@@ -335,11 +335,12 @@ def test_widgets_appearing_with_their_defaults_do_not_rerun_the_conversion(monke
 
     calls = []
     real = jobs.run_job
-    monkeypatch.setattr(
-        jobs,
-        "run_job",
-        lambda name, request, **kw: (name != "inspect" or calls.append(request)) and real(name, request, **kw),
-    )
+    def counted(name, request, **kw):
+        if name == "inspect":
+            calls.append(request)
+        return real(name, request, **kw)
+
+    monkeypatch.setattr(jobs, "run_job", counted)
     at = app()
     at.toggle(key="fold").set_value(False).run()  # the entry selectbox now holds "model()"
     assert len(set(calls)) == 1

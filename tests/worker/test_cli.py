@@ -1,7 +1,10 @@
-"""The command line: JSON contract, exit status 2 with one line for user errors, deterministic output."""
+"""The command line: JSON contract, exit status 2 with one line for user errors, deterministic output, and
+every job in the sandboxed worker (a hostile file is as contained here as on the page)."""
 from __future__ import annotations
 
 import json
+import re
+import time
 from pathlib import Path
 
 import pytest
@@ -183,3 +186,75 @@ def test_export_check_on_the_command_line() -> None:
     assert (
         data["exported"] is True and data["blockers"] == [] and data["op_counts"]["torch.export"]["aten::linear"] == 3
     )
+
+
+# ---- the command line runs every job in the sandboxed worker, as the dashboard does ------------------------
+
+
+def test_a_pt_whose_load_writes_a_host_file_leaves_it_unchanged(tmp_path: Path) -> None:
+    from support.bad_inputs import CANARY, host_canary_writer
+
+    archive = tmp_path / "scribble.pt"
+    archive.write_bytes(host_canary_writer(tmp_path))
+    for command in ("inspect", "report", "archive"):
+        extra = ["--out", str(tmp_path / "report.html")] if command == "report" else []
+        done = tsviz(command, str(archive), *extra)
+        assert (tmp_path / "canary.txt").read_text() == CANARY, f"{command} ran the archive's load on the host"
+        assert "Traceback" not in done.stderr
+
+
+def test_a_file_that_hangs_at_import_ends_at_the_stage_deadline_with_exit_2(tmp_path: Path) -> None:
+    hang = tmp_path / "hang.py"
+    hang.write_text("import torch\n\nwhile True:\n    pass\n")
+    start = time.monotonic()
+    done = tsviz("inspect", str(hang), "--stage-timeout", "5")
+    took = time.monotonic() - start
+    assert done.returncode == 2 and took < 5 + 15, took  # the worker's start (torch's import) and the deadline
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert re.match(r"tsviz: error: hang\.py line [34]: timed out after 5 s while importing hang\.py", done.stderr)
+
+
+def test_a_segfaulting_file_gives_exit_2_and_one_line_naming_the_signal(tmp_path: Path) -> None:
+    segv = tmp_path / "segv.py"
+    segv.write_text("import ctypes\n\nctypes.string_at(0)\n")
+    done = tsviz("diff", str(segv))
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert done.stderr.startswith("tsviz: error: segv.py line 3: the worker process crashed (SIGSEGV) while importing")
+
+
+def test_os_exit_in_the_model_file_is_named_not_passed_on(tmp_path: Path) -> None:
+    quitter = tmp_path / "quitter.py"
+    quitter.write_text("import os\n\nos._exit(3)\n")
+    done = tsviz("export-check", str(quitter))
+    assert done.returncode == 2
+    assert done.stderr.startswith("tsviz: error: quitter.py: the worker process exited with status 3 while importing")
+
+
+def test_the_worker_cannot_read_host_files_from_the_command_line(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("s3cret")
+    peek = tmp_path / "peek.py"
+    peek.write_text(f"import torch\n\nSECRET = open({str(secret)!r}).read()\n\ndef f(x):\n    return x\n")
+    done = tsviz("inspect", str(peek), "--json")
+    assert done.returncode == 2 and "No such file or directory" in done.stderr and "s3cret" not in done.stdout
+
+
+def test_in_process_runs_here_without_the_worker_and_says_what_it_gives_up(tmp_path: Path) -> None:
+    done = tsviz("inspect", "--help")
+    assert "--in-process" in done.stdout and "no sandbox" in " ".join(done.stdout.split())
+    marker = tmp_path / "ran_here.txt"
+    model = tmp_path / "mine.py"
+    model.write_text(f"import torch\n\nopen({str(marker)!r}, 'w').write('x')\n\ndef f(x):\n    return x + 1\n")
+    sandboxed = tsviz("inspect", str(model), "--json")
+    assert sandboxed.returncode == 2 and not marker.exists()  # the host path is not there in the sandbox
+    here = tsviz("inspect", str(model), "--json", "--in-process")
+    assert here.returncode == 0, here.stderr
+    assert marker.exists() and json.loads(here.stdout)["entry"] == "f"
+
+
+def test_the_tsviz_console_script_is_installed() -> None:
+    import shutil
+
+    assert shutil.which("tsviz"), "pip install -e . installs the tsviz command"
+    done = tsviz("--help")
+    assert done.returncode == 0 and "export-check" in done.stdout
