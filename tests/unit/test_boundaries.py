@@ -37,7 +37,7 @@ def test_the_import_contracts_catch_torch_on_the_server_side(tmp_path: Path) -> 
     shutil.copytree(ROOT / "tsviz", tmp_path / "tsviz", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path)
     fold = tmp_path / "tsviz" / "graph" / "fold.py"
-    fold.write_text("import torch  # noqa\n" + fold.read_text())
+    fold.write_text(fold.read_text() + "\nimport torch  # noqa: E402\n")
     done = lint_imports(tmp_path)
     assert done.returncode != 0 and "tsviz.graph.fold -> torch" in done.stdout
 
