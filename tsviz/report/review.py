@@ -60,7 +60,7 @@ def build_report(result: InspectResult, svg: str, *, diff: DiffResult | None = N
         f"<pre>{e(result.code)}</pre>",
         "<h2>Source</h2>" if result.kind == "py" else "<h2>Code stored in the archive</h2>",
         "<pre>" + "\n".join(f"{n:4d}  {e(line)}" for n, line in enumerate(result.source.splitlines(), 1)) + "</pre>",
-        f"<script>{asset('report_zoom.js')}</script></body></html>",
+        f"<script>{asset('panzoom.js')}\n{asset('report_zoom.js')}</script></body></html>",
     ]
     return "\n".join(parts)
 

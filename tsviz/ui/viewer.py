@@ -17,7 +17,8 @@ import streamlit as st
 
 from tsviz.assets import asset
 
-_graph = st.components.v2.component("tsviz_graph", css=asset("graph_view.css"), js=asset("graph_view.js"))
+_graph = st.components.v2.component(
+    "tsviz_graph", css=asset("graph_view.css"), js=asset("panzoom.js") + asset("graph_view.js"))
 _code = st.components.v2.component("tsviz_code", css=asset("code_view.css"), js=asset("code_view.js"))
 
 
