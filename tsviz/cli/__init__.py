@@ -25,7 +25,6 @@ from tsviz.model.jobs import job, saved_archive_request
 from tsviz.model.jsonio import to_data
 from tsviz.model.types import DiffRequest, InspectRequest, InspectResult, PassRequest
 from tsviz.report import views
-from tsviz.report.bench import failed_rows, plan_jobs, read_csv, rows_frame, summary_table, to_csv
 from tsviz.report.review import review_report
 
 __all__ = ["main"]
@@ -33,6 +32,7 @@ __all__ = ["main"]
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    client.preload(JOBS_OF[args.command])  # the worker starts with only what this command runs
     try:
         return COMMANDS[args.command](args)
     except TsvizError as e:
@@ -137,6 +137,8 @@ def _diff(args: Any) -> int:
 
 
 def _bench(args: Any) -> int:
+    from tsviz.report.bench import failed_rows, plan_jobs, rows_frame, summary_table, to_csv  # pandas, plotly
+
     request = request_of(args)
     devices = ["cpu", "cuda"] if args.device == "all" else [args.device]
     if "cuda" in devices and not run(args, "devices").cuda_devices:
@@ -224,6 +226,8 @@ def _render(args: Any) -> int:
 
 
 def _report(args: Any) -> int:
+    from tsviz.report.bench import read_csv, summary_table  # pandas, plotly
+
     request = request_of(args)
     result = converted(args, request)
     diff = None
@@ -236,6 +240,8 @@ def _report(args: Any) -> int:
     return 0
 
 
+JOBS_OF = {"inspect": ("inspect",), "diff": ("diff",), "bench": ("bench", "devices"), "report": ("inspect", "diff"),
+           "passes": ("passes",), "archive": ("inspect",), "export-check": ("export",), "render": ("inspect",)}
 COMMANDS = {
     "inspect": _inspect,
     "diff": _diff,

@@ -15,12 +15,12 @@ from typing import Any
 
 from tsviz.client.answers import outcome, result_or_raise
 from tsviz.client.cache import Cache
-from tsviz.client.pool import OnWait, pool, run_alone
+from tsviz.client.pool import OnWait, pool, preload, run_alone
 from tsviz.model.jobs import Limits, filename_of, job
 from tsviz.model.jsonio import to_data
 from tsviz.model.uploads import content_digest
 
-__all__ = ["Limits", "OnWait", "clear_cache", "ping", "run", "warm_up"]
+__all__ = ["Limits", "OnWait", "clear_cache", "ping", "preload", "run", "warm_up"]
 
 _CACHE = Cache()
 

@@ -45,9 +45,11 @@ class _Server:
     def __init__(self, sandboxed: bool) -> None:
         wrapper = sandbox.prefix() if sandboxed else ()
         env = {**os.environ, "PYTHONPATH": str(sandbox.ROOT), "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1"}
+        jobs = [",".join(_PRELOAD)] if _PRELOAD else []  # what the server imports before its first fork
         self.process = subprocess.Popen(
-            [*wrapper, sys.executable, "-m", "tsviz.worker.forkserver"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, cwd=sandbox.ROOT, env=env, start_new_session=True, preexec_fn=_server_limits,
+            [*wrapper, sys.executable, "-m", "tsviz.worker.forkserver", *jobs],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=sandbox.ROOT, env=env,
+            start_new_session=True, preexec_fn=_server_limits,
         )
         self._buffer = bytearray()  # appended to in place: a 60 MB answer arrives in 64 KB pipe reads
         try:
@@ -239,6 +241,15 @@ class Pool:
 
 _POOL: Pool | None = None
 _POOL_LOCK = threading.Lock()
+_PRELOAD: tuple[str, ...] = ()  # () : every job of the table
+
+
+def preload(jobs: tuple[str, ...]) -> None:
+    """Servers started from now on import only these jobs' modules before their first fork (others are
+    imported by the job's child when it comes). The command line runs one or two kinds of job: it skips the
+    rest, torch._dynamo's 1.4 s among them; the dashboard preloads every job."""
+    global _PRELOAD
+    _PRELOAD = tuple(jobs)
 
 
 def pool() -> Pool:

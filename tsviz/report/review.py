@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import html
 from datetime import UTC, datetime
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from tsviz.assets import asset
 from tsviz.graph.dot import to_dot
@@ -14,6 +13,9 @@ from tsviz.graph.hazards import KINDS
 from tsviz.graph.layout import svg_or_problem
 from tsviz.graph.verdict import verdict
 from tsviz.model.types import DiffResult, InspectResult
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def review_report(result: InspectResult, *, diff: DiffResult | None = None, bench: pd.DataFrame | None = None,

@@ -43,7 +43,7 @@ def main() -> int:
     _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)  # jobs (same uid) cannot ptrace this process or read its memory
     from tsviz.worker.run import import_jobs
 
-    import_jobs()  # torch and every job, imported once before the first fork
+    import_jobs(sys.argv[1].split(",") if len(sys.argv) > 1 else None)  # torch and the jobs, once, before any fork
 
     _send(replies, {"status": "ready", "pid": os.getpid()}, b"")
     for line in sys.stdin.buffer:

@@ -15,10 +15,12 @@ from tsviz.model.jobs import JOBS, Job
 from tsviz.model.jsonio import from_data, to_data
 
 
-def import_jobs() -> None:
-    """Import every job's module (torch among them) in the fork server, before the first fork."""
+def import_jobs(names: list[str] | None = None) -> None:
+    """Import the modules of these jobs (default: every job; torch among them) in the fork server, before the
+    first fork."""
     for spec in JOBS.values():
-        function_of(spec)
+        if names is None or spec.name in names:
+            function_of(spec)
 
 
 def function_of(spec: Job) -> Callable[..., Any]:
