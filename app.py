@@ -47,73 +47,36 @@ if view == "graph" and result.views:
     crumbs = st.container(horizontal=True, gap="small", vertical_alignment="center")
     st.session_state["gpath_pick"] = walk.path
     types = {v.path: v.type for v in result.views}
-    crumbs.selectbox(
-        "Open a submodule",
-        ["", *types],
-        key="gpath_pick",
-        format_func=lambda p: f"{p} · {types[p]}" if p else "Open a submodule…",
-        label_visibility="collapsed",
-        width=260,
-        on_change=lambda: walk.open(st.session_state["gpath_pick"]),
-    )
+    crumbs.selectbox("Open a submodule", ["", *types], key="gpath_pick",
+                     format_func=lambda p: f"{p} · {types[p]}" if p else "Open a submodule…",
+                     label_visibility="collapsed", width=260,
+                     on_change=lambda: walk.open(st.session_state["gpath_pick"]))
     for label, path in ui.graph.breadcrumb(result.entry, walk.path) if walk.path else ():
         current = path == walk.path
-        crumbs.button(
-            label + (f" · {types[path]}" if path and current else ""),
-            key=f"crumb:{path}",
-            type="primary" if current else "secondary",
-            disabled=current,
-            on_click=walk.open,
-            args=(path,),
-        )
+        crumbs.button(label + (f" · {types[path]}" if path and current else ""), key=f"crumb:{path}",
+                       type="primary" if current else "secondary", disabled=current,
+                       on_click=walk.open, args=(path,))
 
 stem = result.filename.rsplit(".", 1)[0]
-if report_col.button(
-    "Report",
-    key="make_report",
-    icon=":material/description:",
-    help="One self-contained HTML file for a review meeting: the graph (zoomable), .code, source, "
-    "trace-vs-script findings and your benchmark table. Opens without a network.",
-):
-    ui.state.report = (
-        ui.result_key(loaded.request),
-        ui.review_report(result, ui.diff_request(loaded), ui.state.bench_rows),
-    )
+if report_col.button("Report", key="make_report", icon=":material/description:",
+                     help="One self-contained HTML file for a review meeting: the graph (zoomable), .code, source, "
+                          "trace-vs-script findings and your benchmark table. Opens without a network."):
+    ui.state.report = (ui.result_key(loaded.request),
+                       ui.review_report(result, ui.diff_request(loaded), ui.state.bench_rows))
 if ui.state.report[0] == ui.result_key(loaded.request):
-    report_col.download_button(
-        "report.html",
-        ui.state.report[1],
-        file_name=f"{stem}.report.html",
-        mime="text/html",
-        key="download_report",
-        icon=":material/download:",
-    )
+    report_col.download_button("report.html", ui.state.report[1], file_name=f"{stem}.report.html",
+                               mime="text/html", key="download_report", icon=":material/download:")
 
 shown, code = walk.drawing(view, fold)
 dot_text = walk.dot(view, fold)
-dot_col.download_button(
-    "DOT",
-    dot_text,
-    file_name=f"{stem}.{result.mode}.{view}.dot",
-    mime="text/vnd.graphviz",
-    key="download_dot",
-    help="Download this graph as Graphviz DOT",
-)
+dot_col.download_button("DOT", dot_text, file_name=f"{stem}.{result.mode}.{view}.dot", mime="text/vnd.graphviz",
+                        key="download_dot", help="Download this graph as Graphviz DOT")
 if result.archive:
-    pt_col.download_button(
-        ".pt",
-        result.archive,
-        file_name=f"{stem}.{result.mode}.pt",
-        mime="application/octet-stream",
-        key="download_pt",
-        help="Download the converted module (torch.jit.save)",
-    )
+    pt_col.download_button(".pt", result.archive, file_name=f"{stem}.{result.mode}.pt", mime="application/octet-stream",
+                           key="download_pt", help="Download the converted module (torch.jit.save)")
 else:
-    pt_col.caption(
-        f".pt: {result.archive_size / 2**20:.0f} MB",
-        help="Too large to pass through the dashboard: "
-        f"`python -m tsviz inspect {result.filename} --out DIR` writes it.",
-    )
+    pt_col.caption(f".pt: {result.archive_size / 2**20:.0f} MB", help="Too large to pass through the dashboard: "
+                   f"`python -m tsviz inspect {result.filename} --out DIR` writes it.")
 
 matches = ui.graph.search(shown, query)
 marks, focus = walk.marks(shown, matches)
@@ -128,46 +91,31 @@ with graph_col:
     found = f" · {len(matches)} match{'es' if len(matches) != 1 else ''} for “{query.strip()}”" if query.strip() else ""
     hint = " · double-click a submodule box to open it" if view == "graph" and result.views else ""
     in_source = "your source" if result.kind == "py" else "the code stored in the archive"
-    st.caption(
-        f"{where}{len(shown.nodes)} IR nodes, {len(shown.blocks)} blocks · L<n> is the line in {in_source}{hint}{found}"
-    )
+    st.caption(f"{where}{len(shown.nodes)} IR nodes, {len(shown.blocks)} blocks · L<n> is the line in {in_source}"
+               f"{hint}{found}")
     svg, problem = ui.walk_svg(dot_text, len(shown.nodes))
     if view == "inlined" and result.inlined_skipped:
-        problem = (
-            f"The inlined graph of this model has {result.inlined_skipped:,} IR nodes: too many to draw or "
-            "to send to the browser. Use the module graph and open one submodule at a time."
-        )
+        problem = (f"The inlined graph of this model has {result.inlined_skipped:,} IR nodes: too many to draw or "
+                   "to send to the browser. Use the module graph and open one submodule at a time.")
     if problem:
         st.warning(problem, icon=":material/warning:")
     else:
-        ui.graph_view(
-            svg,
-            walk.layout_key(view, fold),
-            marks=marks,
-            focus=focus,
-            key="graph_viewer",
-            on_select=walk.select,
-            on_activate=walk.activate,
-            zoom=1.5 if teach else 1.0,
-            height=720 if teach else 620,
-        )
+        ui.graph_view(svg, walk.layout_key(view, fold), marks=marks, focus=focus, key="graph_viewer",
+                      on_select=walk.select, on_activate=walk.activate, zoom=1.5 if teach else 1.0,
+                      height=720 if teach else 620)
 with side_col:
     if walk.node and any(n.id == walk.node for n in shown.nodes):
         ui.show_node(ui.graph.node_details(shown, walk.node))
-    st.caption(
-        "`.code`: TorchScript's Python-like view of "
-        + (f"`{walk.path}`" if view == "graph" and walk.path else "the compiled module")
-        + " · click a line to find its nodes"
-    )
-    ui.code_view(
-        code, highlight=walk.code_highlight(shown, code), key="code_viewer", on_line=walk.pick_code_line, height=380
-    )
+    st.caption("`.code`: TorchScript's Python-like view of "
+               + (f"`{walk.path}`" if view == "graph" and walk.path else "the compiled module")
+               + " · click a line to find its nodes")
+    ui.code_view(code, highlight=walk.code_highlight(shown, code), key="code_viewer", on_line=walk.pick_code_line,
+                 height=380)
 
 st.subheader("Source" if result.kind == "py" else "Code stored in the archive")
 st.caption("Click a line to highlight the nodes it produced.")
-ui.code_view(
-    result.source, highlight=walk.source_highlight(shown), key="source_viewer", on_line=walk.pick_line, height=420
-)
+ui.code_view(result.source, highlight=walk.source_highlight(shown), key="source_viewer", on_line=walk.pick_line,
+             height=420)
 for note in result.quiet_notes:
     st.caption(note)
 walk.save_url()

@@ -180,10 +180,8 @@ def main() -> None:
     for label, begin, end in phases:
         lat = sorted(x * 1000 for t, x in probes if begin <= t <= end)
         ok = [x for x in lat if x != float("inf")]
-        print(
-            f"health check while {label} ({end - begin:.1f} s): {len(lat)} probes, {len(lat) - len(ok)} failed, "
-            f"median {statistics.median(ok):.1f} ms, p99 {ok[int(0.99 * (len(ok) - 1))]:.1f} ms, max {ok[-1]:.1f} ms"
-        )
+        print(f"health check while {label} ({end - begin:.1f} s): {len(lat)} probes, {len(lat) - len(ok)} failed, "
+              f"median {statistics.median(ok):.1f} ms, p99 {ok[int(0.99 * (len(ok) - 1))]:.1f} ms, max {ok[-1]:.1f} ms")
         slow = [(t - t0, x * 1000) for t, x in probes if begin <= t <= end and x > 0.1]
         if slow and args.verbose:
             print("  over 100 ms (s into the run: ms): " + ", ".join(f"{t:.1f}: {x:.0f}" for t, x in slow[:40]))

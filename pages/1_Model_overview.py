@@ -13,54 +13,28 @@ left, right = st.columns(2)
 with left:
     if result.kind == "py":
         st.subheader("Entry points")
-        st.dataframe(
-            pd.DataFrame(
-                [
-                    {
-                        "entry": e.name,
-                        "kind": e.kind,
-                        "constructor arguments": ", ".join(
-                            p.name + ("" if p.default is None else f"={p.default}") for p in e.init_params
-                        ),
-                        "inputs": ", ".join(p.name for p in e.forward_params),
-                        "converted": "✔" if e.name == result.entry else "",
-                    }
-                    for e in result.entries
-                ]
-            ),
-            hide_index=True,
-            key="entries_table",
-        )
+        st.dataframe(pd.DataFrame([
+            {"entry": e.name, "kind": e.kind,
+             "constructor arguments": ", ".join(p.name + ("" if p.default is None else f"={p.default}")
+                                                for p in e.init_params),
+             "inputs": ", ".join(p.name for p in e.forward_params), "converted": "✔" if e.name == result.entry else ""}
+            for e in result.entries
+        ]), hide_index=True, key="entries_table")
         st.markdown(f"**Inputs used:** {', '.join(result.input_shapes) or 'none (script mode needs none)'}")
     else:
         st.subheader("Archive")
         st.dataframe(pd.DataFrame(result.archive_facts, columns=["fact", "value"]), hide_index=True, key="facts_table")
-        st.page_link(
-            "pages/5_Archive.py",
-            label="Every file, module, tensor and method of the archive",
-            icon=":material/inventory_2:",
-        )
+        st.page_link("pages/5_Archive.py", label="Every file, module, tensor and method of the archive",
+                     icon=":material/inventory_2:")
     if result.submodules:
         st.subheader("Submodules")
         traced = set(result.trace_submodules)
-        st.dataframe(
-            pd.DataFrame(
-                [
-                    {
-                        "submodule": s.name,
-                        "type": s.type,
-                        "control flow in forward": "yes" if s.has_control_flow else "",
-                        "converted by": "trace"
-                        if s.name in traced or any(s.name.startswith(t + ".") for t in traced)
-                        else result.mode,
-                    }
-                    for s in result.submodules
-                ]
-            ),
-            hide_index=True,
-            key="submodules_table",
-            height=300,
-        )
+        st.dataframe(pd.DataFrame([
+            {"submodule": s.name, "type": s.type, "control flow in forward": "yes" if s.has_control_flow else "",
+             "converted by": "trace" if s.name in traced or any(s.name.startswith(t + ".") for t in traced)
+                             else result.mode}
+            for s in result.submodules
+        ]), hide_index=True, key="submodules_table", height=300)
 with right:
     if result.error is not None:
         ui.show_error(result.error, result.source)
@@ -74,10 +48,5 @@ with right:
         st.dataframe(frame, hide_index=True, key="ops_table", height=240)
         if result.warnings:
             st.subheader("Warnings")
-            st.dataframe(
-                pd.DataFrame(
-                    [{"kind": w.category, "line": w.line or None, "message": w.message} for w in result.warnings]
-                ),
-                hide_index=True,
-                key="warnings_table",
-            )
+            st.dataframe(pd.DataFrame([{"kind": w.category, "line": w.line or None, "message": w.message}
+                                       for w in result.warnings]), hide_index=True, key="warnings_table")

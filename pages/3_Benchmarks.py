@@ -18,45 +18,28 @@ can_run = loaded.request is not None and not ui.is_archive(loaded.request.filena
 # ---- what to compare --------------------------------------------------------------------------------
 with st.form("bench_form", border=True):
     left, middle, right = st.columns(3)
-    variants = left.multiselect(
-        "Variants",
-        ui.VARIANTS,
-        default=["eager", "trace", "script", "frozen"],
-        key="bench_variants",
-        help="frozen: torch.jit.freeze of the scripted module; optimized: "
-        "torch.jit.optimize_for_inference (conv + batch norm folding, fusions).",
-    )
+    variants = left.multiselect("Variants", ui.VARIANTS, default=["eager", "trace", "script", "frozen"],
+                                key="bench_variants",
+                                help="frozen: torch.jit.freeze of the scripted module; optimized: "
+                                     "torch.jit.optimize_for_inference (conv + batch norm folding, fusions).")
     devices = left.multiselect("Devices", ["cpu", "cuda"] if gpus else ["cpu"], default=["cpu"], key="bench_devices")
-    batch_text = middle.text_input(
-        "Batch sizes", "1,8", key="bench_batches", help="Dimension 0 of every input is set to each size in turn."
-    )
-    seq_text = middle.text_input(
-        "Sequence lengths (optional)",
-        "",
-        key="bench_seqs",
-        help="Dimension 1 of every input of 2 or more dimensions, for models with a sequence.",
-    )
+    batch_text = middle.text_input("Batch sizes", "1,8", key="bench_batches",
+                                   help="Dimension 0 of every input is set to each size in turn.")
+    seq_text = middle.text_input("Sequence lengths (optional)", "", key="bench_seqs",
+                                 help="Dimension 1 of every input of 2 or more dimensions, for models with a sequence.")
     threads = right.number_input("CPU threads", 1, machine.cpu_count if machine else 64, 1, key="bench_threads")
-    run_time = right.select_slider(
-        "Timed seconds per row",
-        RUN_TIMES,
-        value=0.5,
-        key="bench_run_time",
-        help="torch.utils.benchmark's blocked_autorange runs at least this long.",
-    )
+    run_time = right.select_slider("Timed seconds per row", RUN_TIMES, value=0.5, key="bench_run_time",
+                                   help="torch.utils.benchmark's blocked_autorange runs at least this long.")
     start = st.form_submit_button("Run benchmark", type="primary", disabled=not can_run)
 st.caption(
     ("No CUDA GPU on this machine: CPU only. " if not gpus else f"GPU: {', '.join(gpus)}. ")
     + "Model in eval() under torch.no_grad(); each variant is called 5 times before timing (TorchScript's profiling "
-    "executor optimises a module only after its first calls); traces are made on the device they are timed on; "
-    "every row is checked against the eager output first."
+      "executor optimises a module only after its first calls); traces are made on the device they are timed on; "
+      "every row is checked against the eager output first."
 )
 if loaded.request is None:
-    st.info(
-        "Pick a sample or upload a `.py` model in the sidebar to run a benchmark; you can still compare CSV files "
-        "below.",
-        icon=":material/info:",
-    )
+    st.info("Pick a sample or upload a `.py` model in the sidebar to run a benchmark; you can still compare CSV files "
+            "below.", icon=":material/info:")
 elif not can_run:
     st.info("A `.pt` archive cannot be traced or scripted again: benchmark its `.py` source.", icon=":material/info:")
 
@@ -64,9 +47,8 @@ elif not can_run:
 if start and can_run:
     try:
         batches, seqs = ui.parse_sizes(batch_text) or (1,), ui.parse_sizes(seq_text)
-        state.bench_queue = tuple(
-            bench.plan_jobs(loaded.request, variants, devices, batches, seqs, int(threads), run_time)
-        )
+        state.bench_queue = tuple(bench.plan_jobs(loaded.request, variants, devices, batches, seqs, int(threads),
+                                                  run_time))
         state.bench_rows, state.bench_total = (), len(state.bench_queue)
     except TsvizError as e:
         st.error(e.one_line(), icon=":material/error:")
@@ -75,9 +57,8 @@ if start and can_run:
 if state.bench_queue:
     job = state.bench_queue[0]
     done = state.bench_total - len(state.bench_queue)
-    st.progress(
-        done / state.bench_total, text=f"Timing {job.variant} on {job.device} ({done + 1} of {state.bench_total})…"
-    )
+    st.progress(done / state.bench_total,
+                text=f"Timing {job.variant} on {job.device} ({done + 1} of {state.bench_total})…")
     if st.button("Cancel", key="bench_cancel"):
         state.bench_queue = ()
         st.rerun()
@@ -86,7 +67,7 @@ if state.bench_queue:
     st.rerun()
 
 # ---- results ------------------------------------------------------------------------------------------
-frames = [bench.rows_frame(list(state.bench_rows), THIS_RUN)] if state.bench_rows else []
+frames = [bench.rows_frame(state.bench_rows, THIS_RUN)] if state.bench_rows else []
 frames += list(state.bench_uploads.values())
 with st.expander("Compare with results from another machine (CSV)", expanded=not frames):
     st.caption("Run `python -m tsviz bench FILE --csv > results.csv` there (a GPU server, say) and upload the file.")
@@ -108,25 +89,17 @@ table = bench.summary_table(results)
 noisy = int(results["noisy"].sum())
 st.subheader(f"{len(results)} measurements" + (f" · {noisy} noisy" if noisy else ""))
 st.dataframe(
-    table.style.map(
-        lambda v: "background-color: #fde2e1" if v in ("DIFFERS from eager", "error") else "", subset=["check"]
-    ).map(lambda v: "background-color: #fff3c4" if v else "", subset=["noise"]),
-    hide_index=True,
-    key="bench_table",
-    column_config={
-        "median_ms": st.column_config.NumberColumn("median (ms)", format="%.3f"),
-        "iqr_ms": st.column_config.NumberColumn("IQR (ms)", format="%.3f"),
-        "iqr_%": st.column_config.NumberColumn("IQR % of median", format="%.1f"),
-    },
+    table.style.map(lambda v: "background-color: #fde2e1" if v in ("DIFFERS from eager", "error") else "",
+                    subset=["check"])
+               .map(lambda v: "background-color: #fff3c4" if v else "", subset=["noise"]),
+    hide_index=True, key="bench_table",
+    column_config={"median_ms": st.column_config.NumberColumn("median (ms)", format="%.3f"),
+                   "iqr_ms": st.column_config.NumberColumn("IQR (ms)", format="%.3f"),
+                   "iqr_%": st.column_config.NumberColumn("IQR % of median", format="%.1f")},
 )
 if state.bench_rows:
-    st.download_button(
-        "Download CSV",
-        bench.to_csv(bench.rows_frame(list(state.bench_rows), THIS_RUN)),
-        file_name="tsviz-bench.csv",
-        mime="text/csv",
-        key="bench_download",
-    )
+    st.download_button("Download CSV", bench.to_csv(bench.rows_frame(state.bench_rows, THIS_RUN)),
+                       file_name="tsviz-bench.csv", mime="text/csv", key="bench_download")
 
 latency_tab, speedup_tab, device_tab = st.tabs(["Latency vs batch size", "Speed-up over eager", "CPU vs GPU"])
 with latency_tab:

@@ -46,18 +46,13 @@ def tensor_rows(items) -> pd.DataFrame:
     return pd.DataFrame(ui.views.tensor_rows(items), columns=ui.views.TENSOR_COLUMNS)
 
 
-modules_tab, biggest_tab, files_tab, extra_tab = st.tabs(
-    ["Modules", "Biggest tensors", "Files", "Constants & extra files"]
-)
+modules_tab, biggest_tab, files_tab, extra_tab = st.tabs(["Modules", "Biggest tensors", "Files",
+                                                          "Constants & extra files"])
 with modules_tab:
     st.dataframe(pd.DataFrame(ui.views.module_rows(report)), hide_index=True, key="archive_modules")
     paths = [m.path for m in report.modules]
-    chosen = st.selectbox(
-        "Look inside a module",
-        paths,
-        key="archive_module",
-        format_func=lambda p: f"{p or '(the model)'} · {report.modules[paths.index(p)].type}",
-    )
+    chosen = st.selectbox("Look inside a module", paths, key="archive_module",
+                          format_func=lambda p: f"{p or '(the model)'} · {report.modules[paths.index(p)].type}")
     module = report.modules[paths.index(chosen)]
     methods_col, tensors_col = st.columns([2, 3])
     methods_col.markdown("**Methods**\n\n" + "\n".join(f"- `{m}`" for m in module.methods))
@@ -73,25 +68,13 @@ with modules_tab:
         else f"`code/{module.code_file}`"
     )
     width = max((len(text) for text, _ in lines), default=0)
-    st.code(
-        "\n".join(f"{text:<{width}}  # ← {origin}" if origin else text for text, origin in lines)
-        or "(no code file for this module)",
-        language="python",
-        line_numbers=True,
-    )
+    st.code("\n".join(f"{text:<{width}}  # ← {origin}" if origin else text for text, origin in lines)
+            or "(no code file for this module)", language="python", line_numbers=True)
 with biggest_tab:
     st.dataframe(tensor_rows(report.biggest(15)), hide_index=True, key="archive_biggest")
 with files_tab:
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {"file": name, "what": kind, "bytes": size, "compressed": packed}
-                for name, kind, size, packed in report.files
-            ]
-        ),
-        hide_index=True,
-        key="archive_files",
-    )
+    st.dataframe(pd.DataFrame([{"file": name, "what": kind, "bytes": size, "compressed": packed}
+                               for name, kind, size, packed in report.files]), hide_index=True, key="archive_files")
 with extra_tab:
     st.markdown("**Constants of the code** (`CONSTANTS.cN`: a frozen module keeps its weights here)")
     if report.constants:

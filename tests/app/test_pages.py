@@ -213,10 +213,7 @@ def test_diff_page_explains_archives_and_uploads_with_errors() -> None:
 
 
 RECORDED = {  # what the worker would answer, so the page test does not time anything
-    "eager": (0.0040, 0.0001),
-    "trace": (0.0031, 0.0002),
-    "script": (0.0030, 0.0009),
-    "frozen": (0.0025, 0.0001),
+    "eager": (0.0040, 0.0001), "trace": (0.0031, 0.0002), "script": (0.0030, 0.0009), "frozen": (0.0025, 0.0001),
 }
 
 
@@ -231,27 +228,10 @@ def recorded_bench(monkeypatch):
     def fake_run_bench(job):
         calls.append((job.variant, job.device))
         median, iqr = RECORDED[job.variant]
-        return type(
-            "R",
-            (),
-            {
-                "rows": tuple(
-                    BenchRow(
-                        job.variant,
-                        job.device,
-                        b,
-                        median_s=median * b,
-                        iqr_s=iqr,
-                        runs=20,
-                        number_per_run=10,
-                        matches_eager=job.variant != "trace" or b == 1,
-                        noisy=iqr > 0.1 * median,
-                        device_name="CPU, 1 thread",
-                    )
-                    for b in job.batch_sizes
-                )
-            },
-        )()
+        return type("R", (), {"rows": tuple(
+            BenchRow(job.variant, job.device, b, median_s=median * b, iqr_s=iqr, runs=20, number_per_run=10,
+                     matches_eager=job.variant != "trace" or b == 1, noisy=iqr > 0.1 * median,
+                     device_name="CPU, 1 thread") for b in job.batch_sizes)})()
 
     fakes = {"bench": fake_run_bench, "devices": lambda: DeviceInfo(cpu_count=2)}
     monkeypatch.setattr(
@@ -286,21 +266,8 @@ def test_benchmark_csv_upload_is_plotted_beside_the_local_run(recorded_bench) ->
 
     at = bench_page()
     at.button[0].click().run()
-    gpu = rows_frame(
-        [
-            BenchRow(
-                "eager",
-                "cuda",
-                1,
-                median_s=0.0004,
-                iqr_s=0.00001,
-                runs=50,
-                matches_eager=True,
-                device_name="NVIDIA H200",
-            )
-        ],
-        "gpu-server",
-    )
+    gpu = rows_frame([BenchRow("eager", "cuda", 1, median_s=0.0004, iqr_s=0.00001, runs=50, matches_eager=True,
+                               device_name="NVIDIA H200")], "gpu-server")
     at.file_uploader(key="bench_csv").set_value(("gpu.csv", to_csv(gpu).encode(), "text/csv")).run()
     table = at.dataframe[0].value
     assert set(table["run"]) == {"this machine", "gpu-server"} and "NVIDIA H200" in set(table["device_name"])
@@ -408,11 +375,8 @@ def test_a_permalink_opens_the_submodule_the_search_and_the_selected_node() -> N
     assert "conv1.forward()" in drawn["svg"] and "layer1.forward()" not in drawn["svg"]
     assert sorted(m for m in drawn["marks"].values()) == ["match", "match", "selected"]
     assert drawn["focus"] == ["n6"]
-    assert [b.label for b in at.button if b.key and b.key.startswith("crumb:")] == [
-        "model()",
-        "layer1",
-        "0 · BasicBlock",
-    ]
+    assert [b.label for b in at.button if b.key and b.key.startswith("crumb:")] == ["model()", "layer1",
+                                                                                    "0 · BasicBlock"]
     code, source = component_data(at, "tsviz_code")
     assert source["highlight"] == [26] and "torch.relu" in code["lines"][code["highlight"][0] - 1]
     assert any("2 matches for “conv”" in c.value for c in at.caption)
@@ -477,15 +441,8 @@ def test_passes_page_opens_on_freeze_with_both_graphs_and_the_summary() -> None:
     at.switch_page("pages/4_Passes.py").run()
     assert not at.exception and at.header[0].value == "Passes · resnet_style.py"
     steps = table(at, "what changed")
-    assert list(steps["pass"]) == [
-        "start",
-        "inline",
-        "constant_propagation",
-        "dce",
-        "freeze",
-        "optimize_for_inference",
-        "profiled_run",
-    ]
+    assert list(steps["pass"]) == ["start", "inline", "constant_propagation", "dce", "freeze", "optimize_for_inference",
+                                   "profiled_run"]
     assert at.session_state["pass_step"] == 4
     assert any(m.value.startswith("**freeze: 20 conv+bn folded") for m in at.markdown)
     before, after = component_data(at, "tsviz_graph")
@@ -520,10 +477,8 @@ def test_export_check_page_shows_the_blocker_and_its_line() -> None:
     assert table(at, "torch.export").set_index("op").loc["aten::linear", "torch.export"] == 3
 
 
-SHAPE_BUG = (
-    b"import torch\nfrom torch import nn\n\n\nclass M(nn.Module):\n    def forward(self, x):\n"
-    b"        return x @ torch.ones(3, 3)\n\n\ndef example_inputs():\n    return (torch.ones(2, 4),)\n"
-)
+SHAPE_BUG = (b"import torch\nfrom torch import nn\n\n\nclass M(nn.Module):\n    def forward(self, x):\n"
+             b"        return x @ torch.ones(3, 3)\n\n\ndef example_inputs():\n    return (torch.ones(2, 4),)\n")
 
 
 @pytest.mark.parametrize("page", ["pages/4_Passes.py", "pages/5_Archive.py", "pages/6_Export_check.py"])
@@ -533,10 +488,8 @@ def test_new_pages_say_what_went_wrong_and_where(page: str) -> None:
     at = upload(at, "shapes.py", SHAPE_BUG).switch_page(page).run()  # converts in script mode; fails when run
     assert not at.exception
     if page.endswith("Passes.py"):
-        assert any(
-            m.value.startswith("**profiled_run: failed (RuntimeError: mat1 and mat2 shapes cannot be")
-            for m in at.markdown
-        )
+        assert any(m.value.startswith("**profiled_run: failed (RuntimeError: mat1 and mat2 shapes cannot be")
+                   for m in at.markdown)
     elif page.endswith("Export_check.py"):
         assert any(m.value.startswith("**Other** · line 7 of shapes.py") for m in at.markdown)
     else:

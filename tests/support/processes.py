@@ -24,11 +24,8 @@ def job_processes(under: int | None = None) -> list[int]:
                     servers.add(int(name))
         except (OSError, ValueError, IndexError):
             continue
-    found = {
-        pid
-        for pid, parent in parents.items()
-        if parent in servers or (under is None and pid in servers and parent == 1)
-    }
+    found = {pid for pid, parent in parents.items()
+             if parent in servers or (under is None and pid in servers and parent == 1)}
     found |= _descendants(found, parents)
     return sorted(found & ({under} | _descendants({under}, parents)) if under is not None else found)
 

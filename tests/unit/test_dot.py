@@ -18,13 +18,8 @@ def linear_relu() -> IRGraph:
         nodes=(
             Node("n0", "input", outputs=(Value("x.1", "Float(2, 4)"),), attrs=(("name", "x"),)),
             Node("n1", "prim::GetAttr", outputs=(Value("fc", "Linear"),), attrs=(("name", "fc"),)),
-            Node(
-                "n2",
-                "prim::GetAttr",
-                inputs=(Port("fc", "n1"),),
-                outputs=(Value("weight", "Tensor"),),
-                attrs=(("name", "weight"),),
-            ),
+            Node("n2", "prim::GetAttr", inputs=(Port("fc", "n1"),), outputs=(Value("weight", "Tensor"),),
+                 attrs=(("name", "weight"),)),
             Node("n3", "prim::Constant", outputs=(Value("3", "NoneType"),)),
             Node(
                 "n4",
@@ -42,14 +37,8 @@ def linear_relu() -> IRGraph:
             ),
             Node("n6", "output", inputs=(Port("z", "n5"),)),
         ),
-        edges=(
-            Edge("n1", "n2", "fc"),
-            Edge("n0", "n4", "x.1", "Float(2, 4)"),
-            Edge("n2", "n4", "weight"),
-            Edge("n3", "n4", "3"),
-            Edge("n4", "n5", "y"),
-            Edge("n5", "n6", "z"),
-        ),
+        edges=(Edge("n1", "n2", "fc"), Edge("n0", "n4", "x.1", "Float(2, 4)"), Edge("n2", "n4", "weight"),
+               Edge("n3", "n4", "3"), Edge("n4", "n5", "y"), Edge("n5", "n6", "z")),
     )
 
 
@@ -58,38 +47,14 @@ def if_with_blocks() -> IRGraph:
     return IRGraph(
         nodes=(
             Node("n0", "input", outputs=(Value("x", "Tensor"),), attrs=(("name", "x"),)),
-            Node(
-                "n1",
-                "aten::gt",
-                inputs=(Port("x", "n0", "self"),),
-                outputs=(Value("c", "bool"),),
-                source=SourceLoc("m.py", 8),
-            ),
-            Node(
-                "n2",
-                "prim::If",
-                inputs=(Port("c", "n1", ""),),
-                outputs=(Value("y", "Tensor"),),
-                source=SourceLoc("m.py", 8),
-            ),
-            Node(
-                "n3",
-                "prim::CallMethod",
-                inputs=(Port("x", "n0", ""),),
-                outputs=(Value("a", "Tensor"),),
-                attrs=(("module", "Encoder"), ("name", "forward")),
-                block="b0",
-                scope="encoder",
-                traced=True,
-            ),
-            Node(
-                "n4",
-                "aten::neg",
-                inputs=(Port("x", "n0", "self"),),
-                outputs=(Value("b", "Tensor"),),
-                block="b1",
-                consts=(("note", 'say "hi" {x} <y> \\'),),
-            ),
+            Node("n1", "aten::gt", inputs=(Port("x", "n0", "self"),), outputs=(Value("c", "bool"),),
+                 source=SourceLoc("m.py", 8)),
+            Node("n2", "prim::If", inputs=(Port("c", "n1", ""),), outputs=(Value("y", "Tensor"),),
+                 source=SourceLoc("m.py", 8)),
+            Node("n3", "prim::CallMethod", inputs=(Port("x", "n0", ""),), outputs=(Value("a", "Tensor"),),
+                 attrs=(("module", "Encoder"), ("name", "forward")), block="b0", scope="encoder", traced=True),
+            Node("n4", "aten::neg", inputs=(Port("x", "n0", "self"),), outputs=(Value("b", "Tensor"),), block="b1",
+                 consts=(("note", 'say "hi" {x} <y> \\'),)),
             Node("n5", "output", inputs=(Port("y", "n2"),)),
         ),
         edges=(
@@ -105,14 +70,11 @@ def if_with_blocks() -> IRGraph:
     )
 
 
-@pytest.mark.parametrize(
-    "name, graph, fold",
-    [
-        ("linear_relu_folded", linear_relu(), True),
-        ("linear_relu_unfolded", linear_relu(), False),
-        ("if_with_blocks", if_with_blocks(), True),
-    ],
-)
+@pytest.mark.parametrize("name, graph, fold", [
+    ("linear_relu_folded", linear_relu(), True),
+    ("linear_relu_unfolded", linear_relu(), False),
+    ("if_with_blocks", if_with_blocks(), True),
+])
 def test_dot_matches_golden(name: str, graph: IRGraph, fold: bool, update_golden: bool) -> None:
     text = to_dot(fold_constants(graph) if fold else graph)
     path = GOLDEN / f"{name}.dot"

@@ -107,9 +107,8 @@ def test_no_convention_file_scripts_with_constructor_arguments() -> None:
 
 
 def test_no_convention_file_traces_with_user_shapes() -> None:
-    request = request_for(
-        "plain.py", NO_CONVENTION, mode="trace", init_args=(("features", "4"),), input_specs=(InputSpec((3, 4)),)
-    )
+    request = request_for("plain.py", NO_CONVENTION, mode="trace", init_args=(("features", "4"),),
+                          input_specs=(InputSpec((3, 4)),))
     result = inspect_or_raise(request)
     assert result.input_shapes == ("3x4 float32",)
     assert any(v.type == "Float(3, 4)" for n in result.inlined.nodes for v in n.outputs)

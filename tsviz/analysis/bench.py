@@ -28,11 +28,8 @@ ATOL, RTOL = 1e-4, 1e-3  # frozen / optimized forms fold conv + batch norm, whic
 
 
 def probe_devices() -> DeviceInfo:
-    cuda = (
-        tuple(torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count()))
-        if torch.cuda.is_available()
-        else ()
-    )
+    cuda = tuple(torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())) \
+        if torch.cuda.is_available() else ()
     return DeviceInfo(cpu_count=os.cpu_count() or 1, cuda_devices=cuda, torch_version=torch.__version__)
 
 
@@ -41,10 +38,8 @@ def bench_variant(job: BenchJob) -> BenchResult:
     if job.variant not in VARIANTS:
         raise InputError(f"unknown variant {job.variant!r}", hint=f"choose from {', '.join(VARIANTS)}")
     if job.device == "cuda" and not torch.cuda.is_available():
-        raise InputError(
-            "no CUDA GPU on this machine",
-            hint="benchmark on the CPU, or run `tsviz bench --csv` on a GPU machine and upload the CSV",
-        )
+        raise InputError("no CUDA GPU on this machine",
+                         hint="benchmark on the CPU, or run `tsviz bench --csv` on a GPU machine and upload the CSV")
     with source_model(job.model, "a benchmark") as model_file:
         return BenchResult(rows=tuple(_sweep(model_file, job)), torch_version=torch.__version__)
 
@@ -53,11 +48,8 @@ def _sweep(model_file: ModelFile, job: BenchJob) -> list[BenchRow]:
     if job.device == "cpu":
         torch.set_num_threads(job.threads)
     device = torch.device(job.device)
-    device_name = (
-        f"CPU, {job.threads} thread{'s' if job.threads > 1 else ''}"
-        if job.device == "cpu"
+    device_name = f"CPU, {job.threads} thread{'s' if job.threads > 1 else ''}" if job.device == "cpu" \
         else torch.cuda.get_device_name(device)
-    )
     torch.manual_seed(0)
     (target, example, _), _ = model_file.build_with_inputs()
     if isinstance(target, nn.Module):
@@ -76,11 +68,8 @@ def _sweep(model_file: ModelFile, job: BenchJob) -> list[BenchRow]:
         inputs = _sized(example, batch, seq)
         eager, eager_error = call_safely(target, inputs)
         if eager_error:
-            rows.append(
-                BenchRow(
-                    **row, batch_size=batch, seq_len=seq, error=f"the eager model fails at this size: {eager_error}"
-                )
-            )
+            rows.append(BenchRow(**row, batch_size=batch, seq_len=seq,
+                                 error=f"the eager model fails at this size: {eager_error}"))
             continue
         output, error = call_safely(fn, inputs)
         if error:
@@ -88,21 +77,13 @@ def _sweep(model_file: ModelFile, job: BenchJob) -> list[BenchRow]:
             continue
         outcome = compare_outputs(eager, output)
         measurement = measure(fn, inputs, warmup=job.warmup, min_run_time=job.min_run_time, threads=job.threads)
-        rows.append(
-            BenchRow(
-                **row,
-                batch_size=batch,
-                seq_len=seq,
-                median_s=measurement.median,
-                iqr_s=measurement.iqr,
-                runs=len(measurement.times),
-                number_per_run=measurement.number_per_run,
-                matches_eager=outcome.matches(ATOL, RTOL),
-                max_abs_diff=outcome.max_abs or 0.0,
-                noisy=measurement.iqr > NOISY_IQR * measurement.median,
-                note=outcome.mismatch or note,
-            )
-        )
+        rows.append(BenchRow(
+            **row, batch_size=batch, seq_len=seq, median_s=measurement.median, iqr_s=measurement.iqr,
+            runs=len(measurement.times), number_per_run=measurement.number_per_run,
+            matches_eager=outcome.matches(ATOL, RTOL), max_abs_diff=outcome.max_abs or 0.0,
+            noisy=measurement.iqr > NOISY_IQR * measurement.median,
+            note=outcome.mismatch or note,
+        ))
     return rows
 
 
@@ -121,9 +102,8 @@ def _make_variant(target: Any, variant: str, example: tuple, model_file: ModelFi
         return target, ""
     on = example[0].device.type if example and isinstance(example[0], torch.Tensor) else "cpu"
     if variant in ("trace", "script", "hybrid"):
-        converted = convert(
-            target, variant, example, model_file.origin, trace_submodules=model_file.trace_picks(target)
-        )
+        converted = convert(target, variant, example, model_file.origin,
+                            trace_submodules=model_file.trace_picks(target))
         return converted.module, f"traced on {on}" if variant != "script" else ""
     if not isinstance(target, nn.Module):
         raise InputError(f"{variant} needs an nn.Module; this entry is a function", file=model_file.origin.name)

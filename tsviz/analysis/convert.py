@@ -50,9 +50,8 @@ def convert(target: Any, mode: str, inputs: tuple | None, origin: Origin, *,
         elif mode == "trace":
             result.module = trace(target, require_inputs(inputs, mode, origin), origin, check_inputs, result)
         elif mode == "hybrid":
-            result.module, result.traced = hybrid(
-                target, require_inputs(inputs, mode, origin), trace_submodules, origin
-            )
+            inputs = require_inputs(inputs, mode, origin)
+            result.module, result.traced = hybrid(target, inputs, trace_submodules, origin)
         else:
             raise InputError(f"unknown mode {mode!r}", hint="use trace, script or hybrid")
     return result
@@ -64,7 +63,7 @@ def require_inputs(inputs: tuple | None, mode: str, origin: Origin) -> tuple:
             f"{mode} mode runs the model, so it needs example inputs, and the file gives none for this entry",
             file=origin.name,
             hint="give input shapes (e.g. 2x16 float32) in the sidebar or with --input, add an example_inputs() "
-            "function to the file, or use script mode, which needs no inputs",
+                 "function to the file, or use script mode, which needs no inputs",
         )
     return inputs
 
@@ -86,11 +85,9 @@ def script_error(error: Exception, origin: Origin) -> ScriptError:
             break
     headline = next((ln.strip() for ln in text.splitlines() if ln.strip()), type(error).__name__)
     return ScriptError(
-        f"TorchScript cannot compile this: {headline.rstrip(':')}",
-        file=origin.name,
-        line=line,
+        f"TorchScript cannot compile this: {headline.rstrip(':')}", file=origin.name, line=line,
         hint="rewrite that line in the TorchScript subset, mark the method @torch.jit.ignore, "
-        "or trace that part instead (hybrid mode)",
+             "or trace that part instead (hybrid mode)",
         detail=text.strip(),
     )
 
@@ -115,19 +112,11 @@ def _check_trace(target: Any, traced: Any, check_inputs: list[tuple], origin: Or
         outcome = Outcome(error=error) if error else compare_outputs(eager, got)
         if outcome.matches(DEFAULT_ATOL, DEFAULT_RTOL):
             continue
-        what = (
-            outcome.error
-            or outcome.mismatch
-            or (f"outputs differ from the eager model (greatest absolute difference {outcome.max_abs:.3g})")
-        )
-        result.warnings.append(
-            ConversionWarning(
-                "TraceCheck",
-                f"the trace does not reproduce the model on check_inputs() #{number}: {what}",
-                origin.name,
-                0,
-            )
-        )
+        what = outcome.error or outcome.mismatch or (
+            f"outputs differ from the eager model (greatest absolute difference {outcome.max_abs:.3g})")
+        result.warnings.append(ConversionWarning(
+            "TraceCheck", f"the trace does not reproduce the model on check_inputs() #{number}: {what}",
+            origin.name, 0))
         return
 
 
@@ -136,23 +125,16 @@ def trace_error(error: Exception, origin: Origin) -> TraceError:
     message = str(error).replace(origin.path, origin.name).strip().splitlines()
     first = message[0] if message else ""
     return TraceError(
-        f"tracing failed: {type(error).__name__}: {first}",
-        file=origin.name,
-        line=line,
-        hint=next(
-            (hint for key, hint in _TRACE_HINTS if key in first),
-            "check the example inputs' shapes and dtypes against what forward() expects",
-        ),
+        f"tracing failed: {type(error).__name__}: {first}", file=origin.name, line=line,
+        hint=next((hint for key, hint in _TRACE_HINTS if key in first),
+                  "check the example inputs' shapes and dtypes against what forward() expects"),
         detail="\n".join(message),
     )
 
 
 _TRACE_HINTS = (  # what a trace error's first line says -> what to do about it
-    (
-        "Only tensors",
-        "a trace records tensors only: return a tensor (or a tuple, list or dict of them), "
-        "or use script mode, which can return other types",
-    ),
+    ("Only tensors", "a trace records tensors only: return a tensor (or a tuple, list or dict of them), "
+                     "or use script mode, which can return other types"),
     ("didn't return any values", "forward() must return its result: a trace keeps only what flows to the output"),
 )
 
@@ -160,11 +142,8 @@ _TRACE_HINTS = (  # what a trace error's first line says -> what to do about it
 def hybrid(model: Any, inputs: tuple, names: tuple[str, ...], origin: Origin) -> tuple[Any, tuple[str, ...]]:
     """Trace the picked submodules with the inputs they really receive, then script the whole."""
     if not isinstance(model, nn.Module):
-        raise EntryError(
-            "hybrid mode needs an nn.Module; this entry is a function",
-            file=origin.name,
-            hint="use trace or script mode for functions",
-        )
+        raise EntryError("hybrid mode needs an nn.Module; this entry is a function", file=origin.name,
+                         hint="use trace or script mode for functions")
     names = _outermost(names, model, origin)
     recorded = record_submodule_inputs(model, inputs, names, origin)
     hybrid_model = copy.deepcopy(model)
@@ -185,17 +164,13 @@ def _outermost(names: tuple[str, ...], model: nn.Module, origin: Origin) -> tupl
     known = {name for name, _ in model.named_modules() if name}
     for name in names:
         if name not in known:
-            raise InputError(
-                f"the model has no submodule {name!r}",
-                file=origin.name,
-                hint=f"pick from: {', '.join(sorted(known)[:12])}",
-            )
+            raise InputError(f"the model has no submodule {name!r}", file=origin.name,
+                             hint=f"pick from: {', '.join(sorted(known)[:12])}")
     return tuple(n for n in names if not any(n.startswith(other + ".") for other in names))
 
 
-def record_submodule_inputs(
-    model: nn.Module, inputs: tuple, names: tuple[str, ...], origin: Origin
-) -> dict[str, tuple]:
+def record_submodule_inputs(model: nn.Module, inputs: tuple, names: tuple[str, ...],
+                            origin: Origin) -> dict[str, tuple]:
     """One eager run of the whole model with forward pre-hooks recording each picked submodule's first inputs."""
     recorded: dict[str, tuple] = {}
 
@@ -217,11 +192,8 @@ def record_submodule_inputs(
             handle.remove()
     missing = [n for n in names if n not in recorded]
     if missing:
-        raise InputError(
-            f"submodule(s) {', '.join(missing)} never ran on the example inputs, so they cannot be traced",
-            file=origin.name,
-            hint="pick submodules that forward() calls",
-        )
+        raise InputError(f"submodule(s) {', '.join(missing)} never ran on the example inputs, so they cannot be traced",
+                         file=origin.name, hint="pick submodules that forward() calls")
     return recorded
 
 

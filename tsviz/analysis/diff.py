@@ -65,47 +65,33 @@ def _diff(model_file: ModelFile, request: DiffRequest) -> DiffResult:
             conversions.append(Conversion(mode, error=e.info()))
             continue
         modules[mode] = converted.module
-        graph = extract_graph(
-            converted.module.inlined_graph, user_path=origin.path, display_name=origin.name, traced=converted.traced
-        )
-        conversions.append(
-            Conversion(mode, code=module_code(converted.module), graph=graph, warnings=tuple(converted.warnings))
-        )
+        graph = extract_graph(converted.module.inlined_graph, user_path=origin.path, display_name=origin.name,
+                              traced=converted.traced)
+        conversions.append(Conversion(mode, code=module_code(converted.module), graph=graph,
+                                      warnings=tuple(converted.warnings)))
     clock.lap("convert")
 
     check = sources.check_inputs(model_file.source) or []
     names = sources.input_names(model_file.entry, target)
     stage("run", f"running forward() of {request.model.filename} eager and converted on many inputs")
-    cases = [
-        _run_case(i, item, modules) for i, item in enumerate(_inputs(target, inputs, check, names, request.seed), 1)
-    ]
+    generated = _inputs(target, inputs, check, names, request.seed)
+    cases = [_run_case(i, item, modules) for i, item in enumerate(generated, 1)]
     clock.lap("run")
 
     trace, script = (next((c for c in conversions if c.mode == m), None) for m in ("trace", "script"))
     hazards: tuple[Hazard, ...] = ()
     if trace is not None and trace.error is None:
         if script is not None and script.error is not None:
-            notes.append(
-                "Script mode failed, so the checks that compare with the scripted graph (lost control "
-                "flow, frozen values) were skipped; only the tracer's own warnings are listed."
-            )
-        hazards = find_hazards(
-            trace.graph,
-            script.graph if script and script.error is None else None,
-            trace.warnings,
-            request.model.content.decode("utf-8", errors="replace"),
-            returned_training=returned_training,
-        )
+            notes.append("Script mode failed, so the checks that compare with the scripted graph (lost control "
+                         "flow, frozen values) were skipped; only the tracer's own warnings are listed.")
+        hazards = find_hazards(trace.graph, script.graph if script and script.error is None else None,
+                               trace.warnings, request.model.content.decode("utf-8", errors="replace"),
+                               returned_training=returned_training)
     clock.lap("hazards")
     return DiffResult(
-        filename=request.model.filename,
-        entry=model_file.entry.name,
-        source=request.model.content.decode("utf-8", errors="replace"),
-        seed=request.seed,
-        conversions=tuple(conversions),
-        cases=tuple(cases),
-        hazards=hazards,
-        notes=tuple(notes),
+        filename=request.model.filename, entry=model_file.entry.name,
+        source=request.model.content.decode("utf-8", errors="replace"), seed=request.seed,
+        conversions=tuple(conversions), cases=tuple(cases), hazards=hazards, notes=tuple(notes),
         timings=clock.laps(),
     )
 
@@ -141,17 +127,11 @@ def _generated(example: tuple, names: list[str], generator: torch.Generator) -> 
             yield _Input(f"{who} dim {dim}: {size} → {new}", "generated", values)
     if any(x.is_floating_point() for _, x in tensors):
         for label, factor in (("example negated", -1.0), ("example × 0.01", 0.01), ("example × 100", 100.0)):
-            yield _Input(
-                label,
-                "generated",
-                tuple(v * factor if isinstance(v, torch.Tensor) and v.is_floating_point() else v for v in example),
-            )
+            yield _Input(label, "generated", tuple(
+                v * factor if isinstance(v, torch.Tensor) and v.is_floating_point() else v for v in example))
     for draw in range(1, RANDOM_DRAWS + 1):
-        yield _Input(
-            f"random draw {draw}",
-            "generated",
-            tuple(_random_like(v, generator) if isinstance(v, torch.Tensor) else v for v in example),
-        )
+        yield _Input(f"random draw {draw}", "generated",
+                     tuple(_random_like(v, generator) if isinstance(v, torch.Tensor) else v for v in example))
 
 
 def _random_like(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -179,14 +159,8 @@ def _run_case(index: int, item: _Input, modules: dict[str, Any]) -> Case:
         for mode, module in modules.items():
             output, error = call_safely(module, item.values)
             outcomes.append((mode, Outcome(error=error) if error else compare_outputs(item.eager, output)))
-    return Case(
-        index=index,
-        label=item.label,
-        origin=item.origin,  # type: ignore[arg-type]
-        shapes=tuple(describe(v) for v in item.values),
-        eager_error=item.eager_error,
-        outcomes=tuple(outcomes),
-    )
+    return Case(index=index, label=item.label, origin=item.origin,  # type: ignore[arg-type]
+                shapes=tuple(describe(v) for v in item.values), eager_error=item.eager_error, outcomes=tuple(outcomes))
 
 
 class _Clock:

@@ -174,13 +174,10 @@ def _batch_of_two(inputs: tuple) -> tuple[tuple, str]:
     tensors = [x for x in inputs if isinstance(x, torch.Tensor) and x.dim() > 0]
     if not tensors or all(x.shape[0] >= 2 for x in tensors):
         return inputs, ""
-    batched = tuple(
-        torch.cat([x, x]) if isinstance(x, torch.Tensor) and x.dim() > 0 and x.shape[0] < 2 else x for x in inputs
-    )
-    return (
-        batched,
-        "The dynamic-batch check repeated the examples to a batch of 2: torch treats sizes 0 and 1 as fixed.",
-    )
+    batched = tuple(torch.cat([x, x]) if isinstance(x, torch.Tensor) and x.dim() > 0 and x.shape[0] < 2 else x
+                    for x in inputs)
+    return batched, ("The dynamic-batch check repeated the examples to a batch of 2: torch treats sizes 0 and 1 "
+                     "as fixed.")
 
 
 def _dynamic_batch(inputs: tuple) -> tuple | None:
@@ -208,11 +205,8 @@ def fx_graph(program: Any, user_path: str, display_name: str) -> IRGraph:
     """An exported program's graph as an IRGraph: ATen calls as `aten::op` nodes, parameters and buffers as
     attribute reads (so they fold into the nodes that use them, as TorchScript's do)."""
     signature = program.graph_signature
-    lifted = {
-        **signature.inputs_to_parameters,
-        **signature.inputs_to_buffers,
-        **getattr(signature, "inputs_to_lifted_tensor_constants", {}),
-    }
+    lifted = {**signature.inputs_to_parameters, **signature.inputs_to_buffers,
+              **getattr(signature, "inputs_to_lifted_tensor_constants", {})}
     ids: dict[str, str] = {}
     nodes: list[Node] = []
     edges: list[Edge] = []
@@ -239,16 +233,8 @@ def fx_graph(program: Any, user_path: str, display_name: str) -> IRGraph:
             else:
                 consts.append((label or f"#{i}", repr(arg)[:48]))
         kind = "output" if fx.op == "output" else _kind(fx)
-        nodes.append(
-            Node(
-                node_id,
-                kind,
-                inputs=tuple(ports),
-                outputs=() if fx.op == "output" else out,
-                consts=tuple(consts),
-                source=_source(fx, user_path, display_name),
-            )
-        )
+        nodes.append(Node(node_id, kind, inputs=tuple(ports), outputs=() if fx.op == "output" else out,
+                          consts=tuple(consts), source=_source(fx, user_path, display_name)))
     return IRGraph(tuple(nodes), tuple(e for e in edges if e.src))
 
 

@@ -103,12 +103,8 @@ class _Walker:
             self.producer[value.unique()] = node_id
             name = value.debugName()
             self.nodes.append(
-                Node(
-                    id=node_id,
-                    kind="input",
-                    outputs=(Value(name, type_text(value.type())),),
-                    attrs=(("name", name.split(".")[0]),),
-                )
+                Node(id=node_id, kind="input", outputs=(Value(name, type_text(value.type())),),
+                     attrs=(("name", name.split(".")[0]),))
             )
 
     def walk(self, nodes: Iterable[Any], block_id: str) -> None:
@@ -138,17 +134,8 @@ class _Walker:
             attrs += (("module", type_text(inputs[0].type())),)
         outputs = tuple(Value(v.debugName(), type_text(v.type())) for v in node.outputs())
         self.nodes.append(
-            Node(
-                id=node_id,
-                kind=kind,
-                inputs=ports,
-                outputs=outputs,
-                attrs=attrs,
-                block=block_id,
-                scope=scope,
-                source=self.source_loc(node),
-                traced=traced,
-            )
+            Node(id=node_id, kind=kind, inputs=ports, outputs=outputs, attrs=attrs, block=block_id,
+                 scope=scope, source=self.source_loc(node), traced=traced)
         )
         self.add_edges(inputs, node_id)
         for value in node.outputs():
@@ -196,15 +183,10 @@ class _Walker:
             return None
         original = self.original_loc(text[: serialized.start()])
         # the file's name only: the path is the saving machine's ("torch/nn/..." for torch's own lines)
-        saved_from = (
-            f"{original.file.rsplit('/', 1)[-1] if original.file.startswith('/') else original.file} "
-            f"line {original.line}"
-            if original is not None
-            else ""
-        )
-        return SourceLoc(
-            self.display_name, self.stored_code[serialized.group(1)] + int(serialized.group(2)), True, saved_from
-        )
+        saved_from = f"{original.file.rsplit('/', 1)[-1] if original.file.startswith('/') else original.file} " \
+                     f"line {original.line}" if original is not None else ""
+        return SourceLoc(self.display_name, self.stored_code[serialized.group(1)] + int(serialized.group(2)),
+                         True, saved_from)
 
     def original_loc(self, text: str) -> SourceLoc | None:
         match = _SCRIPT_RANGE.search(text)

@@ -62,9 +62,8 @@ class ModelFile:
         training = isinstance(target, nn.Module) and target.training
         if isinstance(target, nn.Module):
             target.eval()
-        return Built(
-            target, sources.example_inputs(self.source, self.entry, target, self.request.input_specs), training
-        )
+        return Built(target, sources.example_inputs(self.source, self.entry, target, self.request.input_specs),
+                     training)
 
     def suggested_inputs(self, target: Any) -> tuple[InputSpec, ...]:
         """Shapes to offer (or to guess with) when the file and the request give no inputs."""
@@ -78,10 +77,8 @@ class ModelFile:
             return built, ()
         specs = self.suggested_inputs(built.target)
         generator = torch.Generator().manual_seed(seed)
-        note = (
-            "The file gives no example inputs, so tsviz used guessed shapes: "
-            f"{', '.join(format_input_spec(s) for s in specs)}. Set them in the sidebar or with --input."
-        )
+        note = ("The file gives no example inputs, so tsviz used guessed shapes: "
+                f"{', '.join(format_input_spec(s) for s in specs)}. Set them in the sidebar or with --input.")
         return built._replace(inputs=tuple(sources.tensor_from_spec(s, generator) for s in specs)), (note,)
 
     def trace_picks(self, target: Any) -> tuple[str, ...]:
@@ -102,13 +99,8 @@ def open_model_file(request: InspectRequest, path: Path) -> ModelFile:
     stage("load", f"importing {request.filename}")
     source = sources.load_source(path, request.filename)
     entries = sources.find_entries(source)
-    return ModelFile(
-        request,
-        source,
-        entries,
-        _pick_entry(entries, request.entry, request.filename),
-        Origin(path=str(path), name=request.filename),
-    )
+    return ModelFile(request, source, entries, _pick_entry(entries, request.entry, request.filename),
+                     Origin(path=str(path), name=request.filename))
 
 
 def write_private_copy(request: InspectRequest, tmp: str) -> Path:

@@ -11,11 +11,8 @@ from tsviz.model.types import DEFAULT_PASSES, MODES, PASSES, VARIANTS
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="tsviz",
-        description="Explore TorchScript graphs. Every command runs the model in the sandboxed "
-        "worker, with the dashboard's limits and messages.",
-    )
+    parser = argparse.ArgumentParser(prog="tsviz", description="Explore TorchScript graphs. Every command runs the "
+                                     "model in the sandboxed worker, with the dashboard's limits and messages.")
     sub = parser.add_subparsers(required=True, metavar="COMMAND")
 
     inspect = sub.add_parser("inspect", help="convert a model and show its graph, .code and warnings")
@@ -35,18 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="time eager, trace, script and frozen forms with torch.utils.benchmark")
     _add_model_options(bench, with_mode=False)
-    bench.add_argument(
-        "--device",
-        choices=("cpu", "cuda", "all"),
-        default="cpu",
-        help="all: the CPU and, when present, CUDA (default cpu)",
-    )
-    bench.add_argument(
-        "--variants",
-        default="eager,trace,script,frozen",
-        type=_variants,
-        help=f"comma-separated, from {','.join(VARIANTS)} (default eager,trace,script,frozen)",
-    )
+    bench.add_argument("--device", choices=("cpu", "cuda", "all"), default="cpu",
+                       help="all: the CPU and, when present, CUDA (default cpu)")
+    bench.add_argument("--variants", default="eager,trace,script,frozen", type=_variants,
+                       help=f"comma-separated, from {','.join(VARIANTS)} (default eager,trace,script,frozen)")
     bench.add_argument("--batch-sizes", default="1,8", type=_numbers, help="comma-separated (default 1,8)")
     bench.add_argument("--seq-lens", default="", type=_numbers, help="sizes of every input's dimension 1 (optional)")
     bench.add_argument("--threads", type=int, default=1, help="torch threads on the CPU (default 1)")
@@ -56,10 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("--csv", action="store_true", help="print CSV (the dashboard can upload it)")
     bench.set_defaults(command="bench")
 
-    report = sub.add_parser(
-        "report",
-        help="write a self-contained HTML review report (graph, .code, source, trace-vs-script findings, benchmarks)",
-    )
+    report = sub.add_parser("report", help="write a self-contained HTML review report (graph, .code, source, "
+                                           "trace-vs-script findings, benchmarks)")
     _add_model_options(report)
     report.add_argument("--out", type=Path, required=True, help="the .html file to write")
     report.add_argument("--no-diff", action="store_true", help="leave out the trace-vs-script comparison")
@@ -68,40 +55,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     passes = sub.add_parser("passes", help="run TorchScript passes one at a time; one line per pass")
     _add_model_options(passes)
-    passes.add_argument(
-        "--passes",
-        default=",".join(DEFAULT_PASSES),
-        type=_passes,
-        help=f"comma-separated, in order, from {','.join(PASSES)} (default: all, in that order)",
-    )
+    passes.add_argument("--passes", default=",".join(DEFAULT_PASSES), type=_passes,
+                        help=f"comma-separated, in order, from {','.join(PASSES)} (default: all, in that order)")
     passes.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     passes.set_defaults(command="passes")
 
-    archive = sub.add_parser(
-        "archive",
-        help="what a TorchScript .pt holds (files, version, modules, tensors, "
-        "methods), without running it; a .py is converted and saved first",
-    )
+    archive = sub.add_parser("archive", help="what a TorchScript .pt holds (files, version, modules, tensors, "
+                                             "methods), without running it; a .py is converted and saved first")
     _add_model_options(archive)
     archive.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     archive.set_defaults(command="archive")
 
-    export = sub.add_parser(
-        "export-check",
-        help="would torch.export take this model? blockers with line, kind and fix; op counts next to TorchScript's",
-    )
+    export = sub.add_parser("export-check", help="would torch.export take this model? blockers with line, kind "
+                                                 "and fix; op counts next to TorchScript's")
     _add_model_options(export, with_mode=False)
     export.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     export.set_defaults(command="export-check")
 
     render = sub.add_parser("render", help="write the graph as DOT or SVG")
     _add_model_options(render)
-    render.add_argument(
-        "--view",
-        choices=("graph", "inlined"),
-        default="graph",
-        help="graph: submodule calls as boxes (default); inlined: every op",
-    )
+    render.add_argument("--view", choices=("graph", "inlined"), default="graph",
+                        help="graph: submodule calls as boxes (default); inlined: every op")
     render.add_argument("--no-fold", action="store_true", help="keep constants and attribute reads as nodes")
     render.add_argument("--format", choices=("dot", "svg"), default="dot")
     render.add_argument("--out", type=Path, required=True, help="the file to write")
@@ -114,40 +88,19 @@ def _add_model_options(parser: argparse.ArgumentParser, with_mode: bool = True) 
     if with_mode:
         parser.add_argument("--mode", choices=MODES, default="script")
     parser.add_argument("--entry", default="", help="entry point: model(), a class or a function name")
-    parser.add_argument(
-        "--trace-submodule",
-        action="append",
-        dest="trace_submodules",
-        metavar="NAME",
-        help="hybrid mode: a submodule to trace (repeat); default: the file's TRACE_SUBMODULES",
-    )
-    parser.add_argument(
-        "--input",
-        action="append",
-        default=[],
-        metavar="SPEC",
-        help="an example input when the file has none, e.g. 2x16 or '1x3x32x32 float32' (repeat)",
-    )
-    parser.add_argument(
-        "--init",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="a constructor argument as a Python literal, e.g. hidden=32 (repeat)",
-    )
-    parser.add_argument(
-        "--stage-timeout",
-        type=float,
-        metavar="SECONDS",
-        help="the worker's time limit for each stage (loading, converting, running); default: the "
-        "dashboard's (30 s to load, 60 s to convert, 60 s to run)",
-    )
-    parser.add_argument(
-        "--in-process",
-        action="store_true",
-        help="run the model in this process instead of the sandboxed worker, for debugging your own "
-        "file: no sandbox, no time or memory limit, and a crash or hang takes this command with it",
-    )
+    parser.add_argument("--trace-submodule", action="append", dest="trace_submodules", metavar="NAME",
+                        help="hybrid mode: a submodule to trace (repeat); default: the file's TRACE_SUBMODULES")
+    parser.add_argument("--input", action="append", default=[], metavar="SPEC",
+                        help="an example input when the file has none, e.g. 2x16 or '1x3x32x32 float32' (repeat)")
+    parser.add_argument("--init", action="append", default=[], metavar="NAME=VALUE",
+                        help="a constructor argument as a Python literal, e.g. hidden=32 (repeat)")
+    parser.add_argument("--stage-timeout", type=float, metavar="SECONDS",
+                        help="the worker's time limit for each stage (loading, converting, running); default: the "
+                             "dashboard's (30 s to load, 60 s to convert, 60 s to run)")
+    parser.add_argument("--in-process", action="store_true",
+                        help="run the model in this process instead of the sandboxed worker, for debugging your own "
+                             "file: no sandbox, no time or memory limit, and a crash or hang takes this command "
+                             "with it")
 
 
 def _numbers(text: str) -> tuple[int, ...]:

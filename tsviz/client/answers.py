@@ -59,13 +59,9 @@ def _failure(header: dict, status: object, stage: str, limits: Limits, filename:
     log = str(header.get("log", ""))
     frames = _user_frames(log, filename)
     line = frames[0][0] if frames else 0
-    detail = (
-        "Where the model's code was (innermost first):\n" + "\n".join(text for _, text in frames[:6])
-        if frames
-        else "\n".join(
-            [ln for ln in log.strip().splitlines() if not ln.strip().startswith(("File ", "Extension modules:"))][-6:]
-        )
-    )
+    detail = ("Where the model's code was (innermost first):\n" + "\n".join(text for _, text in frames[:6]) if frames
+              else "\n".join([ln for ln in log.strip().splitlines()
+                               if not ln.strip().startswith(("File ", "Extension modules:"))][-6:]))
     if status == "timeout":
         return WorkerError(
             f"timed out after {float(header.get('limit_s', 0)):g} s while {stage}",
@@ -81,11 +77,8 @@ def _failure(header: dict, status: object, stage: str, limits: Limits, filename:
             hint="a model file should not fork; the job and all its processes were stopped",
         )
     if status == "too_large":
-        return WorkerError(
-            f"the worker's answer passed the {limits.answer_mb} MB limit while {stage}",
-            file=filename,
-            hint="the model is too large to show here, or its code wrote into the worker's answer",
-        )
+        return WorkerError(f"the worker's answer passed the {limits.answer_mb} MB limit while {stage}", file=filename,
+                           hint="the model is too large to show here, or its code wrote into the worker's answer")
     if status == "signal":
         name = _signal_name(header.get("signal"))
         what = {
@@ -93,21 +86,13 @@ def _failure(header: dict, status: object, stage: str, limits: Limits, filename:
             "SIGXFSZ": f"tried to write a file over the {limits.file_mb} MB limit",
             "SIGKILL": "was killed (out of memory, or by its own code)",
         }.get(name, f"crashed ({name})")
-        return WorkerError(
-            f"the worker process {what} while {stage}",
-            file=filename,
-            line=line,
-            hint="the model's code brought down its worker process; nothing else was affected",
-            detail=detail,
-        )
+        return WorkerError(f"the worker process {what} while {stage}", file=filename, line=line,
+                           hint="the model's code brought down its worker process; nothing else was affected",
+                           detail=detail)
     if status == "exit":
-        return WorkerError(
-            f"the worker process exited with status {header.get('code')} while {stage}",
-            file=filename,
-            line=line,
-            hint="the model's code ended the process (os._exit?); remove that call",
-            detail=detail,
-        )
+        return WorkerError(f"the worker process exited with status {header.get('code')} while {stage}", file=filename,
+                           line=line, hint="the model's code ended the process (os._exit?); remove that call",
+                           detail=detail)
     return WorkerError(f"the worker sent an unknown status {status!r}", file=filename)
 
 

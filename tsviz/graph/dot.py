@@ -100,9 +100,8 @@ def _children(graph: IRGraph) -> dict[str, list[object]]:
     return children
 
 
-def _container_lines(
-    graph: IRGraph, children: dict[str, list[object]], key: str, indent: str, marks: Mapping[str, str]
-) -> list[str]:
+def _container_lines(graph: IRGraph, children: dict[str, list[object]], key: str, indent: str,
+                     marks: Mapping[str, str]) -> list[str]:
     lines: list[str] = []
     for item in children.get(key, []):
         if isinstance(item, Node):

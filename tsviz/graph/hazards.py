@@ -332,15 +332,12 @@ def _inplace_inputs(trace: IRGraph) -> list[Hazard]:
             continue
         name = _input_behind_views(node.inputs[0].source, by_id)
         if name and _user_line(node):
-            hazards.append(
-                Hazard(
-                    "inplace_input",
-                    _user_line(node),
-                    f"{op} changes the input `{name}` in place: the caller's tensor is modified by every call.",
-                    f"work on a copy ({name} = {name}.clone()) or use the out-of-place op "
-                    f"({op.removeprefix('aten::')[:-1]})",
-                )
-            )
+            hazards.append(Hazard(
+                "inplace_input", _user_line(node),
+                f"{op} changes the input `{name}` in place: the caller's tensor is modified by every call.",
+                f"work on a copy ({name} = {name}.clone()) or use the out-of-place op "
+                f"({op.removeprefix('aten::')[:-1]})",
+            ))
     return hazards
 
 

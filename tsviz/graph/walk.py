@@ -70,10 +70,8 @@ def node_details(graph: IRGraph, node_id: str) -> dict[str, object]:
 def _code_patterns(node: Node) -> list[str]:
     namespace, _, op = node.kind.partition("::")
     if node.kind == "prim::CallMethod":
-        return [
-            f"{node.scope}).{dict(node.attrs).get('name', 'forward')}(",
-            f".{node.scope}.{dict(node.attrs).get('name', 'forward')}(",
-        ]
+        return [f"{node.scope}).{dict(node.attrs).get('name', 'forward')}(",
+                f".{node.scope}.{dict(node.attrs).get('name', 'forward')}("]
     if node.kind == "prim::If":
         return ["if "]
     if node.kind == "prim::Loop":
@@ -126,11 +124,8 @@ def collapse(graph: IRGraph, owners: set[str] | frozenset[str]) -> IRGraph:
     counts: dict[str, int] = {}
     for owner in into.values():
         counts[owner] = counts.get(owner, 0) + 1
-    nodes = tuple(
-        replace(n, attrs=n.attrs + (("collapsed", str(counts.get(n.id, 0))),)) if n.id in owners else n
-        for n in graph.nodes
-        if n.id not in into
-    )
+    nodes = tuple(replace(n, attrs=n.attrs + (("collapsed", str(counts.get(n.id, 0))),)) if n.id in owners else n
+                  for n in graph.nodes if n.id not in into)
     kept_blocks = tuple(b for b in graph.blocks if hidden_by(b.id) is None)
     edges: list[Edge] = []
     seen = set()

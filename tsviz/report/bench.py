@@ -140,5 +140,5 @@ def plan_jobs(request: InspectRequest, variants: list[str] | tuple[str, ...], de
 
 def failed_rows(job: BenchJob, error: str) -> list[BenchRow]:
     """Rows standing in for a job whose worker failed, so the table says what happened to them."""
-    return [BenchRow(job.variant, job.device, b, s, error=error)
-            for b in job.batch_sizes for s in (job.seq_lens or (0,))]
+    return [BenchRow(job.variant, job.device, b, s, error=error) for b in job.batch_sizes for s in (job.seq_lens or (0,
+                                                                                                                     ))]

@@ -116,7 +116,7 @@ def _watch(pid: int, limits: dict, answer_r: int, stage_r: int, log_r: int, star
                         _kill_group(pid)
                         return {"status": "too_large", "stage": what, "log": _tail(log)}, b""
                 elif fd == log_r:
-                    log = (log + chunk)[-4 * LOG_TAIL :]
+                    log = (log + chunk)[-4 * LOG_TAIL:]
                 else:  # stage lines: "kind what"; a new stage starts its own clock
                     *lines, partial = (partial + chunk).split(b"\n")
                     for raw in lines:
@@ -207,7 +207,7 @@ def _child(job: dict, limits: dict, job_tmp: str, answer_w: int, stage_w: int, l
         stages.listen(None)
         view = memoryview(answer)
         while view:
-            view = view[os.write(answer_w, view) :]
+            view = view[os.write(answer_w, view):]
         code = 0
     except BaseException as e:  # a failure to even run the job: say so on stderr, exit non-zero
         try:
