@@ -22,8 +22,7 @@ hybrid = hybrid_col.toggle("Hybrid too", value=loaded.request.mode == "hybrid", 
                            help="Also convert in hybrid mode (the sidebar's submodule picks) and compare it.")
 
 request = ui.diff_request(loaded, hybrid=hybrid, seed=int(seed))
-result = ui.result_or_stop("diff", request, "Converting three ways and running every input",
-                           loaded.request.content.decode("utf-8", errors="replace"))
+result = ui.result_or_stop("diff", request, "Converting three ways and running every input")
 
 # ---- verdicts and outputs --------------------------------------------------------------------------
 modes = [c.mode for c in result.conversions]

@@ -15,8 +15,7 @@ st.caption("TorchScript rewrites a graph before it runs it. Pick a pipeline: eac
 chosen = st.multiselect("Pipeline, in the order picked", list(PASSES), default=list(DEFAULT_PASSES), key="passes",
                         help="\n\n".join(f"**{p}**: {text}" for p, text in PASSES.items()))
 request = ui.PassRequest(loaded.request, tuple(chosen))
-result = ui.result_or_stop("passes", request, f"Running {len(chosen)} passes on {name}",
-                           loaded.request.content.decode("utf-8", errors="replace"))
+result = ui.result_or_stop("passes", request, f"Running {len(chosen)} passes on {name}")
 for note in result.notes:
     st.caption(note)
 

@@ -13,8 +13,7 @@ st.caption("TorchScript is deprecated in current PyTorch; `torch.export` is wher
            "`torch.export.export` on the model non-strict (your Python runs as Python) and strict (TorchDynamo "
            "reads it), then once more with the batch dimension dynamic.")
 
-result = ui.result_or_stop("export", ui.model_request(loaded), f"Exporting {name} with torch.export",
-                           loaded.request.content.decode("utf-8", errors="replace"))
+result = ui.result_or_stop("export", ui.model_request(loaded), f"Exporting {name} with torch.export")
 
 if result.exported:
     st.success("Exports with torch.export" + ("" if all(a.ok for a in result.attempts)

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 from support.bad_inputs import CASES, BadInput
-from support.jobs import run_inspect
 from support.processes import job_processes
 from support.samples import ROOT, SAMPLES, inspect_sample, request_for
 
@@ -38,7 +37,7 @@ def outcome_of(case: BadInput, tmp_path: Path) -> InspectResult | TsvizError:
     """The worker's result, or the error it reported (raised, or carried on the result)."""
     request = request_for(case.filename, case.make(tmp_path), mode=case.mode)
     try:
-        result = run_inspect(request, case.limits)
+        result = client.run("inspect", request, limits=case.limits)
     except TsvizError as e:
         return e
     return TsvizError.from_info(result.error) if result.error is not None else result
@@ -48,7 +47,7 @@ def control_job(tag: str, into: dict) -> None:
     """Another session's upload: the feed-forward sample, made unique so no cache answers for it."""
     content = (SAMPLES / "feed_forward.py").read_bytes() + f"# session {tag}\n".encode()
     try:
-        into["result"] = run_inspect(request_for("feed_forward.py", content))
+        into["result"] = client.run("inspect", request_for("feed_forward.py", content))
     except TsvizError as e:
         into["result"] = e
 
@@ -152,7 +151,7 @@ def test_a_wedged_worker_is_replaced_and_the_job_named() -> None:
     limits = Limits.every_stage(1)
     stopped = "this job brought down its worker process \\(it stopped answering\\)"
     with pytest.raises(WorkerError, match=stopped) as caught:
-        run_inspect(request_for("freeze.py", source), limits)
+        client.run("inspect", request_for("freeze.py", source), limits=limits)
     assert caught.value.file == "freeze.py"
     assert client.ping() < 5.0  # a fresh server may have to start
     assert job_processes(under=os.getpid()) == []

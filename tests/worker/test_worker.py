@@ -2,49 +2,50 @@
 from __future__ import annotations
 
 import pytest
-from support.jobs import run_diff, run_inspect
 from support.samples import SAMPLES, inspect_sample, request_for
 
+from tsviz import client
 from tsviz.model.errors import ScriptError, SourceError, WorkerError
 from tsviz.model.jobs import Limits
 
 
 def test_worker_result_equals_in_process_result() -> None:
     name = "feed_forward.py"
-    remote = run_inspect(request_for(name, (SAMPLES / name).read_bytes(), mode="script"))
+    remote = client.run("inspect", request_for(name, (SAMPLES / name).read_bytes(), mode="script"))
     local = inspect_sample(name, "script")
     assert remote.graph == local.graph and remote.inlined == local.inlined and remote.code == local.code
 
 
 def test_user_errors_come_back_as_the_same_error_type() -> None:
     with pytest.raises(SourceError) as caught:
-        run_inspect(request_for("broken.py", "def f(:\n"))
+        client.run("inspect", request_for("broken.py", "def f(:\n"))
     assert caught.value.line == 1
-    result = run_inspect(request_for("lam.py", "import torch\n\ndef f(x):\n    g = lambda t: t\n    return g(x)\n"))
+    source = "import torch\n\ndef f(x):\n    g = lambda t: t\n    return g(x)\n"
+    result = client.run("inspect", request_for("lam.py", source))
     assert result.error is not None and result.error.type == ScriptError.__name__ and result.error.line == 4
 
 
 def test_a_hang_is_killed_at_the_time_limit() -> None:
     with pytest.raises(WorkerError, match="timed out after 4 s while importing hang.py") as caught:
-        run_inspect(request_for("hang.py", "while True:\n    pass\n"), Limits.every_stage(4))
+        client.run("inspect", request_for("hang.py", "while True:\n    pass\n"), limits=Limits.every_stage(4))
     assert caught.value.line in (1, 2)  # the while or its body, where the signal lands
 
 
 def test_a_crash_of_the_interpreter_is_reported() -> None:
     with pytest.raises(WorkerError, match="crashed \\(SIGSEGV\\)"):
-        run_inspect(request_for("segv.py", "import ctypes\nctypes.string_at(0)\n"))
+        client.run("inspect", request_for("segv.py", "import ctypes\nctypes.string_at(0)\n"))
 
 
 def test_running_out_of_memory_is_named() -> None:
     source = "import torch\nbig = torch.empty(2**33)\n"
     with pytest.raises(WorkerError, match="ran out of the 3 GB memory limit") as caught:
-        run_inspect(request_for("hog.py", source), Limits(memory_mb=3072))
+        client.run("inspect", request_for("hog.py", source), limits=Limits(memory_mb=3072))
     assert caught.value.line == 2
 
 
 def test_user_prints_do_not_corrupt_the_answer() -> None:
     source = "import torch\nprint('{\"ok\": 1}')\n\ndef f(x):\n    print(x)\n    return x\n"
-    assert run_inspect(request_for("chatty.py", source)).entry == "f"
+    assert client.run("inspect", request_for("chatty.py", source)).entry == "f"
 
 
 def test_diff_runs_in_the_worker_and_comes_back_as_data() -> None:
@@ -52,7 +53,7 @@ def test_diff_runs_in_the_worker_and_comes_back_as_data() -> None:
     from tsviz.model.types import DiffRequest
 
     name = "loop_over_dim.py"
-    result = run_diff(DiffRequest(request_for(name, (SAMPLES / name).read_bytes())))
+    result = client.run("diff", DiffRequest(request_for(name, (SAMPLES / name).read_bytes())))
     assert not verdict(result, "trace").matches and verdict(result, "script").matches
     assert [h.line for h in result.hazards] == [21]
 
@@ -62,7 +63,7 @@ def test_a_hang_during_the_diff_is_named() -> None:
 
     source = "import torch\n\ndef f(x):\n    while True:\n        pass\n"
     with pytest.raises(WorkerError, match="timed out after 4 s while converting hang.py with trace") as caught:
-        run_diff(DiffRequest(request_for("hang.py", source, input_specs=())), Limits.every_stage(4))
+        client.run("diff", DiffRequest(request_for("hang.py", source, input_specs=())), limits=Limits.every_stage(4))
     assert caught.value.line in (4, 5)  # the while or its body, where the signal lands
 
 
@@ -92,7 +93,7 @@ needs_sandbox = pytest.mark.skipif(not sandboxed(), reason="bubblewrap is not av
 def test_the_worker_cannot_read_host_files() -> None:
     source = "secret = open('/etc/hostname').read()\n"
     with pytest.raises(SourceError, match="No such file or directory: '/etc/hostname'") as caught:
-        run_inspect(request_for("peek.py", source))
+        client.run("inspect", request_for("peek.py", source))
     assert caught.value.line == 1
 
 
@@ -102,7 +103,7 @@ def test_the_worker_cannot_write_outside_its_private_tmp(tmp_path) -> None:
     canary.write_text("unchanged")
     source = f"open({str(canary)!r}, 'w').write('owned')\n"
     with pytest.raises(SourceError, match="No such file or directory"):
-        run_inspect(request_for("scribble.py", source))
+        client.run("inspect", request_for("scribble.py", source))
     assert canary.read_text() == "unchanged"
 
 
@@ -110,11 +111,11 @@ def test_the_worker_cannot_write_outside_its_private_tmp(tmp_path) -> None:
 def test_the_worker_has_no_network() -> None:
     source = "import socket\nsocket.create_connection(('1.1.1.1', 53), timeout=3)\n"
     with pytest.raises(SourceError, match="Network is unreachable") as caught:
-        run_inspect(request_for("phone_home.py", source))
+        client.run("inspect", request_for("phone_home.py", source))
     assert caught.value.line == 2
 
 
 @needs_sandbox
 def test_the_worker_runs_as_an_unprivileged_user() -> None:
     source = "import os\nassert os.getuid() == 65534, os.getuid()\n\ndef f(x):\n    return x\n"
-    assert run_inspect(request_for("whoami.py", source)).entry == "f"
+    assert client.run("inspect", request_for("whoami.py", source)).entry == "f"

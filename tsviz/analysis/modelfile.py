@@ -117,6 +117,5 @@ def _pick_entry(entries: tuple[Entry, ...], name: str, filename: str) -> Entry:
     for entry in entries:
         if entry.name == name:
             return entry
-    raise InputError(
-        f"no entry point named {name!r}", file=filename, hint=f"choose one of: {', '.join(e.name for e in entries)}"
-    )
+    raise InputError(f"no entry point named {name!r}", file=filename,
+                     hint=f"choose one of: {', '.join(e.name for e in entries)}")

@@ -118,9 +118,8 @@ def _diff(args: Any) -> int:
     data = views.diff_data(result, args.atol, args.rtol)
     if args.json:
         return _print_json(data, allow_nan=False)
-    print(
-        f"{result.filename}: {result.entry} · seed {result.seed} · tolerance atol {args.atol:g} or rtol {args.rtol:g}"
-    )
+    print(f"{result.filename}: {result.entry} · seed {result.seed} · "
+          f"tolerance atol {args.atol:g} or rtol {args.rtol:g}")
     for note in result.notes:
         print(f"note: {note}")
     for judged in data["verdict"].values():
@@ -147,9 +146,8 @@ def _bench(args: Any) -> int:
         devices = ["cpu"]
         print("tsviz: no CUDA GPU here; CPU only", file=sys.stderr)
     rows = []
-    for bench in plan_jobs(
-        request, args.variants, devices, args.batch_sizes, args.seq_lens, args.threads, args.min_run_time
-    ):
+    for bench in plan_jobs(request, args.variants, devices, args.batch_sizes, args.seq_lens, args.threads,
+                           args.min_run_time):
         print(f"tsviz: timing {bench.variant} on {bench.device}…", file=sys.stderr)
         try:
             rows += run(args, "bench", bench).rows
@@ -189,10 +187,9 @@ def _archive(args: Any) -> int:
         print("saved in training mode")
     print(f"\n{len(report.files)} files, {sum(f[2] for f in report.files) / 1e6:.2f} MB uncompressed")
     print("\nmodules:")
-    for m, row in zip(report.modules, views.module_rows(report), strict=True):
-        print(
-            f"  {m.path or '(model)'}: {m.type}, {row['tensors']} tensors, {row['KB']:.1f} KB; {'; '.join(m.methods)}"
-        )
+    for m in report.modules:
+        print(f"  {m.path or '(model)'}: {m.type}, {len(m.tensors)} tensors, {views.module_bytes(m) / 1024:.1f} KB; "
+              f"{'; '.join(m.methods)}")
     print("\nbiggest tensors:")
     for t in report.biggest():
         print(f"  {t.name} ({t.kind}): {' x '.join(map(str, t.shape)) or 'scalar'} {t.dtype}, {t.bytes / 1024:.1f} KB")

@@ -37,12 +37,9 @@ def outcome(header: dict, answer: bytes, result_type: type[T], limits: Limits, f
     try:
         data = json.loads(answer)
     except ValueError:
-        return WorkerError(
-            "the worker sent an answer that is not JSON (the model's code may have written into "
-            "the worker's answer channel)",
-            file=filename,
-            detail=answer[:200].decode(errors="replace"),
-        ).info()
+        return WorkerError("the worker sent an answer that is not JSON (the model's code may have written into "
+                           "the worker's answer channel)", file=filename,
+                           detail=answer[:200].decode(errors="replace")).info()
     try:
         if not isinstance(data, dict) or len(data) != 1 or not {"ok", "error"} & data.keys():
             raise ValueError('expected {"ok": ...} or {"error": ...}')
@@ -63,19 +60,13 @@ def _failure(header: dict, status: object, stage: str, limits: Limits, filename:
               else "\n".join([ln for ln in log.strip().splitlines()
                                if not ln.strip().startswith(("File ", "Extension modules:"))][-6:]))
     if status == "timeout":
-        return WorkerError(
-            f"timed out after {float(header.get('limit_s', 0)):g} s while {stage}",
-            file=filename,
-            line=line,
-            hint="the model may loop forever, or be too large to handle here; the job was stopped",
-            detail=detail,
-        )
+        return WorkerError(f"timed out after {float(header.get('limit_s', 0)):g} s while {stage}", file=filename,
+                           line=line, hint="the model may loop forever, or be too large to handle here; the job was "
+                                           "stopped", detail=detail)
     if status == "processes":
-        return WorkerError(
-            f"the model's code started more than {limits.processes} processes while {stage}",
-            file=filename,
-            hint="a model file should not fork; the job and all its processes were stopped",
-        )
+        return WorkerError(f"the model's code started more than {limits.processes} processes while {stage}",
+                           file=filename,
+                           hint="a model file should not fork; the job and all its processes were stopped")
     if status == "too_large":
         return WorkerError(f"the worker's answer passed the {limits.answer_mb} MB limit while {stage}", file=filename,
                            hint="the model is too large to show here, or its code wrote into the worker's answer")

@@ -17,10 +17,8 @@ def render_svg(dot_text: str, timeout_s: float = LAYOUT_TIMEOUT_S) -> str:
     try:
         done = subprocess.run([dot, "-Tsvg"], input=dot_text.encode(), capture_output=True, timeout=timeout_s)
     except subprocess.TimeoutExpired:
-        raise TsvizError(
-            f"laying out this graph took longer than {timeout_s:g} s",
-            hint="open one submodule at a time from the module graph, or collapse if/loop regions",
-        ) from None
+        raise TsvizError(f"laying out this graph took longer than {timeout_s:g} s", hint="open one submodule at a "
+                         "time from the module graph, or collapse if/loop regions") from None
     if done.returncode != 0:
         raise TsvizError(f"dot failed: {done.stderr.decode(errors='replace').strip()[:300]}")
     return done.stdout.decode("utf-8")

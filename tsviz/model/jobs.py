@@ -65,25 +65,19 @@ class Job:
     result: type  # the dataclass the answer is rebuilt into (dict: a plain JSON object)
     function: str  # "module:function" in tsviz.analysis or tsviz.worker, imported only inside the worker
     limits: Limits = Limits()
-    doing: str = "Running the job"  # the spinner's words on the page
     cached: bool = True  # results and errors remembered by content (not for a probe of the machine)
     user_content: bool = True  # False: runs no user file (the device probe), so it may run outside the sandbox
 
 
 JOBS: dict[str, Job] = {job.name: job for job in (
-    Job("inspect", InspectRequest, InspectResult, "tsviz.analysis.inspect_model:inspect_file",
-        doing="Converting"),
-    Job("diff", DiffRequest, DiffResult, "tsviz.analysis.diff:diff_file",
-        doing="Running eager, trace and script on many inputs"),
-    Job("passes", PassRequest, PassResult, "tsviz.analysis.passes:explore_passes",
-        doing="Running TorchScript's passes"),
-    Job("export", InspectRequest, ExportResult, "tsviz.analysis.export:export_check",
-        doing="Trying torch.export"),
-    Job("bench", BenchJob, BenchResult, "tsviz.analysis.bench:bench_variant", Limits(cpu_s=600),
-        doing="Timing"),
+    Job("inspect", InspectRequest, InspectResult, "tsviz.analysis.inspect_model:inspect_file"),
+    Job("diff", DiffRequest, DiffResult, "tsviz.analysis.diff:diff_file"),
+    Job("passes", PassRequest, PassResult, "tsviz.analysis.passes:explore_passes"),
+    Job("export", InspectRequest, ExportResult, "tsviz.analysis.export:export_check"),
+    Job("bench", BenchJob, BenchResult, "tsviz.analysis.bench:bench_variant", Limits(cpu_s=600)),
     Job("devices", None, DeviceInfo, "tsviz.analysis.bench:probe_devices", Limits.every_stage(60),
-        doing="Asking the machine for its devices", cached=False, user_content=False),
-    Job("ping", None, dict, "tsviz.worker.run:pong", doing="An empty job", cached=False),
+        cached=False, user_content=False),
+    Job("ping", None, dict, "tsviz.worker.run:pong", cached=False),
 )}
 
 

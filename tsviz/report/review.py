@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -19,10 +20,11 @@ if TYPE_CHECKING:
 
 
 def review_report(result: InspectResult, *, diff: DiffResult | None = None, bench: pd.DataFrame | None = None,
-                  when: datetime | None = None) -> str:
+                  when: datetime | None = None, layout: Callable[[str, int], tuple[str, str]] = svg_or_problem) -> str:
     """The review report of a result, as the dashboard's Report button and `tsviz report` write it: the module
-    graph drawn folded (left out, with the reason, when it is too large to lay out)."""
-    svg, problem = svg_or_problem(to_dot(fold_constants(result.graph)), len(result.graph.nodes))
+    graph drawn folded (left out, with the reason, when it is too large to lay out). `layout` is DOT and node
+    count -> (svg, problem); the dashboard passes its cached one, which has already laid out this graph."""
+    svg, problem = layout(to_dot(fold_constants(result.graph)), len(result.graph.nodes))
     return build_report(result, svg, diff=diff, bench=bench, when=when, graph_note=problem)
 
 
@@ -42,28 +44,21 @@ def build_report(result: InspectResult, svg: str, *, diff: DiffResult | None = N
     if result.doc:
         parts.append(f"<div class='lesson'>{e(result.doc)}</div>")
     if result.warnings:
-        parts.append(
-            "<h2>Warnings</h2><ul>"
-            + "".join(f"<li><b>{e(w.category)}</b> at line {w.line}: {e(w.message)}</li>" for w in result.warnings)
-            + "</ul>"
-        )
-    parts += [
-        "<h2>Graph</h2>",
-        "<div class='tools'><button data-fit>Fit</button> <button data-readable>100 %</button> "
-        "drag to pan · wheel to zoom · L&lt;n&gt; is the line in the source</div>",
-        f"<div class='graph'>{_svg_only(svg)}</div>" if svg else f"<p>{e(graph_note)}</p>",
-    ]
+        parts.append("<h2>Warnings</h2><ul>" + "".join(
+            f"<li><b>{e(w.category)}</b> at line {w.line}: {e(w.message)}</li>" for w in result.warnings) + "</ul>")
+    parts += ["<h2>Graph</h2>",
+              "<div class='tools'><button data-fit>Fit</button> <button data-readable>100 %</button> "
+              "drag to pan · wheel to zoom · L&lt;n&gt; is the line in the source</div>",
+              f"<div class='graph'>{_svg_only(svg)}</div>" if svg else f"<p>{e(graph_note)}</p>"]
     if diff is not None:
         parts.append(_findings(diff))
     if bench is not None and not bench.empty:
         parts += ["<h2>Benchmarks</h2>", bench.to_html(index=False, escape=True, border=0)]
-    parts += [
-        "<h2><code>.code</code></h2>",
-        f"<pre>{e(result.code)}</pre>",
-        "<h2>Source</h2>" if result.kind == "py" else "<h2>Code stored in the archive</h2>",
-        "<pre>" + "\n".join(f"{n:4d}  {e(line)}" for n, line in enumerate(result.source.splitlines(), 1)) + "</pre>",
-        f"<script>{asset('panzoom.js')}\n{asset('report_zoom.js')}</script></body></html>",
-    ]
+    parts += ["<h2><code>.code</code></h2>", f"<pre>{e(result.code)}</pre>",
+              "<h2>Source</h2>" if result.kind == "py" else "<h2>Code stored in the archive</h2>",
+              "<pre>" + "\n".join(f"{n:4d}  {e(line)}" for n, line in enumerate(result.source.splitlines(), 1))
+              + "</pre>",
+              f"<script>{asset('panzoom.js')}\n{asset('report_zoom.js')}</script></body></html>"]
     return "\n".join(parts)
 
 
@@ -75,16 +70,11 @@ def _findings(diff: DiffResult) -> str:
         rows.append(f"<li class='{'ok' if v.matches else 'bad'}'>{e(v.sentence())}</li>")
     hazards = "".join(
         f"<tr><td>{h.line or ''}</td><td>{e(KINDS[h.kind].title)}</td><td>{e(h.message)}</td><td>{e(h.fix)}</td></tr>"
-        for h in diff.hazards
-    )
-    table = (
-        f"<table><tr><th>line</th><th>hazard</th><th>what happens</th><th>fix</th></tr>{hazards}</table>"
-        if hazards
-        else "<p>No hazards found.</p>"
-    )
-    return (
-        f"<h2>Trace vs script</h2><p>On {len(diff.cases)} inputs (seed {diff.seed}):</p><ul>{''.join(rows)}</ul>{table}"
-    )
+        for h in diff.hazards)
+    table = (f"<table><tr><th>line</th><th>hazard</th><th>what happens</th><th>fix</th></tr>{hazards}</table>"
+             if hazards else "<p>No hazards found.</p>")
+    return (f"<h2>Trace vs script</h2><p>On {len(diff.cases)} inputs (seed {diff.seed}):</p>"
+            f"<ul>{''.join(rows)}</ul>{table}")
 
 
 def _svg_only(svg: str) -> str:

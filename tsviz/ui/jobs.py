@@ -7,22 +7,20 @@ import streamlit as st
 
 from tsviz import client
 from tsviz.model.errors import TsvizError
-from tsviz.model.jobs import job
+from tsviz.model.jobs import is_archive, model_of
 from tsviz.model.types import BenchJob, BenchRow, DeviceInfo, ErrorInfo, InspectResult
 from tsviz.report.bench import failed_rows, rows_frame, summary_table
 from tsviz.report.review import review_report as assemble_report
-from tsviz.ui.widgets import show_error
+from tsviz.ui.widgets import show_error, walk_svg
 
 # The one call into the worker (tests replace it to count or delay jobs).
 run_job = client.run
 
 
-def in_worker(name: str, request: object, doing: str = "") -> tuple[Any, ErrorInfo | None]:
-    """Job `name`'s result or its error as data, with a spinner and, while other jobs hold the worker, the queue.
-
-    The client caches results and errors by content, so a rerun (or a bad upload) costs nothing.
+def in_worker(name: str, request: object, doing: str) -> tuple[Any, ErrorInfo | None]:
+    """Job `name`'s result or its error as data, with a spinner saying what it is `doing` and, while other jobs
+    hold the worker, the queue. The client caches results and errors by content, so a rerun costs nothing.
     """
-    doing = doing or job(name).doing
     note = st.empty()
 
     def on_wait(text: str) -> None:
@@ -37,10 +35,13 @@ def in_worker(name: str, request: object, doing: str = "") -> tuple[Any, ErrorIn
             note.empty()
 
 
-def result_or_stop(name: str, request: object, doing: str = "", source: str = "") -> Any:
-    """Job `name`'s result; on an error, the error shown (with `source` around its line) and the page stopped."""
+def result_or_stop(name: str, request: object, doing: str) -> Any:
+    """Job `name`'s result; on an error, the error shown (with the model's source around its line) and the page
+    stopped."""
     result, error = in_worker(name, request, doing)
     if result is None:
+        model = model_of(request)
+        source = "" if model is None or is_archive(model.filename) else model.content.decode("utf-8", "replace")
         show_error(error, source)
         st.stop()
     return result
@@ -69,5 +70,5 @@ def review_report(result: InspectResult, diff_request: object, bench_rows: tuple
     diff = None
     if result.kind == "py":
         diff, _ = in_worker("diff", diff_request, "Comparing trace and script for the report")
-    bench = summary_table(rows_frame(list(bench_rows), "this machine")) if bench_rows else None
-    return assemble_report(result, diff=diff, bench=bench)
+    bench = summary_table(rows_frame(bench_rows, "this machine")) if bench_rows else None
+    return assemble_report(result, diff=diff, bench=bench, layout=walk_svg)  # the page's cached layout

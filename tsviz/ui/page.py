@@ -14,9 +14,19 @@ from tsviz.model.inputs import DTYPES, format_input_spec, parse_input_spec
 from tsviz.model.jobs import is_archive
 from tsviz.model.types import MODES, DiffRequest, ErrorInfo, InputSpec, InspectRequest, InspectResult
 from tsviz.model.uploads import SUFFIXES, check_upload, content_digest
-from tsviz.ui import state as keys
 from tsviz.ui.jobs import in_worker
-from tsviz.ui.state import URL_KEYS, State, state
+from tsviz.ui.state import (
+    URL_KEYS,
+    State,
+    default_entry_key,
+    default_picks_key,
+    entry_key,
+    init_key,
+    input_key,
+    keep_sidebar_choices,
+    picks_key,
+    state,
+)
 from tsviz.ui.widgets import show_error
 
 SAMPLES_DIR = Path(__file__).resolve().parents[2] / "sample_models"
@@ -68,7 +78,7 @@ def page_setup(title: str) -> Loaded:
     st.set_page_config(page_title=f"{title} · tsviz", page_icon=":material/account_tree:", layout="wide")
     _once_per_server()
     read_url_once()
-    keys.keep_sidebar_choices()
+    keep_sidebar_choices()
     for path, label, icon in PAGES:
         st.sidebar.page_link(path, label=label, icon=icon)
     loaded = sidebar()
@@ -118,8 +128,7 @@ def sidebar() -> Loaded:
         bar.warning(sandbox.isolation(), icon=":material/shield:")
     kind = bar.radio("Model", ["Sample model", "Upload a file"], key=State.source_kind.key, horizontal=True)
     if kind == "Sample model":
-        if not State.sample.is_set():
-            state.sample = DEFAULT_SAMPLE
+        State.sample.setdefault(DEFAULT_SAMPLE)
         name = bar.selectbox("Sample", sample_files(), key=State.sample.key,
                              format_func=lambda f: f.removesuffix(".py").replace("_", " "))
         filename, content = name, (SAMPLES_DIR / name).read_bytes()
@@ -142,21 +151,12 @@ def sidebar() -> Loaded:
         if upload is None:
             bar.caption(f"Showing {filename}, uploaded earlier.")
     archive = is_archive(filename)
-    if not State.mode.is_set():
-        state.mode = "script"
-    mode = bar.radio(
-        "Mode",
-        MODES,
-        key=State.mode.key,
-        horizontal=True,
-        disabled=archive,
-        help=" · ".join(f"{m}: {h}" for m, h in MODE_HELP.items()),
-    )
+    State.mode.setdefault("script")
+    mode = bar.radio("Mode", MODES, key=State.mode.key, horizontal=True, disabled=archive,
+                     help=" · ".join(f"{m}: {h}" for m, h in MODE_HELP.items()))
     file_key = content_key(content)
     request = InspectRequest(
-        filename=filename,
-        content=content,
-        mode="script" if archive else mode,
+        filename=filename, content=content, mode="script" if archive else mode,
         entry=_saved_entry(file_key),
         init_args=_saved_init_args(file_key),
         # script mode runs nothing, so the shape fields (which appear after the first run) do not change its request
@@ -165,7 +165,7 @@ def sidebar() -> Loaded:
     )
     result, error = in_worker("inspect", request, f"Converting {filename}")
     if result is not None and not request.entry:
-        st.session_state[keys.default_entry_key(file_key)] = result.entry
+        st.session_state[default_entry_key(file_key)] = result.entry
     if result is not None and not archive:
         _model_options(bar, result, file_key)
     return Loaded(request, result, error)
@@ -175,39 +175,29 @@ def _model_options(bar, result: InspectResult, file_key: str) -> None:
     """Entry point, constructor arguments, input shapes and hybrid picks, drawn from the last result."""
     names = [e.name for e in result.entries]
     if len(names) > 1:
-        bar.selectbox("Entry point", names, index=names.index(result.entry), key=keys.entry_key(file_key))
+        bar.selectbox("Entry point", names, index=names.index(result.entry), key=entry_key(file_key))
     entry = next(e for e in result.entries if e.name == result.entry)
     required = [p for p in entry.init_params if p.default is None and not p.name.startswith("*")]
     if required:
         bar.markdown("**Constructor arguments** (Python literals)")
         for p in required:
-            bar.text_input(
-                p.name + (f": {p.annotation}" if p.annotation else ""),
-                key=keys.init_key(file_key, p.name),
-                placeholder="e.g. 32",
-            )
-    if result.needs_inputs or st.session_state.get(keys.input_key(file_key, 0)):
+            bar.text_input(p.name + (f": {p.annotation}" if p.annotation else ""), key=init_key(file_key, p.name),
+                           placeholder="e.g. 32")
+    if result.needs_inputs or st.session_state.get(input_key(file_key, 0)):
         bar.markdown("**Example inputs** for trace and hybrid (the file gives none): shape and dtype")
         params = [p.name for p in entry.forward_params if not p.name.startswith("*")] or ["x"]
         for i, spec in enumerate(result.suggested_inputs):
             label = params[i] if i < len(params) else f"input {i}"
-            st.session_state.setdefault(keys.input_key(file_key, i), format_input_spec(spec))
-            bar.text_input(
-                label,
-                key=keys.input_key(file_key, i),
-                help=f"e.g. 2x16 or 1x3x32x32 float32; dtypes: {', '.join(DTYPES)}",
-            )
+            st.session_state.setdefault(input_key(file_key, i), format_input_spec(spec))
+            bar.text_input(label, key=input_key(file_key, i),
+                           help=f"e.g. 2x16 or 1x3x32x32 float32; dtypes: {', '.join(DTYPES)}")
     if result.mode == "hybrid" and result.submodules:
         options = [s.name for s in result.submodules]
         defaults = tuple(n for n in result.default_trace_submodules if n in options)
-        st.session_state[keys.default_picks_key(file_key)] = defaults
-        st.session_state.setdefault(keys.picks_key(file_key), list(defaults))
-        bar.multiselect(
-            "Submodules to trace",
-            options,
-            key=keys.picks_key(file_key),
-            help="Their real inputs are recorded in one eager run; the rest is scripted.",
-        )
+        st.session_state[default_picks_key(file_key)] = defaults
+        st.session_state.setdefault(picks_key(file_key), list(defaults))
+        bar.multiselect("Submodules to trace", options, key=picks_key(file_key),
+                        help="Their real inputs are recorded in one eager run; the rest is scripted.")
 
 
 def model_request(loaded: Loaded) -> InspectRequest:
@@ -222,20 +212,15 @@ def diff_request(loaded: Loaded, hybrid: bool = False, seed: int = 0) -> DiffReq
 
 
 def _saved_init_args(file_key: str) -> tuple[tuple[str, str], ...]:
-    prefix = keys.init_key(file_key)
-    return tuple(
-        sorted(
-            (k[len(prefix) :], str(v))
-            for k, v in st.session_state.items()
-            if isinstance(k, str) and k.startswith(prefix) and v
-        )
-    )
+    prefix = init_key(file_key)
+    return tuple(sorted((k[len(prefix):], str(v)) for k, v in st.session_state.items()
+                        if isinstance(k, str) and k.startswith(prefix) and v))
 
 
 def _saved_input_specs(file_key: str) -> tuple[InputSpec, ...]:
     specs = []
     i = 0
-    while (text := st.session_state.get(keys.input_key(file_key, i))) is not None:
+    while (text := st.session_state.get(input_key(file_key, i))) is not None:
         try:
             specs.append(parse_input_spec(text))
         except TsvizError as e:
@@ -250,13 +235,13 @@ def _saved_input_specs(file_key: str) -> tuple[InputSpec, ...]:
 
 
 def _saved_entry(file_key: str) -> str:
-    chosen = st.session_state.get(keys.entry_key(file_key), "")
-    return "" if chosen == st.session_state.get(keys.default_entry_key(file_key)) else chosen
+    chosen = st.session_state.get(entry_key(file_key), "")
+    return "" if chosen == st.session_state.get(default_entry_key(file_key)) else chosen
 
 
 def _saved_picks(file_key: str) -> tuple[str, ...] | None:
-    picks = st.session_state.get(keys.picks_key(file_key))
-    if picks is None or tuple(picks) == st.session_state.get(keys.default_picks_key(file_key)):
+    picks = st.session_state.get(picks_key(file_key))
+    if picks is None or tuple(picks) == st.session_state.get(default_picks_key(file_key)):
         return None
     return tuple(picks)
 

@@ -34,8 +34,9 @@ class Key(Generic[T]):
     def clear(self) -> None:
         st.session_state.pop(self.key, None)
 
-    def is_set(self) -> bool:
-        return self.key in st.session_state
+    def setdefault(self, value: T) -> None:
+        """Give a widget-owned key its first value (a widget's own default would not survive a page switch)."""
+        st.session_state.setdefault(self.key, value)
 
 
 class State:
