@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 from support.app_process import running_app
+from support.samples import ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "browser"  # screenshots of each step
+ARTIFACTS = ROOT / "test-artifacts" / "browser"  # screenshots of each step
 UPLOAD = ("import torch\nfrom torch import nn\n\n\nclass Doubler(nn.Module):\n    def forward(self, x):\n"
           "        return torch.sigmoid(x) * 2\n")
 
