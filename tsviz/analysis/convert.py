@@ -1,6 +1,7 @@
 """trace / script / hybrid -> a compiled TorchScript module, with warnings captured as data."""
 from __future__ import annotations
 
+import ast
 import copy
 import re
 import traceback
@@ -13,8 +14,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from tsviz.analysis.fileimport import user_line
 from tsviz.analysis.outputs import call_safely, compare_outputs
-from tsviz.analysis.sources import user_line
+from tsviz.analysis.script_advice import Failure, advise, line_of_library_call
 from tsviz.graph.verdict import DEFAULT_ATOL, DEFAULT_RTOL
 from tsviz.model.errors import EntryError, InputError, ScriptError, TraceError
 from tsviz.model.types import ConversionWarning, Outcome
@@ -72,24 +74,58 @@ def script(target: Any, origin: Origin) -> Any:
     try:
         return torch.jit.script(target)
     except Exception as e:  # TorchScript reports compile errors as several exception types
-        raise script_error(e, origin) from e
+        raise script_error(e, origin, target) from e
 
 
-def script_error(error: Exception, origin: Origin) -> ScriptError:
-    """TorchScript's own message, with the user's file named and its line picked out."""
+def script_error(error: Exception, origin: Origin, model: Any = None) -> ScriptError:
+    """TorchScript's own message, with the user's file named, its line picked out, and (for the common
+    failures of real code) what it means and the fix for that line; torch's full text is the detail."""
     text = str(error).replace(origin.path, origin.name)
-    line = 0
-    for path, number in _FILE_LINE.findall(str(error)):
-        if path == origin.path:
-            line = int(number)
-            break
+    line = next((int(number) for path, number in _FILE_LINE.findall(str(error)) if path == origin.path), 0)
+    source = _read(origin.path)
+    if not line and re.search(r"weak reference|numpy", text):
+        line = line_of_library_call(source)
     headline = next((ln.strip() for ln in text.splitlines() if ln.strip()), type(error).__name__)
-    return ScriptError(
-        f"TorchScript cannot compile this: {headline.rstrip(':')}", file=origin.name, line=line,
-        hint="rewrite that line in the TorchScript subset, mark the method @torch.jit.ignore, "
-             "or trace that part instead (hybrid mode)",
-        detail=text.strip(),
-    )
+    advice = advise(Failure(text, source, line))
+    if advice is None:
+        return ScriptError(
+            f"TorchScript cannot compile this: {headline.rstrip(':')}", file=origin.name, line=line,
+            hint="rewrite that line in the TorchScript subset, mark the method @torch.jit.ignore, "
+                 "or let hybrid mode trace the module that holds it",
+            detail=text.strip(),
+        )
+    message = f"TorchScript cannot compile this: {advice.message}{_instance_types(model, source, line)}"
+    return ScriptError(message, file=origin.name, line=line, hint=advice.fix, detail=text.strip())
+
+
+def _type_name(value: Any) -> str:
+    return "None" if value is None else f"{'an' if type(value).__name__[0] in 'aeiou' else 'a'} {type(value).__name__}"
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def _instance_types(model: Any, source: str, line: int) -> str:
+    """' (self.upsample is an int in deconv1 and None in deconv2 ...)' when the attribute on the failing line has
+    different types in different instances of its class: each instance is compiled with its own types."""
+    if not isinstance(model, nn.Module) or not line:
+        return ""
+    failure = Failure("", source, line)
+    holder = next((n.name for n in ast.walk(ast.parse(source)) if isinstance(n, ast.ClassDef)
+                   and n.lineno <= line <= (n.end_lineno or n.lineno)), "")
+    for attr in failure.self_attributes():
+        seen = {name or "the model": _type_name(getattr(m, attr, None)) for name, m in model.named_modules()
+                if type(m).__name__ == holder and attr in vars(m)}
+        if len(set(seen.values())) > 1:
+            where = " and ".join(f"{kind} in {name}" for name, kind in list(seen.items())[:4])
+            return (f" (self.{attr} is {where}: TorchScript compiles each instance with its own attribute types, "
+                    "so one instance can fail where another compiles)")
+    return ""
 
 
 def trace(target: Any, inputs: tuple, origin: Origin, check_inputs: list[tuple] | None, result: Converted) -> Any:

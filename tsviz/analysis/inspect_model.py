@@ -44,13 +44,18 @@ def _inspect_source(request: InspectRequest, path: Path) -> InspectResult:
         doc=(source.module.__doc__ or "").strip(), source=request.content.decode("utf-8", errors="replace"),
     )
     try:
-        target, inputs, _ = model_file.build()
+        built = model_file.build()
+        target = built.target
         known.update(
             submodules=sources.list_submodules(target),
             default_trace_submodules=sources.default_trace_submodules(source, target),
-            needs_inputs=inputs is None and not request.input_specs,
+            needs_inputs=built.inputs is None,
             suggested_inputs=request.input_specs or model_file.suggested_inputs(target),
+            notes=source.notes,
         )
+        if request.mode != "script":  # trace and hybrid run the model: with the guessed inputs if none are given
+            built, known["notes"] = model_file.with_inputs(built)
+        inputs = built.inputs
         stage("convert", f"converting {request.filename} with {request.mode}")
         converted = convert(target, request.mode, inputs, origin, trace_submodules=model_file.trace_picks(target),
                             check_inputs=sources.check_inputs(source) if request.mode == "trace" else None)

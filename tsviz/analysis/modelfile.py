@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import torch
 from torch import nn
 
 from tsviz.analysis import sources
 from tsviz.analysis.convert import Origin
+from tsviz.analysis.fileimport import LoadedSource, load_source
 from tsviz.model.errors import InputError
 from tsviz.model.inputs import format_input_spec
 from tsviz.model.jobs import require_source
@@ -50,7 +50,7 @@ class ModelFile:
     """A .py file imported, its entry chosen; `build()` makes the target and its example inputs."""
 
     request: InspectRequest
-    source: sources.LoadedSource
+    source: LoadedSource
     entries: tuple[Entry, ...]
     entry: Entry
     origin: Origin
@@ -66,20 +66,23 @@ class ModelFile:
                      training)
 
     def suggested_inputs(self, target: Any) -> tuple[InputSpec, ...]:
-        """Shapes to offer (or to guess with) when the file and the request give no inputs."""
-        return sources.suggest_inputs(target, sources.required_input_count(self.entry, target))
+        """Inputs to offer (or to guess with) when the file and the request give none."""
+        return sources.suggest_inputs(self.source, self.entry, target)
 
     def build_with_inputs(self, seed: int = 0) -> tuple[Built, tuple[str, ...]]:
-        """build(), with inputs of the suggested shapes (and a note saying they are a guess) when neither the
-        file nor the request gives any: for jobs that must run the model."""
-        built = self.build()
+        """build(), with the guessed inputs (and a note saying they are a guess) when neither the file nor the
+        request gives any: for jobs that must run the model. The notes start with the file's import notes."""
+        return self.with_inputs(self.build(), seed)
+
+    def with_inputs(self, built: Built, seed: int = 0) -> tuple[Built, tuple[str, ...]]:
+        """`built` as it is when it has inputs, else with the guessed ones; and the notes to show."""
         if built.inputs is not None:
-            return built, ()
+            return built, self.source.notes
         specs = self.suggested_inputs(built.target)
-        generator = torch.Generator().manual_seed(seed)
-        note = ("The file gives no example inputs, so tsviz used guessed shapes: "
-                f"{', '.join(format_input_spec(s) for s in specs)}. Set them in the sidebar or with --input.")
-        return built._replace(inputs=tuple(sources.tensor_from_spec(s, generator) for s in specs)), (note,)
+        note = ("The file gives no example inputs, so tsviz guessed them: "
+                f"{'; '.join(format_input_spec(s) for s in specs)}. Change them in the sidebar or with --input.")
+        inputs = sources.example_inputs(self.source, self.entry, built.target, specs, seed)
+        return built._replace(inputs=inputs), (*self.source.notes, note)
 
     def trace_picks(self, target: Any) -> tuple[str, ...]:
         """Submodules hybrid mode traces: the request's picks, else the file's default."""
@@ -97,7 +100,7 @@ class Built(NamedTuple):
 def open_model_file(request: InspectRequest, path: Path) -> ModelFile:
     """Import the file and pick the entry; these errors raise (nothing is known about the file yet)."""
     stage("load", f"importing {request.filename}")
-    source = sources.load_source(path, request.filename)
+    source = load_source(path, request.filename)
     entries = sources.find_entries(source)
     return ModelFile(request, source, entries, _pick_entry(entries, request.entry, request.filename),
                      Origin(path=str(path), name=request.filename))

@@ -1,106 +1,43 @@
 """A .py file -> its entry points (factory, nn.Module classes, functions), built targets and example inputs."""
 from __future__ import annotations
 
+import argparse
 import ast
-import errno
-import importlib.util
+import dataclasses
 import inspect
-import re
-import socket
-import sys
 import textwrap
-import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import torch
 from torch import nn
 
-from tsviz.model.errors import EntryError, InputError, SourceError
+from tsviz.analysis import standins
+from tsviz.analysis.expressions import evaluate, namespace
+from tsviz.analysis.fileimport import LoadedSource, user_line
+from tsviz.analysis.guess import guess_inputs, value_from_spec
+from tsviz.model.errors import EntryError, InputError
 from tsviz.model.types import Entry, InputSpec, Param, Submodule
 
 FACTORY = "model"
 CONVENTION_NAMES = ("model", "example_inputs", "check_inputs", "TRACE_SUBMODULES")
-_TORCH_DTYPES = {
-    "float32": torch.float32, "float64": torch.float64, "float16": torch.float16, "bfloat16": torch.bfloat16,
-    "int64": torch.int64, "int32": torch.int32, "bool": torch.bool,
-}
-
-
-@dataclass(frozen=True)
-class LoadedSource:
-    """An imported user file and where it lives on disk."""
-
-    module: ModuleType
-    path: str  # the real path on disk (what TorchScript's source ranges name)
-    display_name: str  # the name the user knows the file by
-
-
-_NO_NETWORK = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ECONNREFUSED}
-
-
-def load_source(path: Path, display_name: str) -> LoadedSource:
-    """Import the user's file as a module; errors name the file and the line."""
-    text = path.read_text(encoding="utf-8", errors="replace")
-    try:
-        compile(text, str(path), "exec")
-    except SyntaxError as e:
-        raise SourceError(
-            f"syntax error: {e.msg}", file=display_name, line=e.lineno or 0,
-            hint="fix the line and upload the file again", detail=(e.text or "").rstrip(),
-        ) from e
-    name = re.sub(r"\W", "_", path.stem) or "user_model"
-    if name[0].isdigit():
-        name = f"m_{name}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # TorchScript resolves globals through sys.modules
-    try:
-        spec.loader.exec_module(module)
-    except ImportError as e:
-        raise SourceError(
-            f"importing the file failed: {e}", file=display_name, line=user_line(e, str(path)),
-            hint="tsviz runs plain torch (no torchvision or other extras); remove that import",
-        ) from e
-    except SystemExit as e:
-        raise SourceError(
-            f"the file called sys.exit({e.code!r}) while being imported", file=display_name,
-            line=user_line(e, str(path)),
-            hint="the file is imported as a module: put script code under if __name__ == '__main__':",
-        ) from e
-    except Exception as e:  # the user's top-level code raised
-        offline = isinstance(e, socket.gaierror) or (isinstance(e, OSError) and e.errno in _NO_NETWORK)
-        raise SourceError(
-            f"running the file raised {type(e).__name__}: {e}", file=display_name, line=user_line(e, str(path)),
-            hint="the worker has no network: a model file cannot download anything; ship weights in a .pt"
-            if offline else "the file is imported as a module: fix the top-level code",
-        ) from e
-    return LoadedSource(module=module, path=str(path), display_name=display_name)
-
-
-def user_line(error: BaseException, user_path: str) -> int:
-    """The innermost line of the user's file in an exception's traceback, 0 if none."""
-    lines = [f.lineno for f in traceback.extract_tb(error.__traceback__) if f.filename == user_path]
-    return (lines[-1] or 0) if lines else 0
 
 
 def find_entries(source: LoadedSource) -> tuple[Entry, ...]:
     """The factory (if any), then nn.Module classes, then functions, in the order of the file."""
     module = source.module
     entries: list[Entry] = []
+    parts = _classes_built_by_others(source.path)
     if callable(getattr(module, FACTORY, None)):
         entries.append(Entry(name=f"{FACTORY}()", kind="factory", doc=_doc(module.model)))
     for name, obj in vars(module).items():
         if name.startswith("_") or name in CONVENTION_NAMES or getattr(obj, "__module__", None) != module.__name__:
             continue
         if isinstance(obj, type) and issubclass(obj, nn.Module):
-            entries.append(Entry(name=name, kind="class", doc=_doc(obj), init_params=_params(obj.__init__),
-                                 forward_params=_params(obj.forward)))
+            entries.append(Entry(name=name, kind="class", doc=_doc(obj), init_params=init_params(obj, module),
+                                 forward_params=_params(obj.forward), is_part=name in parts))
         elif inspect.isfunction(obj):
             entries.append(Entry(name=name, kind="function", doc=_doc(obj), forward_params=_params(obj)))
     if not entries:
@@ -112,14 +49,29 @@ def find_entries(source: LoadedSource) -> tuple[Entry, ...]:
 
 
 def default_entry(entries: tuple[Entry, ...]) -> Entry:
-    """The factory if there is one, else the first class that needs no constructor arguments, else the first."""
-    for entry in entries:
-        if entry.kind == "factory":
-            return entry
-    for entry in entries:
-        if entry.kind == "class" and all(p.default is not None for p in entry.init_params):
-            return entry
-    return entries[0]
+    """The factory if there is one, else the first whole model (a class no other class builds) that needs no
+    constructor arguments typed, else the first such block, else the first whole model, else the first entry."""
+    def buildable(entry: Entry) -> bool:
+        return all(p.default is not None or p.prefill or p.name.startswith("*") for p in entry.init_params)
+
+    classes = [e for e in entries if e.kind == "class"]
+    choices = ([e for e in entries if e.kind == "factory"] + [e for e in classes if not e.is_part and buildable(e)]
+               + [e for e in classes if buildable(e)] + [e for e in classes if not e.is_part])
+    return choices[0] if choices else entries[0]
+
+
+def _classes_built_by_others(path: str) -> set[str]:
+    """Names of the file's classes that another class of the file calls (builds) in its body."""
+    try:
+        tree = ast.parse(open(path, encoding="utf-8", errors="replace").read())
+    except (OSError, SyntaxError, ValueError, RecursionError):
+        return set()
+    built: set[str] = set()
+    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+        for node in ast.walk(cls):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id != cls.name:
+                built.add(node.func.id)
+    return built
 
 
 def build_target(source: LoadedSource, entry: Entry, init_args: dict[str, str]) -> Any:
@@ -129,11 +81,14 @@ def build_target(source: LoadedSource, entry: Entry, init_args: dict[str, str]) 
         if entry.kind == "factory":
             target = module.model()
         elif entry.kind == "class":
-            target = getattr(module, entry.name)(**_init_kwargs(entry, init_args, source.display_name))
+            target = getattr(module, entry.name)(**_init_kwargs(entry, init_args, source))
         else:
             return getattr(module, entry.name)
     except (InputError, EntryError):
         raise
+    except standins.MissingPackage as e:
+        raise EntryError(f"building {entry.name} failed: {e}", file=source.display_name, line=e.line,
+                         hint=f"install {e.package}, or change the model so it does not need it") from e
     except Exception as e:
         raise EntryError(
             f"building {entry.name} raised {type(e).__name__}: {e}", file=source.display_name,
@@ -145,32 +100,36 @@ def build_target(source: LoadedSource, entry: Entry, init_args: dict[str, str]) 
     return target
 
 
-def _init_kwargs(entry: Entry, init_args: dict[str, str], display_name: str) -> dict[str, Any]:
+def _init_kwargs(entry: Entry, init_args: dict[str, str], source: LoadedSource) -> dict[str, Any]:
+    """Constructor arguments: what the user typed, else tsviz's prefill; parameters with defaults keep them."""
     kwargs: dict[str, Any] = {}
     missing = []
+    names = namespace(source.module)
     for param in entry.init_params:
-        text = init_args.get(param.name, "").strip()
+        text = init_args.get(param.name, "").strip() or param.prefill
         if text:
-            try:
-                kwargs[param.name] = ast.literal_eval(text)
-            except (ValueError, SyntaxError) as e:
-                raise InputError(f"constructor argument {param.name}={text!r} is not a Python literal",
-                                 file=display_name, hint="write a number, string, tuple or list, e.g. 32") from e
+            kwargs[param.name] = evaluate(text, names, f"constructor argument {param.name}", source.display_name)
         elif param.default is None and not param.name.startswith("*"):
-            missing.append(param.name)
+            missing.append(param)
     if missing:
+        reads = "; ".join(f"{p.name} is read as {', '.join(f'{p.name}.{a}' for a in p.reads)}"
+                          for p in missing if p.reads)
         raise InputError(
-            f"{entry.name} needs constructor argument(s) {', '.join(missing)}", file=display_name,
-            hint="fill them in the sidebar (or --init NAME=VALUE on the command line)",
+            f"{entry.name} needs constructor argument(s) {', '.join(p.name for p in missing)}"
+            + (f" ({reads})" if reads else ""), file=source.display_name,
+            hint="fill them in the sidebar (or --init NAME=EXPR on the command line): any Python expression, "
+                 "e.g. 32, 'LSTM' or SimpleNamespace(width=64)",
         )
     return kwargs
 
 
-def example_inputs(source: LoadedSource, entry: Entry, target: Any, specs: tuple[InputSpec, ...]) -> tuple | None:
-    """Inputs to trace with: the user's shapes if given, else the file's example_inputs() when it fits."""
+def example_inputs(source: LoadedSource, entry: Entry, target: Any, specs: tuple[InputSpec, ...],
+                   seed: int = 0) -> tuple | None:
+    """Inputs to trace with: the user's inputs if given, else the file's example_inputs() when it fits."""
     if specs:
-        generator = torch.Generator().manual_seed(0)
-        return tuple(tensor_from_spec(spec, generator) for spec in specs)
+        generator = torch.Generator().manual_seed(seed)
+        names = namespace(source.module, model=target)
+        return tuple(value_from_spec(spec, generator, names, source.display_name) for spec in specs)
     provider = getattr(source.module, "example_inputs", None)
     if not callable(provider):
         return None
@@ -193,15 +152,6 @@ def check_inputs(source: LoadedSource) -> list[tuple] | None:
     return [item if isinstance(item, tuple) else (item,) for item in provider()]
 
 
-def tensor_from_spec(spec: InputSpec, generator: torch.Generator) -> torch.Tensor:
-    dtype = _TORCH_DTYPES[spec.dtype]
-    if dtype.is_floating_point:
-        return torch.randn(spec.shape, generator=generator).to(dtype)
-    if dtype == torch.bool:
-        return torch.rand(spec.shape, generator=generator) > 0.5
-    return torch.randint(0, 8, spec.shape, generator=generator, dtype=dtype)
-
-
 def resized(x: torch.Tensor, dim: int, size: int) -> torch.Tensor:
     """`x` grown or cut along `dim` to `size`, repeating its own values (so only the shape changes)."""
     if x.shape[dim] == 0:
@@ -211,44 +161,32 @@ def resized(x: torch.Tensor, dim: int, size: int) -> torch.Tensor:
     return x.repeat(*repeats).narrow(dim, 0, size).clone()
 
 
-def suggest_inputs(target: Any, count: int) -> tuple[InputSpec, ...]:
-    """A guess at input shapes from the first layer (Linear, Conv, Embedding, RNN); the user edits it."""
-    first = InputSpec((2, 8))
-    if isinstance(target, nn.Module):
-        for layer in target.modules():
-            guess = _guess_from_layer(layer)
-            if guess is not None:
-                first = guess
-                break
-    return (first,) + tuple(InputSpec((2, 8)) for _ in range(max(count, 1) - 1))
-
-
-def _guess_from_layer(layer: nn.Module) -> InputSpec | None:
-    if isinstance(layer, nn.Linear):
-        return InputSpec((2, layer.in_features))
-    if isinstance(layer, nn.Conv1d):
-        return InputSpec((1, layer.in_channels, 32))
-    if isinstance(layer, nn.Conv2d):
-        return InputSpec((1, layer.in_channels, 32, 32))
-    if isinstance(layer, nn.Conv3d):
-        return InputSpec((1, layer.in_channels, 8, 16, 16))
-    if isinstance(layer, nn.Embedding):
-        return InputSpec((2, 8), "int64")
-    if isinstance(layer, (nn.LSTM, nn.GRU, nn.RNN)):
-        return InputSpec((2, 8, layer.input_size) if layer.batch_first else (8, 2, layer.input_size))
-    return None
+def suggest_inputs(source: LoadedSource, entry: Entry, target: Any) -> tuple[InputSpec, ...]:
+    """The guess at forward()'s inputs (tsviz.analysis.guess) that the model runs on, else the first guess;
+    the user edits it."""
+    guesses = guess_inputs(target, list(forward_params(entry, target)))
+    if len(guesses) == 1 or not isinstance(target, nn.Module):
+        return guesses[0]
+    for specs in guesses:
+        try:
+            with torch.no_grad():
+                target(*example_inputs(source, entry, target, specs))
+            return specs
+        except Exception:  # the model's own error on a wrong guess: try the next one
+            continue
+    return guesses[0]
 
 
 def required_input_count(entry: Entry, target: Any) -> int:
-    return sum(1 for p in _forward_params(entry, target) if p.default is None and not p.name.startswith("*"))
+    return sum(1 for p in forward_params(entry, target) if p.default is None and not p.name.startswith("*"))
 
 
 def input_names(entry: Entry, target: Any) -> list[str]:
     """The names of forward()'s (or the function's) positional inputs, in order."""
-    return [p.name for p in _forward_params(entry, target) if not p.name.startswith("*")]
+    return [p.name for p in forward_params(entry, target) if not p.name.startswith("*")]
 
 
-def _forward_params(entry: Entry, target: Any) -> tuple[Param, ...]:
+def forward_params(entry: Entry, target: Any) -> tuple[Param, ...]:
     if entry.kind == "factory":
         return _params(target.forward if isinstance(target, nn.Module) else target)
     return entry.forward_params
@@ -315,3 +253,48 @@ def _params(fn: Callable) -> tuple[Param, ...]:
 
 def _doc(obj: Any) -> str:
     return inspect.cleandoc(obj.__doc__) if getattr(obj, "__doc__", None) else ""
+
+
+def init_params(cls: type, module: ModuleType) -> tuple[Param, ...]:
+    """The constructor's parameters, each required one with what can be known about it: the attributes __init__
+    reads from it, and an expression to prefill (a config dataclass of the file, or its argparse parser's
+    defaults) when one fits."""
+    params = _params(cls.__init__)
+    reads = _attributes_read(cls)
+    return tuple(
+        p if p.default is not None or p.name.startswith("*") else dataclasses.replace(
+            p, reads=reads.get(p.name, ()), prefill=_prefill(p, reads.get(p.name, ()), module))
+        for p in params)
+
+
+def _attributes_read(cls: type) -> dict[str, tuple[str, ...]]:
+    """{parameter: attributes read from it} in __init__: `config.n_embd` -> {"config": ("n_embd", ...)}."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(cls.__init__)))
+    except (OSError, TypeError, SyntaxError):
+        return {}
+    found: dict[str, dict[str, None]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id != "self":
+            found.setdefault(node.value.id, {})[node.attr] = None
+    return {name: tuple(attrs) for name, attrs in found.items()}
+
+
+def _prefill(param: Param, reads: tuple[str, ...], module: ModuleType) -> str:
+    """`Config()` for a dataclass of the file that has every field read (all fields defaulted), or
+    `parser.parse_args([])` for the file's argparse parser whose options cover them; "" when nothing fits."""
+    for name, obj in vars(module).items():
+        if not (isinstance(obj, type) and dataclasses.is_dataclass(obj)) or obj.__module__ != module.__name__:
+            continue
+        fields = dataclasses.fields(obj)
+        defaulted = all(f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+                        for f in fields)
+        named = param.annotation == name or (reads and set(reads) <= {f.name for f in fields})
+        if defaulted and named:
+            return f"{name}()"
+    for name, obj in vars(module).items():
+        if isinstance(obj, argparse.ArgumentParser) and reads:
+            actions = [a for a in obj._actions if a.dest != "help"]
+            if not any(a.required for a in actions) and set(reads) <= {a.dest for a in actions}:
+                return f"{name}.parse_args([])"
+    return ""

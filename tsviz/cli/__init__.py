@@ -92,6 +92,8 @@ def _inspect(args: Any) -> int:
     if args.json:
         return _print_json(data)
     print(f"{result.filename}: {result.entry} ({result.mode})")
+    for note in result.notes:
+        print(f"note: {note}")
     if result.input_shapes:
         print(f"inputs: {', '.join(result.input_shapes)}")
     print(f"graph: {len(result.graph.nodes)} nodes; inlined: {len(result.inlined.nodes)} nodes, "

@@ -1,6 +1,8 @@
-"""Input shapes written as text ("2x16 float32") <-> InputSpec. No torch here."""
+"""Inputs written as text ("2x16 float32", or an expression such as "torch.randint(0, 100, (35, 4))")
+<-> InputSpec. No torch here: an expression is only checked for syntax; the worker evaluates it."""
 from __future__ import annotations
 
+import ast
 import re
 
 from tsviz.model.errors import InputError
@@ -11,12 +13,16 @@ _SPEC = re.compile(r"^\s*(\d+(?:\s*[x×,]\s*\d+)*)?\s*(?:[: ]\s*([a-z0-9]+))?\s*
 
 
 def parse_input_spec(text: str) -> InputSpec:
-    """Parse "2x3x32x32", "2, 16 int64" or "2x16:float16" into an InputSpec."""
+    """Parse "2x3x32x32", "2, 16 int64" or "2x16:float16" into an InputSpec; anything else that is a Python
+    expression ("model.init_hidden(4)") becomes one the worker evaluates."""
     match = _SPEC.match(text.strip().lower())
     if not match or not match.group(1):
+        if _is_expression(text):
+            return InputSpec((), expr=text.strip())
         raise InputError(
-            f"cannot read the input shape {text!r}",
-            hint="write dimensions separated by 'x' or ',' and an optional dtype, e.g. '2x16 float32'",
+            f"cannot read the input {text!r}",
+            hint="write dimensions separated by 'x' or ',' and an optional dtype, e.g. '2x16 float32', "
+                 "or a Python expression, e.g. torch.randint(0, 100, (35, 4))",
         )
     shape = tuple(int(d) for d in re.split(r"\s*[x×,]\s*", match.group(1)))
     dtype = match.group(2) or "float32"
@@ -29,7 +35,17 @@ def parse_input_spec(text: str) -> InputSpec:
 
 def format_input_spec(spec: InputSpec) -> str:
     """The text form that parse_input_spec reads back."""
-    return f"{'x'.join(str(d) for d in spec.shape)} {spec.dtype}"
+    return spec.expr or f"{'x'.join(str(d) for d in spec.shape)} {spec.dtype}"
+
+
+def _is_expression(text: str) -> bool:
+    if not text.strip() or len(text) > 2000:
+        return False
+    try:
+        ast.parse(text.strip(), mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
 
 
 def parse_sizes(text: str) -> tuple[int, ...]:

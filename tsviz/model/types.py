@@ -97,6 +97,8 @@ class Param:
     name: str
     annotation: str = ""  # as written, "" when absent
     default: str | None = None  # repr of the default, None when it has none
+    prefill: str = ""  # constructor: an expression tsviz uses when the user types none ("GPTConfig()")
+    reads: tuple[str, ...] = ()  # constructor: the attributes __init__ reads from this parameter (config.n_embd)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,14 +111,17 @@ class Entry:
     init_params: tuple[Param, ...] = ()  # constructor parameters (classes only)
     forward_params: tuple[Param, ...] = ()  # inputs of forward() / the function
     has_example_inputs: bool = False
+    is_part: bool = False  # a class another class of the file builds (a block of the model, not the model)
 
 
 @dataclass(frozen=True, slots=True)
 class InputSpec:
-    """A tensor input described by shape and dtype, for files without example_inputs()."""
+    """An input for files without example_inputs(): a random tensor of a shape and dtype, or a Python
+    expression evaluated in the worker (`torch.randint(0, 100, (35, 4))`, `model.init_hidden(4)`)."""
 
     shape: tuple[int, ...]
     dtype: str = "float32"
+    expr: str = ""  # when set, the input is this expression's value and shape/dtype are unused
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +166,7 @@ class InspectRequest:
     content: bytes
     mode: str = "script"
     entry: str = ""  # "" picks the file's default entry
-    init_args: tuple[tuple[str, str], ...] = ()  # constructor arg -> Python literal
+    init_args: tuple[tuple[str, str], ...] = ()  # constructor arg -> a Python expression (evaluated in the worker)
     input_specs: tuple[InputSpec, ...] = ()  # used when the file gives no example inputs
     trace_submodules: tuple[str, ...] | None = None  # hybrid; None picks the default
     max_archive_mb: int = 8  # a larger converted .pt is left out of the result (0: no limit; the CLI's choice)
@@ -251,6 +256,7 @@ class InspectResult:
     error: ErrorInfo | None = None  # set when conversion failed after the file was read
     warnings: tuple[ConversionWarning, ...] = ()
     quiet_notes: tuple[str, ...] = ()  # expected noise we do not show as a problem
+    notes: tuple[str, ...] = ()  # what tsviz assumed to get this far (stand-ins, guessed inputs), in words
     submodules: tuple[Submodule, ...] = ()
     trace_submodules: tuple[str, ...] = ()  # what hybrid mode traced
     default_trace_submodules: tuple[str, ...] = ()

@@ -1,0 +1,225 @@
+"""torch.jit.script's compile errors, explained in the user's terms with the concrete fix for their line.
+
+Each rule reads torch's message and the user's line (its syntax tree) and says what TorchScript assumed and
+what to write instead. torch's full message stays with the error as its detail. No torch import: this is text.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Advice:
+    cause: str  # a short key: "unannotated-argument", "optional-attribute", ...
+    message: str  # what TorchScript could not do, in the user's terms
+    fix: str  # what to write instead
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One compile error: torch's text, the user's source, the line it points at (0 if none)."""
+
+    text: str
+    source: str
+    line: int
+
+    @property
+    def code(self) -> str:
+        lines = self.source.splitlines()
+        return lines[self.line - 1].strip() if 0 < self.line <= len(lines) else ""
+
+    def nodes(self) -> list[ast.AST]:
+        """The syntax nodes that start on the failing line."""
+        tree = _tree(self.source)
+        return [n for n in ast.walk(tree) if getattr(n, "lineno", 0) == self.line] if tree else []
+
+    def function(self) -> ast.FunctionDef | None:
+        """The def that holds the failing line."""
+        tree = _tree(self.source)
+        holders = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)
+                   and n.lineno <= self.line <= (n.end_lineno or n.lineno)] if tree else []
+        return holders[-1] if holders else None
+
+    def self_attributes(self) -> list[str]:
+        return list(dict.fromkeys(n.attr for n in self.nodes() if isinstance(n, ast.Attribute)
+                                  and isinstance(n.value, ast.Name) and n.value.id == "self"))
+
+
+def _tree(source: str) -> ast.Module | None:
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+
+
+def advise(failure: Failure) -> Advice | None:
+    """The first rule that explains this failure, or None (torch's own message is then shown as it is)."""
+    for rule in _RULES:
+        advice = rule(failure)
+        if advice is not None:
+            return advice
+    return None
+
+
+def line_of_library_call(source: str, libraries: tuple[str, ...] = ("np", "numpy", "scipy", "pd")) -> int:
+    """The first line inside a forward() that calls into a non-torch library (for errors torch gives no line)."""
+    tree = _tree(source)
+    for function in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)) if tree else ():
+        for node in ast.walk(function):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in libraries:
+                return node.lineno
+    return 0
+
+
+def _expected_type(text: str) -> str:
+    match = re.search(r"Expected a value of type '(.+?)' for argument", text)
+    if match:
+        expected = match.group(1)
+        optional = re.fullmatch(r"Optional\[(.+)\]", expected)
+        return optional.group(1) if optional else expected
+    if "inputs of range must be ints" in text:
+        return "int"
+    return ""
+
+
+def _unannotated_argument(f: Failure) -> Advice | None:
+    if "(inferred)" not in f.text:
+        return None
+    function = f.function()
+    if function is None:
+        return None
+    args = function.args
+    defaults = dict(zip([a.arg for a in args.args][len(args.args) - len(args.defaults):], args.defaults, strict=True))
+    used = {n.id for n in f.nodes() if isinstance(n, ast.Name)}
+    candidates = [a.arg for a in args.args if a.arg != "self" and a.annotation is None and a.arg in used]
+    if not candidates:
+        return None
+    name = candidates[-1]
+    expected = _expected_type(f.text) or "its real type"
+    default = f" = {ast.unparse(defaults[name])}" if name in defaults else ""
+    typing_names = [t for t in ("Tuple", "List", "Dict", "Optional") if t in expected]
+    imports = f" (from typing import {', '.join(typing_names)})" if typing_names else ""
+    return Advice(
+        "unannotated-argument",
+        f"`{name}` has no type annotation, so TorchScript takes it for a Tensor, but line {f.line} uses it "
+        f"where {expected} is expected",
+        f"annotate it in the def: `{name}: {expected}{default}`{imports}",
+    )
+
+
+def _none_attribute(f: Failure) -> Advice | None:
+    if not re.search(r"'NoneType' object has no attribute|Expected NoneType but got|Python type: 'NoneType'", f.text):
+        return None
+    attrs = f.self_attributes() or ["<attribute>"]
+    name = attrs[0]
+    kind = "Tensor" if "Tensor" in f.text or "size" in f.code else "<its type>"
+    return Advice(
+        "optional-attribute",
+        f"self.{name} is None when the model is built, so TorchScript gives it the type None for good: line "
+        f"{f.line} then uses it as a {kind}",
+        f"declare it in the class body as `{name}: Optional[{kind}]` (from typing import Optional), and in "
+        f"forward() copy it to a local before testing it: `{name} = self.{name}`, then "
+        f"`if {name} is None or ...`: TorchScript refines a local, not an attribute",
+    )
+
+
+def _int_for_float(f: Failure) -> Advice | None:
+    match = re.search(r"for argument '(\w+)' but instead found type 'int'", f.text)
+    if not match or "float" not in f.text.split("for argument")[0].rsplit("Expected a value of type", 1)[-1]:
+        return None
+    argument = match.group(1)
+    passed = [k.value for call in f.nodes() if isinstance(call, ast.Call) for k in call.keywords if k.arg == argument]
+    attrs = [n.attr for n in passed if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
+             and n.value.id == "self"] or ([] if passed else f.self_attributes())
+    value = f"self.{attrs[0]}" if attrs else (ast.unparse(passed[0]) if passed else "the value")
+    return Advice(
+        "int-for-float",
+        f"line {f.line} passes an int as `{argument}`, which TorchScript only accepts as a float (Python would "
+        "convert it silently; TorchScript checks types when it compiles)",
+        f"write `{argument}=float({value})`" + (f", or store it as a float in __init__: `self.{attrs[0]} = "
+                                               f"float(...)`" if attrs else ""),
+    )
+
+
+def _unsupported_attribute_type(f: Failure) -> Advice | None:
+    match = re.search(r"Module '(\w+)' has no attribute '(\w+)' \(This attribute exists on the Python module, but "
+                      r"we failed to convert Python type: '([\w.]+)'", f.text)
+    if not match:
+        return None
+    _, attr, python_type = match.groups()
+    short = python_type.rsplit(".", 1)[-1]
+    return Advice(
+        "unsupported-attribute",
+        f"self.{attr} holds a {short} object, and TorchScript can only keep tensors, numbers, strings, lists, "
+        "tuples, dicts and modules on a module",
+        f"in __init__, copy the values forward() reads into plain attributes (`self.block_size = "
+        f"{attr}.block_size`) and use those in forward()",
+    )
+
+
+def _lambda(f: Failure) -> Advice | None:
+    if "Lambda aren't supported" not in f.text and "Expected a single top-level function" not in f.text:
+        return None
+    return Advice("lambda", f"line {f.line} uses a lambda, which TorchScript cannot compile",
+                  "write it as a def (a method of the module or a function of the file), or use the matching "
+                  "module (nn.SiLU(), nn.GELU(), ...)")
+
+
+def _varargs(f: Failure) -> Advice | None:
+    if "variable number of arguments" in f.text:
+        return Advice("varargs", f"line {f.line} takes *args or **kwargs, which TorchScript cannot compile",
+                      "name the arguments forward() really uses, or trace this module (hybrid mode does it for you)")
+    if "keyword-arg expansion is not supported" in f.text:
+        return Advice("kwargs-call", f"line {f.line} passes arguments as **dict, which TorchScript cannot compile",
+                      "pass each keyword argument by name")
+    return None
+
+
+def _generator(f: Failure) -> Advice | None:
+    generators = [n for n in f.nodes() if isinstance(n, ast.GeneratorExp)]
+    if not generators:
+        return None
+    return Advice(
+        "generator",
+        f"line {f.line} uses a generator expression ({ast.unparse(generators[0])[:60]}), which TorchScript "
+        "does not have",
+        "use a list comprehension inside torch.stack(...), or a plain for loop that adds up the results",
+    )
+
+
+def _library_call(f: Failure) -> Advice | None:
+    if not re.search(r"numpy|weak reference|python value of type 'module'|attribute or method 'numpy'", f.text):
+        return None
+    return Advice(
+        "library-call",
+        f"line {f.line} calls NumPy (or another non-torch library), and TorchScript compiles only torch code",
+        "use the torch op (torch.sqrt, torch.exp, ...), or compute the constant once in __init__",
+    )
+
+
+def _unsupported_builtin(f: Failure) -> Advice | None:
+    match = re.search(r"Python builtin <built-in function (\w+)> is currently not supported", f.text)
+    if match:
+        return Advice("unsupported-builtin",
+                      f"line {f.line} calls {match.group(1)}(), a Python builtin TorchScript does not have",
+                      "compute it with torch ops or a plain loop over ints (e.g. a running product for math.prod)")
+    if "getattr's second argument must be a string literal" in f.text:
+        return Advice("dynamic-getattr", f"line {f.line} looks an attribute up by a computed name",
+                      "keep the layers in an nn.ModuleList (or nn.ModuleDict) and iterate over it")
+    if "try blocks aren't supported" in f.text:
+        return Advice("try", f"line {f.line} has a try block, which TorchScript cannot compile",
+                      "check the condition with an if instead, or mark the method @torch.jit.ignore")
+    if "super()" in f.code and "attribute or method 'forward'" in f.text:
+        return Advice("super", f"line {f.line} calls super().forward(), which TorchScript cannot compile",
+                      "call the parent's op directly (F.linear(x, self.weight, self.bias)) or hold the parent "
+                      "module as an attribute")
+    return None
+
+
+_RULES: tuple[Callable[[Failure], Advice | None], ...] = (
+    _unannotated_argument, _none_attribute, _int_for_float, _unsupported_attribute_type, _lambda, _varargs,
+    _generator, _library_call, _unsupported_builtin,
+)
