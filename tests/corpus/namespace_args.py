@@ -1,7 +1,6 @@
 """A sentence classifier configured by an argparse.Namespace, with the parser at the top of the file."""
 import argparse
 
-import torch
 import torch.nn as nn
 
 parser = argparse.ArgumentParser(description="sentence classification")

@@ -1,5 +1,4 @@
 """Text classification with an EmbeddingBag over token ids and their offsets (tutorial style)."""
-import torch
 from torch import nn
 
 

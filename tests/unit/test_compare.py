@@ -371,7 +371,7 @@ def test_missing_example_inputs_are_guessed_and_said() -> None:
            "        super().__init__()\n        self.fc = nn.Linear(5, 2)\n\n" \
            "    def forward(self, x):\n        return self.fc(x)\n"
     result = diff_source(text)
-    assert "guessed shapes: 2x5 float32" in result.notes[0]
+    assert "guessed them: 2x5 float32" in result.notes[0]
     assert verdict(result, "trace").matches
 
 

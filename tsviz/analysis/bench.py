@@ -103,7 +103,7 @@ def _make_variant(target: Any, variant: str, example: tuple, model_file: ModelFi
     on = example[0].device.type if example and isinstance(example[0], torch.Tensor) else "cpu"
     if variant in ("trace", "script", "hybrid"):
         converted = convert(target, variant, example, model_file.origin,
-                            trace_submodules=model_file.trace_picks(target))
+                            **model_file.hybrid_options(target))
         return converted.module, f"traced on {on}" if variant != "script" else ""
     if not isinstance(target, nn.Module):
         raise InputError(f"{variant} needs an nn.Module; this entry is a function", file=model_file.origin.name)

@@ -19,7 +19,7 @@ from tsviz.analysis.outputs import call_safely, compare_outputs
 from tsviz.analysis.script_advice import Failure, advise, line_of_library_call
 from tsviz.graph.verdict import DEFAULT_ATOL, DEFAULT_RTOL
 from tsviz.model.errors import EntryError, InputError, ScriptError, TraceError
-from tsviz.model.types import ConversionWarning, Outcome
+from tsviz.model.types import ConversionWarning, Outcome, TracedPart
 
 _QUIET_CATEGORIES = (DeprecationWarning, FutureWarning, PendingDeprecationWarning)
 _FILE_LINE = re.compile(r'File "([^"]+)", line (\d+)')
@@ -32,7 +32,9 @@ class Converted:
     module: Any  # torch.jit.ScriptModule or ScriptFunction
     warnings: list[ConversionWarning] = field(default_factory=list)
     quiet_notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the conversion changed to succeed, for the user
     traced: tuple[str, ...] = ()  # submodules traced in hybrid mode
+    traced_parts: tuple[TracedPart, ...] = ()  # those traced because they do not compile (auto-hybrid)
 
 
 @dataclass(frozen=True)
@@ -43,9 +45,11 @@ class Origin:
     name: str
 
 
-def convert(target: Any, mode: str, inputs: tuple | None, origin: Origin, *,
-            trace_submodules: tuple[str, ...] = (), check_inputs: list[tuple] | None = None) -> Converted:
-    """Convert `target` (nn.Module or function) in `mode`; errors name the user's line."""
+def convert(target: Any, mode: str, inputs: tuple | None, origin: Origin, *, trace_submodules: tuple[str, ...] = (),
+            auto_hybrid: bool = False, check_inputs: list[tuple] | None = None) -> Converted:
+    """Convert `target` (nn.Module or function) in `mode`; errors name the user's line. With `auto_hybrid`
+    (the picks are tsviz's default, not the user's), hybrid mode that fails to script falls back to tracing
+    exactly the parts that do not compile."""
     with capture_warnings(origin) as result:
         if mode == "script":
             result.module = script(target, origin)
@@ -53,7 +57,13 @@ def convert(target: Any, mode: str, inputs: tuple | None, origin: Origin, *,
             result.module = trace(target, require_inputs(inputs, mode, origin), origin, check_inputs, result)
         elif mode == "hybrid":
             inputs = require_inputs(inputs, mode, origin)
-            result.module, result.traced = hybrid(target, inputs, trace_submodules, origin)
+            try:
+                result.module, result.traced = hybrid(target, inputs, trace_submodules, origin)
+            except ScriptError:
+                if not auto_hybrid:
+                    raise
+                result.module, result.traced_parts = script_bottom_up(target, inputs, origin, result)
+                result.traced = tuple(part.name for part in result.traced_parts)
         else:
             raise InputError(f"unknown mode {mode!r}", hint="use trace, script or hybrid")
     return result
@@ -72,9 +82,20 @@ def require_inputs(inputs: tuple | None, mode: str, origin: Origin) -> tuple:
 
 def script(target: Any, origin: Origin) -> Any:
     try:
-        return torch.jit.script(target)
+        return try_script(target)
     except Exception as e:  # TorchScript reports compile errors as several exception types
         raise script_error(e, origin, target) from e
+
+
+def try_script(target: Any) -> Any:
+    """torch.jit.script. A failed compile leaves its half-made class types in torch's store, so the next
+    attempt at the same class (hybrid after script, auto-hybrid's bottom-up pass) would only report "Can't
+    redefine method"; a fresh store after each failure lets every attempt report its real error."""
+    try:
+        return torch.jit.script(target)
+    except Exception:
+        torch.jit._recursive.concrete_type_store = torch.jit._recursive.ConcreteTypeStore()
+        raise
 
 
 def script_error(error: Exception, origin: Origin, model: Any = None) -> ScriptError:
@@ -94,7 +115,8 @@ def script_error(error: Exception, origin: Origin, model: Any = None) -> ScriptE
                  "or let hybrid mode trace the module that holds it",
             detail=text.strip(),
         )
-    message = f"TorchScript cannot compile this: {advice.message}{_instance_types(model, source, line)}"
+    where = f"line {line}" if line else "this"
+    message = f"TorchScript cannot compile {where}: {advice.message}{_instance_types(model, source, line)}"
     return ScriptError(message, file=origin.name, line=line, hint=advice.fix, detail=text.strip())
 
 
@@ -129,10 +151,7 @@ def _instance_types(model: Any, source: str, line: int) -> str:
 
 
 def trace(target: Any, inputs: tuple, origin: Origin, check_inputs: list[tuple] | None, result: Converted) -> Any:
-    try:
-        traced = torch.jit.trace(target, inputs, check_trace=False)
-    except Exception as e:
-        raise trace_error(e, origin) from e
+    traced = trace_tensors(target, inputs, origin, result)
     if check_inputs:
         _check_trace(target, traced, check_inputs, origin, result)
     return traced
@@ -195,6 +214,95 @@ def hybrid(model: Any, inputs: tuple, names: tuple[str, ...], origin: Origin) ->
     return script(hybrid_model, origin), names
 
 
+def script_bottom_up(model: Any, inputs: tuple, origin: Origin,
+                     result: Converted) -> tuple[Any, tuple[TracedPart, ...]]:
+    """Auto-hybrid: script every submodule from the leaves up; trace the smallest ones that do not compile
+    (with the inputs they received in one eager run), and script the rest around them. The model itself is
+    traced only when its own forward() does not compile."""
+    if not isinstance(model, nn.Module):
+        raise EntryError("hybrid mode needs an nn.Module; this entry is a function", file=origin.name)
+    recorded = record_submodule_inputs(model, inputs, tuple(n for n, _ in model.named_modules() if n), origin,
+                                       require_all=False)
+    recorded[""] = inputs
+    work = copy.deepcopy(model)
+    failed: dict[tuple, ScriptError] = {}  # by class and attribute types: what TorchScript compiles once
+    parts: dict[str, TracedPart] = {}
+
+    def visit(name: str, module: nn.Module) -> None:
+        if type(module).__module__.startswith("torch.") and not isinstance(module, (nn.Sequential, nn.ModuleList,
+                                                                                      nn.ModuleDict)):
+            return  # torch's own layers compile
+        for child_name, child in list(module.named_children()):
+            visit(f"{name}.{child_name}" if name else child_name, child)
+        kind = (type(module), tuple((k, type(v)) for k, v in vars(module).items() if not k.startswith("_")))
+        error = failed.get(kind)
+        if error is None:
+            try:
+                try_script(module)
+                return
+            except Exception as e:
+                error = failed[kind] = script_error(e, origin, model)
+        if name not in recorded:
+            raise ScriptError(f"{name} ({type(module).__name__}) does not compile as script and never ran on the "
+                              f"example inputs, so it cannot be traced either: {error.message}",
+                              file=origin.name, line=error.line, hint=error.hint, detail=error.detail)
+        for inner in [n for n in parts if n.startswith(name + ".") or not name]:
+            del parts[inner]  # the trace of `name` holds them
+        parts[name] = TracedPart(name, type(module).__name__, error.message.split(": ", 1)[-1], error.line,
+                                 error.hint)
+        if name:
+            parent, _, attr = name.rpartition(".")
+            setattr(work.get_submodule(parent) if parent else work, attr, _trace_part(module, recorded[name], name,
+                                                                                      origin))
+
+    visit("", work)
+    if "" in parts:  # the model's own forward() does not compile: the whole is a trace
+        return _trace_part(work, inputs, "", origin, result), tuple(parts.values())
+    return script(work, origin), tuple(parts.values())
+
+
+def _trace_part(module: nn.Module, inputs: tuple, name: str, origin: Origin, result: Converted | None = None) -> Any:
+    try:
+        if result is not None:  # the model itself: its outputs may hold None
+            return trace_tensors(module, inputs, origin, result)
+        return torch.jit.trace(module, inputs, check_trace=False)
+    except TraceError:
+        raise
+    except Exception as e:
+        error = trace_error(e, origin)
+        error.message = f"tracing {name!r} {error.message}"
+        raise error from e
+
+
+def trace_tensors(module: Any, inputs: tuple, origin: Origin, result: Converted) -> Any:
+    """torch.jit.trace; for a model whose forward() returns None among its outputs (`return logits, loss` with
+    loss None), the trace of the same model keeping the tensors, and a note saying what was left out."""
+    try:
+        return torch.jit.trace(module, inputs, check_trace=False)
+    except Exception as e:
+        error = e
+    with torch.no_grad():
+        eager, failed = call_safely(module, inputs)
+    nones = [i for i, v in enumerate(eager) if v is None] if isinstance(eager, (tuple, list)) and not failed else []
+    if not nones or "Only tensors" not in str(error) or not isinstance(module, nn.Module):
+        raise trace_error(error, origin) from error
+    cls = type(module)
+
+    def forward(self: nn.Module, *args: Any) -> Any:
+        return tuple(v for v in cls.forward(self, *args) if v is not None)
+
+    shown = copy.copy(module)
+    shown.__class__ = type(cls.__name__, (cls,), {"forward": forward, "__module__": cls.__module__})
+    try:
+        traced = torch.jit.trace(shown, inputs, check_trace=False)
+    except Exception as e:
+        raise trace_error(e, origin) from e
+    result.notes.append(
+        f"forward() returns None as output {', '.join(str(i) for i in nones)} of {len(eager)} on these inputs; a "
+        "trace records tensors only, so the traced module returns the other outputs alone.")
+    return traced
+
+
 def _outermost(names: tuple[str, ...], model: nn.Module, origin: Origin) -> tuple[str, ...]:
     """Validate names and drop any nested inside another picked one (the outer trace covers it)."""
     known = {name for name, _ in model.named_modules() if name}
@@ -205,8 +313,8 @@ def _outermost(names: tuple[str, ...], model: nn.Module, origin: Origin) -> tupl
     return tuple(n for n in names if not any(n.startswith(other + ".") for other in names))
 
 
-def record_submodule_inputs(model: nn.Module, inputs: tuple, names: tuple[str, ...],
-                            origin: Origin) -> dict[str, tuple]:
+def record_submodule_inputs(model: nn.Module, inputs: tuple, names: tuple[str, ...], origin: Origin,
+                            require_all: bool = True) -> dict[str, tuple]:
     """One eager run of the whole model with forward pre-hooks recording each picked submodule's first inputs."""
     recorded: dict[str, tuple] = {}
 
@@ -227,7 +335,7 @@ def record_submodule_inputs(model: nn.Module, inputs: tuple, names: tuple[str, .
         for handle in handles:
             handle.remove()
     missing = [n for n in names if n not in recorded]
-    if missing:
+    if missing and require_all:
         raise InputError(f"submodule(s) {', '.join(missing)} never ran on the example inputs, so they cannot be traced",
                          file=origin.name, hint="pick submodules that forward() calls")
     return recorded

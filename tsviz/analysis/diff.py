@@ -56,11 +56,11 @@ def _diff(model_file: ModelFile, request: DiffRequest) -> DiffResult:
     modules: dict[str, Any] = {}
     conversions: list[Conversion] = []
     origin = model_file.origin
-    picks = model_file.trace_picks(target)
+    picks = model_file.hybrid_options(target)
     for mode in modes:
         stage("convert", f"converting {request.model.filename} with {mode}")
         try:
-            converted = convert(target, mode, copies(inputs), origin, trace_submodules=picks)
+            converted = convert(target, mode, copies(inputs), origin, **picks)
         except TsvizError as e:
             conversions.append(Conversion(mode, error=e.info()))
             continue

@@ -57,15 +57,17 @@ def _inspect_source(request: InspectRequest, path: Path) -> InspectResult:
             built, known["notes"] = model_file.with_inputs(built)
         inputs = built.inputs
         stage("convert", f"converting {request.filename} with {request.mode}")
-        converted = convert(target, request.mode, inputs, origin, trace_submodules=model_file.trace_picks(target),
+        converted = convert(target, request.mode, inputs, origin, **model_file.hybrid_options(target),
                             check_inputs=sources.check_inputs(source) if request.mode == "trace" else None)
     except TsvizError as e:
         return InspectResult(**known, error=e.info())
     graph, inlined, skipped = graphs(converted.module, origin, converted.traced)
+    notes = (*known.pop("notes"), *converted.notes)
     return InspectResult(
-        **known, code=module_code(converted.module), graph=graph, inlined=inlined, **skipped,
+        **known, notes=notes, code=module_code(converted.module), graph=graph, inlined=inlined, **skipped,
         warnings=tuple(converted.warnings),
         quiet_notes=tuple(converted.quiet_notes), trace_submodules=converted.traced,
+        traced_parts=converted.traced_parts,
         input_shapes=tuple(describe(x) for x in inputs) if inputs is not None else (),
         **_archive(save_module(converted.module), request),
         views=module_views(converted.module, origin, converted.traced),

@@ -84,11 +84,12 @@ class ModelFile:
         inputs = sources.example_inputs(self.source, self.entry, built.target, specs, seed)
         return built._replace(inputs=inputs), (*self.source.notes, note)
 
-    def trace_picks(self, target: Any) -> tuple[str, ...]:
-        """Submodules hybrid mode traces: the request's picks, else the file's default."""
+    def hybrid_options(self, target: Any) -> dict[str, Any]:
+        """convert()'s hybrid arguments: the request's picks, else the file's default picks, which fall back to
+        tracing exactly what does not compile when they do not script."""
         if self.request.trace_submodules is not None:
-            return self.request.trace_submodules
-        return sources.default_trace_submodules(self.source, target)
+            return dict(trace_submodules=self.request.trace_submodules)
+        return dict(trace_submodules=sources.default_trace_submodules(self.source, target), auto_hybrid=True)
 
 
 class Built(NamedTuple):

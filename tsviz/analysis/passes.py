@@ -54,7 +54,7 @@ def _start(request: PassRequest, path: Any, origin: Origin) -> tuple[Any, tuple 
     model_file = open_model_file(request.model, path)
     (target, inputs, _), notes = model_file.build_with_inputs()
     stage("convert", f"converting {request.model.filename} with {request.model.mode}")
-    converted = convert(target, request.model.mode, inputs, origin, trace_submodules=model_file.trace_picks(target))
+    converted = convert(target, request.model.mode, inputs, origin, **model_file.hybrid_options(target))
     return converted.module, inputs, notes
 
 

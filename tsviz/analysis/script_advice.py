@@ -98,19 +98,53 @@ def _unannotated_argument(f: Failure) -> Advice | None:
     if not candidates:
         return None
     name = candidates[-1]
-    expected = _expected_type(f.text) or "its real type"
+    expected = _expected_type(f.text)
+    if not expected or "inferred" in expected:
+        return None
     default = f" = {ast.unparse(defaults[name])}" if name in defaults else ""
     typing_names = [t for t in ("Tuple", "List", "Dict", "Optional") if t in expected]
     imports = f" (from typing import {', '.join(typing_names)})" if typing_names else ""
     return Advice(
         "unannotated-argument",
-        f"`{name}` has no type annotation, so TorchScript takes it for a Tensor, but line {f.line} uses it "
+        f"`{name}` has no type annotation, so TorchScript takes it for a Tensor, but it is used "
         f"where {expected} is expected",
         f"annotate it in the def: `{name}: {expected}{default}`{imports}",
     )
 
 
+def _unannotated_callee(f: Failure) -> Advice | None:
+    match = re.search(r"Expected a value of type 'Tensor \(inferred\)' for argument '(\w+)' but instead found type "
+                      r"'([^']+)'", f.text)
+    if not match:
+        return None
+    name, passed = match.groups()
+    callee = next((ast.unparse(n.func) for n in f.nodes() if isinstance(n, ast.Call)
+                   and name in _parameter_names(n.func, f.source)), "the function it calls")
+    return Advice(
+        "unannotated-argument",
+        f"`{name}`, an argument of {callee}(), has no type annotation, so TorchScript takes it for a Tensor, but "
+        f"it is passed {_a(passed)}",
+        f"annotate it in that def: `{name}: {passed}`",
+    )
+
+
+def _a(word: str) -> str:
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
+
+
+def _parameter_names(func: ast.expr, source: str) -> set[str]:
+    """Parameter names of the file's defs named like the called function (`self.make_mask` -> make_mask)."""
+    called = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    tree = _tree(source)
+    return {a.arg for n in (ast.walk(tree) if tree else ()) if isinstance(n, ast.FunctionDef) and n.name == called
+            for a in n.args.args}
+
+
 def _none_attribute(f: Failure) -> Advice | None:
+    if "Could not cast value of type NoneType to bool" in f.text:
+        attrs = f.self_attributes() or ["<attribute>"]
+        return Advice("none-truth", f"it tests self.{attrs[0]}, which is None in this instance, for truth",
+                      f"write `if self.{attrs[0]} is not None:` (TorchScript decides None tests when it compiles)")
     if not re.search(r"'NoneType' object has no attribute|Expected NoneType but got|Python type: 'NoneType'", f.text):
         return None
     attrs = f.self_attributes() or ["<attribute>"]
@@ -118,8 +152,8 @@ def _none_attribute(f: Failure) -> Advice | None:
     kind = "Tensor" if "Tensor" in f.text or "size" in f.code else "<its type>"
     return Advice(
         "optional-attribute",
-        f"self.{name} is None when the model is built, so TorchScript gives it the type None for good: line "
-        f"{f.line} then uses it as a {kind}",
+        f"self.{name} is None when the model is built, so TorchScript gives it the type None for good, and then "
+        f"it is used as a {kind}",
         f"declare it in the class body as `{name}: Optional[{kind}]` (from typing import Optional), and in "
         f"forward() copy it to a local before testing it: `{name} = self.{name}`, then "
         f"`if {name} is None or ...`: TorchScript refines a local, not an attribute",
@@ -137,7 +171,7 @@ def _int_for_float(f: Failure) -> Advice | None:
     value = f"self.{attrs[0]}" if attrs else (ast.unparse(passed[0]) if passed else "the value")
     return Advice(
         "int-for-float",
-        f"line {f.line} passes an int as `{argument}`, which TorchScript only accepts as a float (Python would "
+        f"it passes an int as `{argument}`, which TorchScript only accepts as a float (Python would "
         "convert it silently; TorchScript checks types when it compiles)",
         f"write `{argument}=float({value})`" + (f", or store it as a float in __init__: `self.{attrs[0]} = "
                                                f"float(...)`" if attrs else ""),
@@ -163,17 +197,17 @@ def _unsupported_attribute_type(f: Failure) -> Advice | None:
 def _lambda(f: Failure) -> Advice | None:
     if "Lambda aren't supported" not in f.text and "Expected a single top-level function" not in f.text:
         return None
-    return Advice("lambda", f"line {f.line} uses a lambda, which TorchScript cannot compile",
+    return Advice("lambda", "it uses a lambda, which TorchScript cannot compile",
                   "write it as a def (a method of the module or a function of the file), or use the matching "
                   "module (nn.SiLU(), nn.GELU(), ...)")
 
 
 def _varargs(f: Failure) -> Advice | None:
     if "variable number of arguments" in f.text:
-        return Advice("varargs", f"line {f.line} takes *args or **kwargs, which TorchScript cannot compile",
+        return Advice("varargs", "it takes *args or **kwargs, which TorchScript cannot compile",
                       "name the arguments forward() really uses, or trace this module (hybrid mode does it for you)")
     if "keyword-arg expansion is not supported" in f.text:
-        return Advice("kwargs-call", f"line {f.line} passes arguments as **dict, which TorchScript cannot compile",
+        return Advice("kwargs-call", "it passes arguments as **dict, which TorchScript cannot compile",
                       "pass each keyword argument by name")
     return None
 
@@ -184,7 +218,7 @@ def _generator(f: Failure) -> Advice | None:
         return None
     return Advice(
         "generator",
-        f"line {f.line} uses a generator expression ({ast.unparse(generators[0])[:60]}), which TorchScript "
+        f"it uses a generator expression ({ast.unparse(generators[0])[:60]}), which TorchScript "
         "does not have",
         "use a list comprehension inside torch.stack(...), or a plain for loop that adds up the results",
     )
@@ -195,7 +229,7 @@ def _library_call(f: Failure) -> Advice | None:
         return None
     return Advice(
         "library-call",
-        f"line {f.line} calls NumPy (or another non-torch library), and TorchScript compiles only torch code",
+        "it calls NumPy (or another non-torch library), and TorchScript compiles only torch code",
         "use the torch op (torch.sqrt, torch.exp, ...), or compute the constant once in __init__",
     )
 
@@ -204,22 +238,22 @@ def _unsupported_builtin(f: Failure) -> Advice | None:
     match = re.search(r"Python builtin <built-in function (\w+)> is currently not supported", f.text)
     if match:
         return Advice("unsupported-builtin",
-                      f"line {f.line} calls {match.group(1)}(), a Python builtin TorchScript does not have",
+                      f"it calls {match.group(1)}(), a Python builtin TorchScript does not have",
                       "compute it with torch ops or a plain loop over ints (e.g. a running product for math.prod)")
     if "getattr's second argument must be a string literal" in f.text:
-        return Advice("dynamic-getattr", f"line {f.line} looks an attribute up by a computed name",
+        return Advice("dynamic-getattr", "it looks an attribute up by a computed name",
                       "keep the layers in an nn.ModuleList (or nn.ModuleDict) and iterate over it")
     if "try blocks aren't supported" in f.text:
-        return Advice("try", f"line {f.line} has a try block, which TorchScript cannot compile",
+        return Advice("try", "it has a try block, which TorchScript cannot compile",
                       "check the condition with an if instead, or mark the method @torch.jit.ignore")
     if "super()" in f.code and "attribute or method 'forward'" in f.text:
-        return Advice("super", f"line {f.line} calls super().forward(), which TorchScript cannot compile",
+        return Advice("super", "it calls super().forward(), which TorchScript cannot compile",
                       "call the parent's op directly (F.linear(x, self.weight, self.bias)) or hold the parent "
                       "module as an attribute")
     return None
 
 
 _RULES: tuple[Callable[[Failure], Advice | None], ...] = (
-    _unannotated_argument, _none_attribute, _int_for_float, _unsupported_attribute_type, _lambda, _varargs,
-    _generator, _library_call, _unsupported_builtin,
+    _unannotated_argument, _unannotated_callee, _none_attribute, _int_for_float, _unsupported_attribute_type,
+    _lambda, _varargs, _generator, _library_call, _unsupported_builtin,
 )

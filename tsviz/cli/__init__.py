@@ -94,6 +94,9 @@ def _inspect(args: Any) -> int:
     print(f"{result.filename}: {result.entry} ({result.mode})")
     for note in result.notes:
         print(f"note: {note}")
+    for part in result.traced_parts:
+        where = f"line {part.line}: " if part.line else ""
+        print(f"traced {part.name or 'the whole model'} ({part.type}), which does not compile: {where}{part.reason}")
     if result.input_shapes:
         print(f"inputs: {', '.join(result.input_shapes)}")
     print(f"graph: {len(result.graph.nodes)} nodes; inlined: {len(result.inlined.nodes)} nodes, "

@@ -135,6 +135,17 @@ class ConversionWarning:
 
 
 @dataclass(frozen=True, slots=True)
+class TracedPart:
+    """A submodule hybrid mode traced because it does not compile as script, and why."""
+
+    name: str  # dotted path; "" is the model itself
+    type: str  # class name
+    reason: str  # the compile error, explained
+    line: int = 0  # the line that does not compile
+    fix: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Submodule:
     """A named submodule of the model, for the hybrid picker."""
 
@@ -259,6 +270,7 @@ class InspectResult:
     notes: tuple[str, ...] = ()  # what tsviz assumed to get this far (stand-ins, guessed inputs), in words
     submodules: tuple[Submodule, ...] = ()
     trace_submodules: tuple[str, ...] = ()  # what hybrid mode traced
+    traced_parts: tuple[TracedPart, ...] = ()  # hybrid: parts traced because they do not compile, and why
     default_trace_submodules: tuple[str, ...] = ()
     input_shapes: tuple[str, ...] = ()  # the inputs used, printed
     needs_inputs: bool = False  # the entry has no example inputs: the UI offers shape fields

@@ -41,8 +41,9 @@ def inspect_data(result: InspectResult) -> dict:
         "graph": graph_data(result.graph, op_counts),
         "inlined_graph": graph_data(result.inlined, op_counts),
         "warnings": [to_data(w) for w in result.warnings],
-        "notes": list(result.quiet_notes),
+        "notes": list(result.notes) + list(result.quiet_notes),
         "traced_submodules": list(result.trace_submodules),
+        "traced_because": [to_data(part) for part in result.traced_parts],
         "archive_facts": dict(result.archive_facts),
     }
 
