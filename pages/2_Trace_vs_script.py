@@ -48,18 +48,22 @@ st.dataframe(
 )
 
 # ---- hazards --------------------------------------------------------------------------------------
-st.subheader(f"Hazards in the trace ({len(result.hazards)})")
+hazards = ui.counted(result.hazards)
+st.subheader(f"Hazards in the trace ({len(hazards)})")
 selected_line = 0
-if not result.hazards:
+if not hazards:
     trace = result.conversion("trace")
     st.info("No hazards found: no TracerWarning, no lost control flow, no frozen values or devices."
             if trace is not None and trace.error is None else "The trace failed, so there is no traced graph to read.")
 else:
+    st.caption("Wrong output: the trace was seen differing from eager on these inputs. May differ: the inputs "
+               "tried here did not expose it, but other inputs can.")
     list_col, detail_col = st.columns([2, 3])
-    labels = [f"Line {h.line or '?'} · {ui.HAZARDS[h.kind].title}" for h in result.hazards]
+    labels = [f"{ui.SEVERITY_TITLES[h.severity]} · line {h.line or '?'} · {ui.HAZARDS[h.kind].title}"
+              for h in hazards]
     chosen = list_col.radio("Pick one to see its line and its nodes", range(len(labels)), key="hazard",
-                            format_func=labels.__getitem__, captions=[h.message for h in result.hazards])
-    hazard = result.hazards[chosen]
+                            format_func=labels.__getitem__, captions=[h.message for h in hazards])
+    hazard = hazards[chosen]
     selected_line = hazard.line
     with detail_col:
         st.markdown(f"**{ui.HAZARDS[hazard.kind].title}** at line {hazard.line} of {result.filename}")
@@ -67,6 +71,12 @@ else:
             st.code(ui.source_excerpt(result.source, hazard.line), language="python")
         st.markdown(f"{hazard.message}  \n**Fix:** {hazard.fix}")
         st.info(ui.HAZARDS[hazard.kind].note, icon=":material/school:")
+
+notes = ui.grouped_notes(result.hazards)
+if notes:
+    with st.expander(f"Notes: true, but harmless for inference ({len(notes)}; not counted as hazards)"):
+        for group in notes:
+            st.markdown(f"**{group.summary()}**  \n{group.message.split(': ', 1)[-1]}  \n*Fix:* {group.fix}")
 
 # ---- structure -------------------------------------------------------------------------------------
 st.subheader("Structure")

@@ -273,8 +273,9 @@ CASES = [
     BadInput("os_exit", "quit.py", text("import os\n\nos._exit(3)\n"), r"exited with status 3 while importing quit.py", WorkerError),
     BadInput("sys_exit", "bye.py", text("import sys\n\nsys.exit(2)\n"), r"called sys.exit\(2\)", SourceError, line=3),
     BadInput("syntax_error", "typo.py", text("import torch\n\ndef f(x:\n    return x\n"), r"syntax error", SourceError, line=3),
-    BadInput("missing_package", "vision.py", text("import torch\nimport torchvision\n"), r"No module named 'torchvision'",
-             SourceError, line=2),
+    BadInput("missing_package", "vision.py", text("import torch\nimport torchvision\n\n\ndef model():\n"
+                                                  "    return torchvision.models.resnet18()\n"),
+             r"torchvision is not installed here, and line 6 uses torchvision.models.resnet18", EntryError, line=6),
     BadInput("no_module", "empty.py", text("# nothing here\nX = 1\n"), r"found nothing to convert", EntryError),
     BadInput("needs_constructor_args", "sized.py", text("import torch\nfrom torch import nn\n\n\nclass M(nn.Module):\n"
              "    def __init__(self, width: int):\n        super().__init__()\n        self.fc = nn.Linear(width, 2)\n\n"
@@ -288,9 +289,9 @@ CASES = [
     BadInput("reads_its_servers_memory", "snoop.py", text("import os\n\nopen(f'/proc/{os.getppid()}/mem', 'rb').read(1)\n"),
              r"Permission denied", SourceError, line=3, needs_sandbox=True),
     BadInput("forward_kwargs", "kw.py", text(LINEAR + "    def forward(self, **inputs):\n        return self.fc(inputs['x'])\n"),
-             r"can't take variable number of arguments", ScriptError, line=10),
+             r"line 10: it takes \*args or \*\*kwargs", ScriptError, line=10),
     BadInput("numpy_in_forward", "np.py", text("import numpy as np\n" + LINEAR + "    def forward(self, x):\n"
-             "        y = x.numpy()\n        return torch.from_numpy(np.tanh(y))\n"), r"no attribute or method 'numpy'", ScriptError, line=12),
+             "        y = x.numpy()\n        return torch.from_numpy(np.tanh(y))\n"), r"line 12: it calls NumPy", ScriptError, line=12),
     BadInput("wrong_input_shape", "shape.py", text(LINEAR + "    def forward(self, x):\n        return self.fc(x)\n\n\n"
              "def example_inputs():\n    return (torch.randn(2, 5),)\n"), r"shapes cannot be multiplied", TraceError, line=11,
              mode="trace"),

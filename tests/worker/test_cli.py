@@ -31,7 +31,7 @@ def test_user_error_exits_2_with_one_line_and_no_traceback(tmp_path: Path) -> No
     done = tsviz("inspect", str(bad))
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "Traceback" not in done.stderr
-    assert done.stderr.startswith("tsviz: error: bad.py line 4: TorchScript cannot compile this")
+    assert done.stderr.startswith("tsviz: error: bad.py line 4: TorchScript cannot compile line 4: it uses a lambda")
 
 
 def test_missing_file_exits_2() -> None:
@@ -70,7 +70,7 @@ def test_inspect_out_writes_the_archive_dot_and_code(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--input", "2xbanana"], "cannot read the input shape"),
+        (["--input", "2xbanana"], "cannot read the input '2xbanana'"),
         (["--init", "novalue"], "is not NAME=VALUE"),
     ],
 )

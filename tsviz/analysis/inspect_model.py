@@ -50,11 +50,12 @@ def _inspect_source(request: InspectRequest, path: Path) -> InspectResult:
             submodules=sources.list_submodules(target),
             default_trace_submodules=sources.default_trace_submodules(source, target),
             needs_inputs=built.inputs is None,
-            suggested_inputs=request.input_specs or model_file.suggested_inputs(target),
+            suggested_inputs=request.input_specs or (model_file.suggested_inputs(target) if built.inputs is None
+                                                     else ()),
             notes=source.notes,
         )
         if request.mode != "script":  # trace and hybrid run the model: with the guessed inputs if none are given
-            built, known["notes"] = model_file.with_inputs(built)
+            built, known["notes"] = model_file.with_inputs(built, specs=known["suggested_inputs"])
         inputs = built.inputs
         stage("convert", f"converting {request.filename} with {request.mode}")
         converted = convert(target, request.mode, inputs, origin, **model_file.hybrid_options(target),

@@ -59,7 +59,8 @@ class ModelFile:
         """The nn.Module (put in eval mode) or function, and the inputs to trace with."""
         stage("load", f"building the model from {self.request.filename}")
         target = sources.build_target(self.source, self.entry, dict(self.request.init_args))
-        training = isinstance(target, nn.Module) and target.training
+        # a class is built in training mode by nn.Module's default; only a factory *returns* a chosen mode
+        training = self.entry.kind == "factory" and isinstance(target, nn.Module) and target.training
         if isinstance(target, nn.Module):
             target.eval()
         return Built(target, sources.example_inputs(self.source, self.entry, target, self.request.input_specs),
@@ -67,6 +68,7 @@ class ModelFile:
 
     def suggested_inputs(self, target: Any) -> tuple[InputSpec, ...]:
         """Inputs to offer (or to guess with) when the file and the request give none."""
+        stage("run", f"trying guessed inputs on {self.request.filename}")
         return sources.suggest_inputs(self.source, self.entry, target)
 
     def build_with_inputs(self, seed: int = 0) -> tuple[Built, tuple[str, ...]]:
@@ -74,11 +76,13 @@ class ModelFile:
         request gives any: for jobs that must run the model. The notes start with the file's import notes."""
         return self.with_inputs(self.build(), seed)
 
-    def with_inputs(self, built: Built, seed: int = 0) -> tuple[Built, tuple[str, ...]]:
-        """`built` as it is when it has inputs, else with the guessed ones; and the notes to show."""
+    def with_inputs(self, built: Built, seed: int = 0,
+                    specs: tuple[InputSpec, ...] = ()) -> tuple[Built, tuple[str, ...]]:
+        """`built` as it is when it has inputs, else with the guessed ones (`specs`, if already guessed); and the
+        notes to show."""
         if built.inputs is not None:
             return built, self.source.notes
-        specs = self.suggested_inputs(built.target)
+        specs = specs or self.suggested_inputs(built.target)
         note = ("The file gives no example inputs, so tsviz guessed them: "
                 f"{'; '.join(format_input_spec(s) for s in specs)}. Change them in the sidebar or with --input.")
         inputs = sources.example_inputs(self.source, self.entry, built.target, specs, seed)

@@ -16,7 +16,7 @@ from tsviz import client
 from tsviz.cli.parser import build_parser
 from tsviz.graph.dot import to_dot
 from tsviz.graph.fold import fold_constants
-from tsviz.graph.hazards import KINDS
+from tsviz.graph.hazards import KINDS, SEVERITY_TITLES, counted, grouped_notes
 from tsviz.graph.layout import render_svg
 from tsviz.graph.verdict import case_rows
 from tsviz.model.errors import InputError, TsvizError
@@ -133,10 +133,17 @@ def _diff(args: Any) -> int:
     for row in case_rows(result, args.atol, args.rtol):
         cells = [f"{mode}: {row[mode]}" for mode in data["verdict"] if mode in row]
         print(f"{row['#']:2d}. {row['input']} [{row['shapes']}]  " + "  ".join(cells))
-    if result.hazards:
+    hazards = counted(result.hazards)
+    if hazards:
         print("\nhazards:")
-    for h in result.hazards:
-        print(f"  {result.filename}:{h.line}: {KINDS[h.kind].title}: {h.message}\n      fix: {h.fix}")
+    for h in hazards:
+        print(f"  {result.filename}:{h.line}: {SEVERITY_TITLES[h.severity]} · {KINDS[h.kind].title}: {h.message}\n"
+              f"      fix: {h.fix}")
+    notes = grouped_notes(result.hazards)
+    if notes:
+        print("\nnotes (harmless for inference, not counted as hazards):")
+    for group in notes:
+        print(f"  {group.summary()}")
     return 0
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tsviz.model.types import ConversionWarning, Hazard, IRGraph, Node
 
@@ -131,8 +131,48 @@ def nodes_at_line(graph: IRGraph, line: int) -> tuple[str, ...]:
 
 def _with_code(hazard: Hazard, lines: list[str]) -> Hazard:
     if 0 < hazard.line <= len(lines):
-        return Hazard(hazard.kind, hazard.line, hazard.message, hazard.fix, lines[hazard.line - 1].strip())
+        return replace(hazard, code=lines[hazard.line - 1].strip())
     return hazard
+
+
+SEVERITIES = ("wrong-output", "may-differ", "note")
+SEVERITY_TITLES = {"wrong-output": "Wrong output", "may-differ": "May differ", "note": "Note"}
+
+
+def ranked(hazards: tuple[Hazard, ...], trace_differs: bool) -> tuple[Hazard, ...]:
+    """Hazards with their severity settled, worst first: when the trace was seen differing from eager, every
+    counted hazard is a candidate cause, so "may-differ" becomes "wrong-output"."""
+    settled = [replace(h, severity="wrong-output") if trace_differs and h.severity == "may-differ" else h
+               for h in hazards]
+    return tuple(sorted(settled, key=lambda h: SEVERITIES.index(h.severity)))
+
+
+def counted(hazards: tuple[Hazard, ...]) -> tuple[Hazard, ...]:
+    """The hazards that count: notes are left out."""
+    return tuple(h for h in hazards if h.severity != "note")
+
+
+@dataclass(frozen=True)
+class NoteGroup:
+    title: str  # "Batch norm frozen in eval mode"
+    lines: tuple[int, ...]
+    message: str
+    fix: str
+
+    def summary(self) -> str:
+        places = f"{len(self.lines)} place{'s' if len(self.lines) != 1 else ''}"
+        shown = ", ".join(str(n) for n in self.lines[:8]) + (", ..." if len(self.lines) > 8 else "")
+        return f"{self.title}: {places} (line{'s' if len(self.lines) != 1 else ''} {shown})"
+
+
+def grouped_notes(hazards: tuple[Hazard, ...]) -> list[NoteGroup]:
+    """Notes grouped by what they say: "Batch norm frozen in eval mode: 20 places"."""
+    groups: dict[str, list[Hazard]] = {}
+    for h in hazards:
+        if h.severity == "note":
+            groups.setdefault(h.message, []).append(h)
+    return [NoteGroup(message.split(":", 1)[0], tuple(sorted({h.line for h in group})), message, group[0].fix)
+            for message, group in groups.items()]
 
 
 def _user_line(node: Node) -> int:
@@ -315,11 +355,13 @@ def _training_mode(trace: IRGraph, returned_training: bool) -> list[Hazard]:
             message = (f"The entry returns the model in training mode; tsviz called .eval() before converting. Traced "
                        f"as returned, this {what} would stay in training behaviour in every call.")
             fix = "call .eval() on the model before tracing it (and return it that way from model())"
+            severity = "may-differ"
         else:
-            message = (f"The trace records this {what} in eval mode for good: .train() on the traced module will "
-                       "not turn it back on (the scripted module follows .train()).")
-            fix = "trace a separate copy for training, or script the module if it must switch modes"
-        hazards.append(Hazard("training_mode", _user_line(node), message, fix))
+            message = (f"{what.capitalize()} frozen in eval mode: right for inference, but .train() on the traced "
+                       "module will not turn it back on (the scripted module follows .train()).")
+            fix = "nothing for inference; for training, trace a separate copy in training mode or script the module"
+            severity = "note"
+        hazards.append(Hazard("training_mode", _user_line(node), message, fix, severity=severity))
     return hazards
 
 

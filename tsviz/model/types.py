@@ -354,6 +354,9 @@ class Hazard:
     message: str  # what happened, in one sentence
     fix: str  # what to do about it
     code: str = ""  # the source line itself
+    # "wrong-output": the trace was seen differing from eager; "may-differ": the inputs did not expose it;
+    # "note": true but harmless for inference (not counted as a hazard)
+    severity: str = "may-differ"
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from tsviz.assets import asset
 from tsviz.graph.dot import to_dot
 from tsviz.graph.fold import fold_constants
-from tsviz.graph.hazards import KINDS
+from tsviz.graph.hazards import KINDS, SEVERITY_TITLES, counted, grouped_notes
 from tsviz.graph.layout import svg_or_problem
 from tsviz.graph.verdict import verdict
 from tsviz.model.types import DiffResult, InspectResult
@@ -69,12 +69,14 @@ def _findings(diff: DiffResult) -> str:
         v = verdict(diff, conversion.mode)
         rows.append(f"<li class='{'ok' if v.matches else 'bad'}'>{e(v.sentence())}</li>")
     hazards = "".join(
-        f"<tr><td>{h.line or ''}</td><td>{e(KINDS[h.kind].title)}</td><td>{e(h.message)}</td><td>{e(h.fix)}</td></tr>"
-        for h in diff.hazards)
-    table = (f"<table><tr><th>line</th><th>hazard</th><th>what happens</th><th>fix</th></tr>{hazards}</table>"
-             if hazards else "<p>No hazards found.</p>")
+        f"<tr><td>{h.line or ''}</td><td>{e(SEVERITY_TITLES[h.severity])}</td><td>{e(KINDS[h.kind].title)}</td>"
+        f"<td>{e(h.message)}</td><td>{e(h.fix)}</td></tr>" for h in counted(diff.hazards))
+    table = (f"<table><tr><th>line</th><th>severity</th><th>hazard</th><th>what happens</th><th>fix</th></tr>"
+             f"{hazards}</table>" if hazards else "<p>No hazards found.</p>")
+    notes = "".join(f"<li>{e(group.summary())}</li>" for group in grouped_notes(diff.hazards))
+    notes = f"<p>Notes, harmless for inference (not counted):</p><ul>{notes}</ul>" if notes else ""
     return (f"<h2>Trace vs script</h2><p>On {len(diff.cases)} inputs (seed {diff.seed}):</p>"
-            f"<ul>{''.join(rows)}</ul>{table}")
+            f"<ul>{''.join(rows)}</ul>{table}{notes}")
 
 
 def _svg_only(svg: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 
 from tsviz.graph.diff import op_count_rows
+from tsviz.graph.hazards import counted, grouped_notes
 from tsviz.graph.verdict import Verdict, verdict
 from tsviz.model.jsonio import to_data
 from tsviz.model.types import (
@@ -66,8 +67,10 @@ def diff_data(result: DiffResult, atol: float, rtol: float) -> dict:
             for c in result.cases
         ],
         "verdict": {mode: _verdict_data(verdict(result, mode, atol, rtol)) for mode in modes},
-        "hazards": [{"kind": h.kind, "line": h.line, "message": h.message, "fix": h.fix, "code": h.code}
-                    for h in result.hazards],
+        "hazards": [{"kind": h.kind, "severity": h.severity, "line": h.line, "message": h.message, "fix": h.fix,
+                     "code": h.code} for h in counted(result.hazards)],
+        "hazard_notes": [{"title": g.title, "count": len(g.lines), "lines": list(g.lines), "message": g.message}
+                         for g in grouped_notes(result.hazards)],
         "op_counts": op_count_rows({c.mode: c.graph for c in result.conversions if c.error is None}),
         "notes": list(result.notes),
         "timings_s": dict(result.timings),

@@ -6,6 +6,7 @@ from a page), walk.py (the graph page's walk), widgets.py (shared rendering), vi
 from tsviz.graph import walk as graph
 from tsviz.graph.diff import code_diff, op_changes, op_count_rows
 from tsviz.graph.hazards import KINDS as HAZARDS
+from tsviz.graph.hazards import SEVERITY_TITLES, counted, grouped_notes
 from tsviz.graph.verdict import DEFAULT_ATOL, DEFAULT_RTOL, case_rows, verdict
 from tsviz.model.errors import TsvizError
 from tsviz.model.inputs import parse_sizes
@@ -38,7 +39,7 @@ from tsviz.ui.widgets import (
 
 __all__ = [
     "DEFAULT_ATOL", "DEFAULT_PASSES", "DEFAULT_RTOL", "HAZARDS", "PASSES", "VARIANTS", "GraphWalk", "Loaded",
-    "PassRequest", "State", "TsvizError", "bench", "case_rows", "code_diff", "code_view", "devices", "diff_key",
+    "PassRequest", "SEVERITY_TITLES", "State", "TsvizError", "bench", "case_rows", "counted", "grouped_notes", "code_diff", "code_view", "devices", "diff_key",
     "diff_request", "graph", "graph_view", "in_worker", "is_archive", "model_request", "no_model_yet", "op_changes",
     "op_count_rows", "page_setup", "paired_drawings", "parse_sizes", "require_request", "require_result",
     "require_source", "result_key", "result_or_stop", "review_report", "run_bench_job", "saved_archive_request",
