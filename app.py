@@ -19,8 +19,13 @@ st.header(f"{result.filename} · {result.entry} · {result.mode}")
 if result.doc and not teach:
     with st.expander("The lesson of this model", expanded=not walk.path):  # out of the way once walking
         st.markdown(result.doc)
+for note in result.notes:
+    st.info(note, icon=":material/info:")
 if result.error is not None:
     ui.show_error(result.error, result.source)
+    if result.error.type == "ScriptError" and result.mode == "script":
+        st.button("Try hybrid mode: it traces just the parts that do not compile and scripts the rest",
+                  key="to_hybrid", icon=":material/call_split:", on_click=ui.State.mode.set, args=("hybrid",))
     st.stop()
 
 for warning in result.warnings:
@@ -29,6 +34,8 @@ for warning in result.warnings:
 if result.mode == "hybrid":
     traced = ", ".join(result.trace_submodules) or "nothing (pick submodules in the sidebar)"
     st.caption(f"Hybrid: traced {traced}; everything else scripted. Traced submodules are orange boxes.")
+    if result.traced_parts:
+        ui.traced_parts(result.traced_parts, result.source)
 
 view_col, fold_col, search_col, dot_col, pt_col, report_col = st.columns([3, 2, 3, 1.1, 1.1, 1.6],
                                                                          vertical_alignment="bottom")

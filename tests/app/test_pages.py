@@ -102,7 +102,7 @@ def test_unreadable_input_shape_is_explained() -> None:
     at = upload(app(), "tiny.py", PLAIN)
     next(t for t in at.sidebar.text_input if t.key.startswith("inputs:")).set_value("three by two").run()
     at.sidebar.radio(key="mode").set_value("trace").run()
-    assert any("cannot read the input shape" in e.value for e in at.sidebar.error)
+    assert any("cannot read the input 'three by two'" in e.value for e in at.sidebar.error)
 
 
 def test_choices_survive_a_page_switch() -> None:
@@ -159,7 +159,8 @@ def test_trace_vs_script_page_shows_verdicts_outputs_hazards_and_graphs() -> Non
     assert at.success[0].value.startswith("script matches eager on all")
     table = at.dataframe[0].value
     assert table.loc[table["input"] == "example negated", "trace"].item().startswith("✘")
-    assert at.radio(key="hazard").options == ["Line 20 · TracerWarning", "Line 20 · Control flow lost"]
+    assert at.radio(key="hazard").options == ["Wrong output · line 20 · TracerWarning",
+                                              "Wrong output · line 20 · Control flow lost"]
     trace_svg, script_svg = graphs(at)
     assert "prim::If" in script_svg and "prim::If" not in trace_svg
     assert 'stroke="#c62828"' in script_svg  # nodes with no counterpart in the trace are outlined

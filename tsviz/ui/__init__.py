@@ -38,11 +38,11 @@ from tsviz.ui.widgets import (
 )
 
 __all__ = [
-    "DEFAULT_ATOL", "DEFAULT_PASSES", "DEFAULT_RTOL", "HAZARDS", "PASSES", "VARIANTS", "GraphWalk", "Loaded",
-    "PassRequest", "SEVERITY_TITLES", "State", "TsvizError", "bench", "case_rows", "counted", "grouped_notes", "code_diff", "code_view", "devices", "diff_key",
-    "diff_request", "graph", "graph_view", "in_worker", "is_archive", "model_request", "no_model_yet", "op_changes",
-    "op_count_rows", "page_setup", "paired_drawings", "parse_sizes", "require_request", "require_result",
-    "require_source", "result_key", "result_or_stop", "review_report", "run_bench_job", "saved_archive_request",
-    "show_error", "show_node", "side_by_side", "source_excerpt", "state", "teaching_style", "verdict", "views",
-    "walk_svg",
+    "DEFAULT_ATOL", "DEFAULT_PASSES", "DEFAULT_RTOL", "GraphWalk", "HAZARDS", "Loaded", "PASSES", "PassRequest",
+    "SEVERITY_TITLES", "State", "TsvizError", "VARIANTS", "bench", "case_rows", "code_diff", "code_view", "counted",
+    "devices", "diff_key", "diff_request", "graph", "graph_view", "grouped_notes", "in_worker", "is_archive",
+    "model_request", "no_model_yet", "op_changes", "op_count_rows", "page_setup", "paired_drawings", "parse_sizes",
+    "require_request", "require_result", "require_source", "result_key", "result_or_stop", "review_report",
+    "run_bench_job", "saved_archive_request", "show_error", "show_node", "side_by_side", "source_excerpt", "state",
+    "teaching_style", "verdict", "views", "walk_svg",
 ]

@@ -25,6 +25,7 @@ from tsviz.ui.state import (
     input_key,
     keep_sidebar_choices,
     picks_key,
+    prefill_key,
     state,
 )
 from tsviz.ui.widgets import show_error
@@ -177,20 +178,37 @@ def _model_options(bar, result: InspectResult, file_key: str) -> None:
     if len(names) > 1:
         bar.selectbox("Entry point", names, index=names.index(result.entry), key=entry_key(file_key))
     entry = next(e for e in result.entries if e.name == result.entry)
-    required = [p for p in entry.init_params if p.default is None and not p.name.startswith("*")]
-    if required:
-        bar.markdown("**Constructor arguments** (Python literals)")
-        for p in required:
-            bar.text_input(p.name + (f": {p.annotation}" if p.annotation else ""), key=init_key(file_key, p.name),
-                           placeholder="e.g. 32")
+    params = [p for p in entry.init_params if not p.name.startswith("*")]
+    if params:
+        bar.markdown("**Constructor arguments**")
+        bar.caption("Python expressions, evaluated in the sandbox with the file's names, torch, nn, math and "
+                    "SimpleNamespace: 32, 'LSTM', Config(width=64).")
+        st.session_state[prefill_key(file_key)] = {p.name: p.prefill for p in params if p.prefill}
+    for p in (p for p in params if p.default is None):
+        st.session_state.setdefault(init_key(file_key, p.name), p.prefill)
+        reads = ", ".join(f"{p.name}.{a}" for a in p.reads)
+        bar.text_input(p.name + (f": {p.annotation}" if p.annotation else ""), key=init_key(file_key, p.name),
+                       placeholder=f"SimpleNamespace({', '.join(f'{a}=…' for a in p.reads[:4])})" if p.reads
+                       else "e.g. 32, 'LSTM' or (3, 3)",
+                       help=f"The constructor reads {reads}." if reads else None)
+        if p.reads:
+            bar.caption(f"reads {reads}")
+    optional = [p for p in params if p.default is not None]
+    if optional:
+        with bar.expander(f"{len(optional)} more with defaults"):
+            for p in optional:
+                st.text_input(p.name, key=init_key(file_key, p.name), placeholder=p.default,
+                              help=f"Empty keeps the default, {p.default}.")
     if result.needs_inputs or st.session_state.get(input_key(file_key, 0)):
-        bar.markdown("**Example inputs** for trace and hybrid (the file gives none): shape and dtype")
+        bar.markdown("**Example inputs** for trace and hybrid (the file gives none): a shape and dtype, or a "
+                     "Python expression (`model` is the built model)")
         params = [p.name for p in entry.forward_params if not p.name.startswith("*")] or ["x"]
         for i, spec in enumerate(result.suggested_inputs):
             label = params[i] if i < len(params) else f"input {i}"
             st.session_state.setdefault(input_key(file_key, i), format_input_spec(spec))
             bar.text_input(label, key=input_key(file_key, i),
-                           help=f"e.g. 2x16 or 1x3x32x32 float32; dtypes: {', '.join(DTYPES)}")
+                           help=f"e.g. 2x16 or 1x3x32x32 float32 (dtypes: {', '.join(DTYPES)}), or an "
+                                "expression: torch.randint(0, 100, (35, 4)), model.init_hidden(4)")
     if result.mode == "hybrid" and result.submodules:
         options = [s.name for s in result.submodules]
         defaults = tuple(n for n in result.default_trace_submodules if n in options)
@@ -212,9 +230,11 @@ def diff_request(loaded: Loaded, hybrid: bool = False, seed: int = 0) -> DiffReq
 
 
 def _saved_init_args(file_key: str) -> tuple[tuple[str, str], ...]:
-    prefix = init_key(file_key)
+    """Typed constructor arguments; one equal to the worker's own prefill is not sent (see below)."""
+    prefix, prefills = init_key(file_key), st.session_state.get(prefill_key(file_key), {})
     return tuple(sorted((k[len(prefix):], str(v)) for k, v in st.session_state.items()
-                        if isinstance(k, str) and k.startswith(prefix) and v))
+                        if isinstance(k, str) and k.startswith(prefix) and v
+                        and str(v).strip() != prefills.get(k[len(prefix):])))
 
 
 def _saved_input_specs(file_key: str) -> tuple[InputSpec, ...]:

@@ -31,6 +31,10 @@ class Key(Generic[T]):
     def __set__(self, obj: object, value: T) -> None:
         st.session_state[self.key] = value
 
+    def set(self, value: T) -> None:
+        """The same as assigning; for a button's on_click."""
+        st.session_state[self.key] = value
+
     def clear(self) -> None:
         st.session_state.pop(self.key, None)
 
@@ -85,6 +89,10 @@ def default_entry_key(file: str) -> str:
 
 def init_key(file: str, name: str = "") -> str:
     return f"init:{file}:{name}"
+
+
+def prefill_key(file: str) -> str:
+    return f"prefill:{file}"
 
 
 def input_key(file: str, index: int) -> str:

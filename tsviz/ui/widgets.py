@@ -11,7 +11,7 @@ from tsviz.graph.fold import fold_constants
 from tsviz.graph.hazards import nodes_at_line
 from tsviz.graph.layout import svg_or_problem
 from tsviz.model.errors import TsvizError
-from tsviz.model.types import ErrorInfo, IRGraph
+from tsviz.model.types import ErrorInfo, IRGraph, TracedPart
 from tsviz.ui.state import state
 from tsviz.ui.viewer import graph_view as draw_graph
 
@@ -19,11 +19,29 @@ from tsviz.ui.viewer import graph_view as draw_graph
 def show_error(error: ErrorInfo, source: str = "") -> None:
     """The error in words, TorchScript's own message, and the user's line in context."""
     st.error(TsvizError.from_info(error).one_line(), icon=":material/error:")
-    if error.detail:
-        st.code(error.detail, language=None)
     if source and error.line:
         st.caption(f"{error.file}, around line {error.line}")
         st.code(source_excerpt(source, error.line), language="python")
+    if error.detail:
+        with st.expander("The full message from torch"):
+            st.code(error.detail, language=None)
+
+
+def traced_parts(parts: tuple[TracedPart, ...], source: str) -> None:
+    """Hybrid's auto picks: each part traced because it does not compile, with its line and the fix."""
+    whole = any(not p.name for p in parts)
+    what = ("the whole model: its own forward() does not compile." if whole else
+            f"{len(parts)} submodule{'s' if len(parts) > 1 else ''} that do not compile, and scripted the rest.")
+    st.warning(f"Scripting failed, so hybrid mode traced {what} Fix the lines below and the whole model scripts.",
+               icon=":material/call_split:")
+    with st.expander("Why each part was traced", expanded=True):
+        for part in parts:
+            where = f", line {part.line}" if part.line else ""
+            st.markdown(f"**{part.name or 'the model'}** ({part.type}){where}: {part.reason}")
+            if part.fix:
+                st.caption(f"Fix: {part.fix}")
+            if source and part.line:
+                st.code(source_excerpt(source, part.line, context=1), language="python")
 
 
 def source_excerpt(source: str, line: int, context: int = 3) -> str:
