@@ -31,11 +31,11 @@ if result.error is not None:
 for warning in result.warnings:
     where = f"line {warning.line} of {warning.file}" if warning.line else warning.file
     st.warning(f"**{warning.category}** at {where}: {warning.message}", icon=":material/warning:")
-if result.mode == "hybrid":
+if result.mode == "hybrid" and result.traced_parts:
+    ui.traced_parts(result.traced_parts, result.source)
+elif result.mode == "hybrid":
     traced = ", ".join(result.trace_submodules) or "nothing (pick submodules in the sidebar)"
     st.caption(f"Hybrid: traced {traced}; everything else scripted. Traced submodules are orange boxes.")
-    if result.traced_parts:
-        ui.traced_parts(result.traced_parts, result.source)
 
 view_col, fold_col, search_col, dot_col, pt_col, report_col = st.columns([3, 2, 3, 1.1, 1.1, 1.6],
                                                                          vertical_alignment="bottom")

@@ -31,7 +31,7 @@ def test_user_error_exits_2_with_one_line_and_no_traceback(tmp_path: Path) -> No
     done = tsviz("inspect", str(bad))
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "Traceback" not in done.stderr
-    assert done.stderr.startswith("tsviz: error: bad.py line 4: TorchScript cannot compile line 4: it uses a lambda")
+    assert done.stderr.startswith("tsviz: error: bad.py line 4: TorchScript cannot compile this line: it uses a lambda")
 
 
 def test_missing_file_exits_2() -> None:

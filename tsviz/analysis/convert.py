@@ -115,7 +115,7 @@ def script_error(error: Exception, origin: Origin, model: Any = None) -> ScriptE
                  "or let hybrid mode trace the module that holds it",
             detail=text.strip(),
         )
-    where = f"line {line}" if line else "this"
+    where = "this line" if line else "this"
     message = f"TorchScript cannot compile {where}: {advice.message}{_instance_types(model, source, line)}"
     return ScriptError(message, file=origin.name, line=line, hint=advice.fix, detail=text.strip())
 

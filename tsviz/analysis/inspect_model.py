@@ -64,6 +64,8 @@ def _inspect_source(request: InspectRequest, path: Path) -> InspectResult:
         return InspectResult(**known, error=e.info())
     graph, inlined, skipped = graphs(converted.module, origin, converted.traced)
     notes = (*known.pop("notes"), *converted.notes)
+    if converted.traced_parts:  # auto-hybrid's picks are this file's default now: the sidebar shows them
+        known["default_trace_submodules"] = converted.traced
     return InspectResult(
         **known, notes=notes, code=module_code(converted.module), graph=graph, inlined=inlined, **skipped,
         warnings=tuple(converted.warnings),

@@ -173,7 +173,7 @@ def _int_for_float(f: Failure) -> Advice | None:
         "int-for-float",
         f"it passes an int as `{argument}`, which TorchScript only accepts as a float (Python would "
         "convert it silently; TorchScript checks types when it compiles)",
-        f"write `{argument}=float({value})`" + (f", or store it as a float in __init__: `self.{attrs[0]} = "
+        f"write `{argument}=float({value})`" + (f", or store it as a float in `__init__`: `self.{attrs[0]} = "
                                                f"float(...)`" if attrs else ""),
     )
 
@@ -189,7 +189,7 @@ def _unsupported_attribute_type(f: Failure) -> Advice | None:
         "unsupported-attribute",
         f"self.{attr} holds a {short} object, and TorchScript can only keep tensors, numbers, strings, lists, "
         "tuples, dicts and modules on a module",
-        f"in __init__, copy the values forward() reads into plain attributes (`self.block_size = "
+        f"in `__init__`, copy the values forward() reads into plain attributes (`self.block_size = "
         f"{attr}.block_size`) and use those in forward()",
     )
 
@@ -230,7 +230,7 @@ def _library_call(f: Failure) -> Advice | None:
     return Advice(
         "library-call",
         "it calls NumPy (or another non-torch library), and TorchScript compiles only torch code",
-        "use the torch op (torch.sqrt, torch.exp, ...), or compute the constant once in __init__",
+        "use the torch op (torch.sqrt, torch.exp, ...), or compute the constant once in `__init__`",
     )
 
 

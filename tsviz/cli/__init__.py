@@ -61,7 +61,7 @@ def request_of(args: Any) -> InspectRequest:
     for item in args.init:
         name, sep, value = item.partition("=")
         if not sep:
-            raise InputError(f"--init {item!r} is not NAME=VALUE", file=str(path))
+            raise InputError(f"--init {item!r} is not NAME=VALUE", file=str(path), hint="e.g. --init hidden=32")
         init.append((name.strip(), value))
     return InspectRequest(
         filename=path.name, content=path.read_bytes(), mode=getattr(args, "mode", "script"), entry=args.entry,

@@ -91,9 +91,11 @@ def _add_model_options(parser: argparse.ArgumentParser, with_mode: bool = True) 
     parser.add_argument("--trace-submodule", action="append", dest="trace_submodules", metavar="NAME",
                         help="hybrid mode: a submodule to trace (repeat); default: the file's TRACE_SUBMODULES")
     parser.add_argument("--input", action="append", default=[], metavar="SPEC",
-                        help="an example input when the file has none, e.g. 2x16 or '1x3x32x32 float32' (repeat)")
-    parser.add_argument("--init", action="append", default=[], metavar="NAME=VALUE",
-                        help="a constructor argument as a Python literal, e.g. hidden=32 (repeat)")
+                        help="an example input when the file has none (default: a guess), e.g. 2x16, '1x3x32x32 "
+                             "float32' or an expression, 'torch.randint(0, 100, (35, 4))' (repeat)")
+    parser.add_argument("--init", action="append", default=[], metavar="NAME=EXPR",
+                        help="a constructor argument as a Python expression, e.g. hidden=32 or "
+                             "'config=Config(width=64)' (repeat)")
     parser.add_argument("--stage-timeout", type=float, metavar="SECONDS",
                         help="the worker's time limit for each stage (loading, converting, running); default: the "
                              "dashboard's (30 s to load, 60 s to convert, 60 s to run)")

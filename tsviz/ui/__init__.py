@@ -34,6 +34,7 @@ from tsviz.ui.widgets import (
     side_by_side,
     source_excerpt,
     teaching_style,
+    traced_parts,
     walk_svg,
 )
 
@@ -44,5 +45,5 @@ __all__ = [
     "model_request", "no_model_yet", "op_changes", "op_count_rows", "page_setup", "paired_drawings", "parse_sizes",
     "require_request", "require_result", "require_source", "result_key", "result_or_stop", "review_report",
     "run_bench_job", "saved_archive_request", "show_error", "show_node", "side_by_side", "source_excerpt", "state",
-    "teaching_style", "verdict", "views", "walk_svg",
+    "teaching_style", "traced_parts", "verdict", "views", "walk_svg",
 ]
