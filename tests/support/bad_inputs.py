@@ -289,9 +289,9 @@ CASES = [
     BadInput("reads_its_servers_memory", "snoop.py", text("import os\n\nopen(f'/proc/{os.getppid()}/mem', 'rb').read(1)\n"),
              r"Permission denied", SourceError, line=3, needs_sandbox=True),
     BadInput("forward_kwargs", "kw.py", text(LINEAR + "    def forward(self, **inputs):\n        return self.fc(inputs['x'])\n"),
-             r"line 10: it takes \*args or \*\*kwargs", ScriptError, line=10),
+             r"line 10: TorchScript cannot compile this line: it takes \*args or \*\*kwargs", ScriptError, line=10),
     BadInput("numpy_in_forward", "np.py", text("import numpy as np\n" + LINEAR + "    def forward(self, x):\n"
-             "        y = x.numpy()\n        return torch.from_numpy(np.tanh(y))\n"), r"line 12: it calls NumPy", ScriptError, line=12),
+             "        y = x.numpy()\n        return torch.from_numpy(np.tanh(y))\n"), r"line 12: TorchScript cannot compile this line: it calls NumPy", ScriptError, line=12),
     BadInput("wrong_input_shape", "shape.py", text(LINEAR + "    def forward(self, x):\n        return self.fc(x)\n\n\n"
              "def example_inputs():\n    return (torch.randn(2, 5),)\n"), r"shapes cannot be multiplied", TraceError, line=11,
              mode="trace"),

@@ -94,7 +94,7 @@ def test_diff_exits_0_on_a_divergence_and_prints_the_verdict() -> None:
     done = tsviz("diff", str(SAMPLES / "data_dependent_if.py"))
     assert done.returncode == 0, done.stderr
     assert "trace differs from eager on inputs" in done.stdout and "script matches eager" in done.stdout
-    assert "data_dependent_if.py:20: Control flow lost" in done.stdout
+    assert "data_dependent_if.py:20: Wrong output · Control flow lost" in done.stdout
 
 
 def test_diff_user_error_exits_2_with_one_line() -> None:
