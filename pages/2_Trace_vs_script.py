@@ -76,7 +76,7 @@ notes = ui.grouped_notes(result.hazards)
 if notes:
     with st.expander(f"Notes: true, but harmless for inference ({len(notes)}; not counted as hazards)"):
         for group in notes:
-            st.markdown(f"**{group.summary()}**  \n{group.message.split(': ', 1)[-1]}  \n*Fix:* {group.fix}")
+            st.markdown(f"**{group.summary()}**  \n{group.detail}  \n*Fix:* {group.fix}")
 
 # ---- structure -------------------------------------------------------------------------------------
 st.subheader("Structure")

@@ -105,6 +105,24 @@ def test_unreadable_input_shape_is_explained() -> None:
     assert any("cannot read the input 'three by two'" in e.value for e in at.sidebar.error)
 
 
+MNIST_SIZED = (b"import torch\nfrom torch import nn\n\n\nclass Digits(nn.Module):\n    def __init__(self):\n"
+               b"        super().__init__()\n        self.conv = nn.Conv2d(1, 4, 3)\n"
+               b"        self.fc = nn.Linear(4 * 26 * 26, 10)\n\n    def forward(self, x):\n"
+               b"        return self.fc(torch.flatten(self.conv(x), 1))\n")
+
+
+def test_input_fields_follow_the_workers_guess_until_edited() -> None:
+    at = upload(app(), "digits.py", MNIST_SIZED)
+    field = next(t for t in at.sidebar.text_input if t.key.startswith("inputs:"))
+    assert field.value == "1x1x32x32 float32"  # script mode runs nothing, so its guess is not tried
+    at.sidebar.radio(key="mode").set_value("trace").run()
+    assert not at.exception and not at.error
+    field = next(t for t in at.sidebar.text_input if t.key.startswith("inputs:"))
+    assert field.value == "1x1x28x28 float32"  # the guess the model runs on, kept by the worker
+    field.set_value("1x1x28x28 float64").run()
+    assert next(t for t in at.sidebar.text_input if t.key.startswith("inputs:")).value == "1x1x28x28 float64"
+
+
 def test_choices_survive_a_page_switch() -> None:
     at = app()
     at.sidebar.selectbox(key="sample").set_value("loop_over_dim.py").run()

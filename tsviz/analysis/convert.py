@@ -1,7 +1,6 @@
 """trace / script / hybrid -> a compiled TorchScript module, with warnings captured as data."""
 from __future__ import annotations
 
-import ast
 import copy
 import re
 import traceback
@@ -101,23 +100,24 @@ def try_script(target: Any) -> Any:
 def script_error(error: Exception, origin: Origin, model: Any = None) -> ScriptError:
     """TorchScript's own message, with the user's file named, its line picked out, and (for the common
     failures of real code) what it means and the fix for that line; torch's full text is the detail."""
+    reason, line, fix, detail = explain_script_error(error, origin, model)
+    return ScriptError(f"TorchScript cannot compile {'this line' if line else 'this'}: {reason}", file=origin.name,
+                       line=line, hint=fix, detail=detail)
+
+
+def explain_script_error(error: Exception, origin: Origin, model: Any = None) -> tuple[str, int, str, str]:
+    """(what cannot compile, in words; the user's line or 0; the fix; torch's full text with the file named)."""
     text = str(error).replace(origin.path, origin.name)
     line = next((int(number) for path, number in _FILE_LINE.findall(str(error)) if path == origin.path), 0)
     source = _read(origin.path)
     if not line and re.search(r"weak reference|numpy", text):
         line = line_of_library_call(source)
-    headline = next((ln.strip() for ln in text.splitlines() if ln.strip()), type(error).__name__)
     advice = advise(Failure(text, source, line))
     if advice is None:
-        return ScriptError(
-            f"TorchScript cannot compile this: {headline.rstrip(':')}", file=origin.name, line=line,
-            hint="rewrite that line in the TorchScript subset, mark the method @torch.jit.ignore, "
-                 "or let hybrid mode trace the module that holds it",
-            detail=text.strip(),
-        )
-    where = "this line" if line else "this"
-    message = f"TorchScript cannot compile {where}: {advice.message}{_instance_types(model, source, line)}"
-    return ScriptError(message, file=origin.name, line=line, hint=advice.fix, detail=text.strip())
+        headline = next((ln.strip() for ln in text.splitlines() if ln.strip()), type(error).__name__)
+        return (headline.rstrip(":"), line, "rewrite that line in the TorchScript subset, mark the method "
+                "@torch.jit.ignore, or let hybrid mode trace the module that holds it", text.strip())
+    return advice.message + _instance_types(model, source, line), line, advice.fix, text.strip()
 
 
 def _type_name(value: Any) -> str:
@@ -138,8 +138,7 @@ def _instance_types(model: Any, source: str, line: int) -> str:
     if not isinstance(model, nn.Module) or not line:
         return ""
     failure = Failure("", source, line)
-    holder = next((n.name for n in ast.walk(ast.parse(source)) if isinstance(n, ast.ClassDef)
-                   and n.lineno <= line <= (n.end_lineno or n.lineno)), "")
+    holder = failure.class_name()
     for attr in failure.self_attributes():
         seen = {name or "the model": _type_name(getattr(m, attr, None)) for name, m in model.named_modules()
                 if type(m).__name__ == holder and attr in vars(m)}
@@ -203,29 +202,32 @@ def hybrid(model: Any, inputs: tuple, names: tuple[str, ...], origin: Origin) ->
     recorded = record_submodule_inputs(model, inputs, names, origin)
     hybrid_model = copy.deepcopy(model)
     for name in names:
-        try:
-            traced = torch.jit.trace(hybrid_model.get_submodule(name), recorded[name], check_trace=False)
-        except Exception as e:
-            error = trace_error(e, origin)
-            error.message = f"tracing submodule {name!r} " + error.message
-            raise error from e
-        parent, _, attr = name.rpartition(".")
-        setattr(hybrid_model.get_submodule(parent) if parent else hybrid_model, attr, traced)
+        _swap_in_trace(hybrid_model, name, recorded[name], origin)
     return script(hybrid_model, origin), names
+
+
+def _swap_in_trace(model: nn.Module, name: str, inputs: tuple, origin: Origin) -> None:
+    """Replace submodule `name` of `model` with its trace on `inputs` (the inputs it received in eager)."""
+    try:
+        traced = torch.jit.trace(model.get_submodule(name), inputs, check_trace=False)
+    except Exception as e:
+        error = trace_error(e, origin)
+        error.message = f"tracing submodule {name!r} " + error.message
+        raise error from e
+    parent, _, attr = name.rpartition(".")
+    setattr(model.get_submodule(parent) if parent else model, attr, traced)
 
 
 def script_bottom_up(model: Any, inputs: tuple, origin: Origin,
                      result: Converted) -> tuple[Any, tuple[TracedPart, ...]]:
     """Auto-hybrid: script every submodule from the leaves up; trace the smallest ones that do not compile
     (with the inputs they received in one eager run), and script the rest around them. The model itself is
-    traced only when its own forward() does not compile."""
-    if not isinstance(model, nn.Module):
-        raise EntryError("hybrid mode needs an nn.Module; this entry is a function", file=origin.name)
+    traced only when its own forward() does not compile. Runs after hybrid() failed to script `model`, which
+    is therefore an nn.Module."""
     recorded = record_submodule_inputs(model, inputs, tuple(n for n, _ in model.named_modules() if n), origin,
                                        require_all=False)
-    recorded[""] = inputs
     work = copy.deepcopy(model)
-    failed: dict[tuple, ScriptError] = {}  # by class and attribute types: what TorchScript compiles once
+    failed: dict[tuple, tuple[str, int, str, str]] = {}  # by class and attribute types: what TorchScript compiles once
     parts: dict[str, TracedPart] = {}
 
     def visit(name: str, module: nn.Module) -> None:
@@ -235,43 +237,27 @@ def script_bottom_up(model: Any, inputs: tuple, origin: Origin,
         for child_name, child in list(module.named_children()):
             visit(f"{name}.{child_name}" if name else child_name, child)
         kind = (type(module), tuple((k, type(v)) for k, v in vars(module).items() if not k.startswith("_")))
-        error = failed.get(kind)
-        if error is None:
+        if kind not in failed:
             try:
                 try_script(module)
                 return
             except Exception as e:
-                error = failed[kind] = script_error(e, origin, model)
-        if name not in recorded:
+                failed[kind] = explain_script_error(e, origin, model)
+        reason, line, fix, detail = failed[kind]
+        if name and name not in recorded:
             raise ScriptError(f"{name} ({type(module).__name__}) does not compile as script and never ran on the "
-                              f"example inputs, so it cannot be traced either: {error.message}",
-                              file=origin.name, line=error.line, hint=error.hint, detail=error.detail)
+                              f"example inputs, so it cannot be traced either: {reason}",
+                              file=origin.name, line=line, hint=fix, detail=detail)
         for inner in [n for n in parts if n.startswith(name + ".") or not name]:
             del parts[inner]  # the trace of `name` holds them
-        parts[name] = TracedPart(name, type(module).__name__, error.message.split(": ", 1)[-1], error.line,
-                                 error.hint)
+        parts[name] = TracedPart(name, type(module).__name__, reason, line, fix)
         if name:
-            parent, _, attr = name.rpartition(".")
-            setattr(work.get_submodule(parent) if parent else work, attr, _trace_part(module, recorded[name], name,
-                                                                                      origin))
+            _swap_in_trace(work, name, recorded[name], origin)
 
     visit("", work)
     if "" in parts:  # the model's own forward() does not compile: the whole is a trace
-        return _trace_part(work, inputs, "", origin, result), tuple(parts.values())
+        return trace_tensors(work, inputs, origin, result), tuple(parts.values())
     return script(work, origin), tuple(parts.values())
-
-
-def _trace_part(module: nn.Module, inputs: tuple, name: str, origin: Origin, result: Converted | None = None) -> Any:
-    try:
-        if result is not None:  # the model itself: its outputs may hold None
-            return trace_tensors(module, inputs, origin, result)
-        return torch.jit.trace(module, inputs, check_trace=False)
-    except TraceError:
-        raise
-    except Exception as e:
-        error = trace_error(e, origin)
-        error.message = f"tracing {name!r} {error.message}"
-        raise error from e
 
 
 def trace_tensors(module: Any, inputs: tuple, origin: Origin, result: Converted) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -22,7 +22,7 @@ from tsviz.analysis.ir import extract_graph
 from tsviz.analysis.modelfile import ModelFile, source_model
 from tsviz.analysis.outputs import call_safely, compare_outputs, copies
 from tsviz.graph.hazards import find_hazards, ranked
-from tsviz.graph.verdict import DEFAULT_ATOL, DEFAULT_RTOL
+from tsviz.graph.verdict import verdict
 from tsviz.model.errors import TsvizError
 from tsviz.model.stages import stage
 from tsviz.model.types import Case, Conversion, DiffRequest, DiffResult, Hazard, Outcome
@@ -85,19 +85,17 @@ def _diff(model_file: ModelFile, request: DiffRequest) -> DiffResult:
         if script is not None and script.error is not None:
             notes.append("Script mode failed, so the checks that compare with the scripted graph (lost control "
                          "flow, frozen values) were skipped; only the tracer's own warnings are listed.")
-        found = find_hazards(trace.graph, script.graph if script and script.error is None else None,
-                             trace.warnings, request.model.content.decode("utf-8", errors="replace"),
-                             returned_training=returned_training)
-        hazards = ranked(found, trace_differs=any(
-            not c.eager_error and c.outcome("trace") is not None
-            and not c.outcome("trace").matches(DEFAULT_ATOL, DEFAULT_RTOL) for c in cases))
+        hazards = find_hazards(trace.graph, script.graph if script and script.error is None else None,
+                               trace.warnings, request.model.content.decode("utf-8", errors="replace"),
+                               returned_training=returned_training)
     clock.lap("hazards")
-    return DiffResult(
+    result = DiffResult(
         filename=request.model.filename, entry=model_file.entry.name,
         source=request.model.content.decode("utf-8", errors="replace"), seed=request.seed,
         conversions=tuple(conversions), cases=tuple(cases), hazards=hazards, notes=tuple(notes),
         timings=clock.laps(),
     )
+    return replace(result, hazards=ranked(hazards, trace_differs=bool(verdict(result, "trace").differs_on)))
 
 
 # ---- inputs --------------------------------------------------------------------------------------

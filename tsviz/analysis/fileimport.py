@@ -34,6 +34,7 @@ class LoadedSource:
     module: ModuleType
     path: str  # the real path on disk (what TorchScript's source ranges name)
     display_name: str  # the name the user knows the file by
+    tree: ast.Module  # its syntax tree, parsed once
     notes: tuple[str, ...] = ()  # what tsviz did to import it (stand-ins, arguments), in words
 
 
@@ -77,7 +78,7 @@ def load_source(path: Path, display_name: str) -> LoadedSource:
                 raise _import_error(e, path, display_name) from e
             missing.append(package)
             standins.stand_in_for(package)
-    return LoadedSource(module, str(path), display_name, _notes(missing, top_level))
+    return LoadedSource(module, str(path), display_name, tree, _notes(missing, top_level))
 
 
 def _run(path: Path, name: str, display_name: str, top_level: TopLevel) -> ModuleType:
@@ -146,9 +147,9 @@ def _notes(missing: list[str], top_level: TopLevel) -> tuple[str, ...]:
     notes = []
     if missing:
         names = " and ".join(missing) if len(missing) < 3 else ", ".join(missing[:-1]) + " and " + missing[-1]
-        verb = "is" if len(missing) == 1 else "are"
-        notes.append(f"{names} {verb} not installed here; tsviz stood in for {'it' if len(missing) == 1 else 'them'} "
-                     "while importing the file. The model does not use it: if it did, its error would name the line.")
+        it, verb = ("it", "is") if len(missing) == 1 else ("them", "are")
+        notes.append(f"{names} {verb} not installed here; tsviz stood in for {it} while importing the file. The "
+                     f"model does not use {it}: if it did, its error would name the line.")
     if top_level.parses_args:
         notes.append(f"Line {top_level.parses_args} parses command-line arguments when the file is imported; tsviz "
                      "passed none, so every option has its default.")

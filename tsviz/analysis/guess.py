@@ -66,13 +66,17 @@ def first_layer(model: nn.Module, param: str) -> nn.Module | None:
 
 
 def _followed(module: nn.Module, param: str, depth: int) -> nn.Module | None:
-    if _is_known(module) or depth > 6:
-        return module if _is_known(module) else None
+    if _is_known(module):
+        return module
+    if depth > 6:
+        return None
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(type(module).forward)))
     except (OSError, TypeError, SyntaxError):
         return None
-    calls = sorted((n for n in ast.walk(tree) if isinstance(n, ast.Call)), key=lambda n: (n.lineno, n.col_offset))
+    # in the order Python runs them: by line, and on a line inner calls (which end first) before outer ones
+    calls = sorted((n for n in ast.walk(tree) if isinstance(n, ast.Call)),
+                   key=lambda n: (n.lineno, n.end_lineno or n.lineno, n.end_col_offset or 0))
     for call in calls:
         path = _self_path(call.func)
         uses = [i for i, arg in enumerate(call.args) if any(isinstance(n, ast.Name) and n.id == param
@@ -142,12 +146,11 @@ def _from_layer(layer: nn.Module, model: nn.Module, dtype: str) -> list[InputSpe
 
 
 def _batch_of(first: InputSpec, layer: nn.Module | None) -> int:
-    """The batch size the first input was given, for the model's state method."""
-    if isinstance(layer, nn.RNNBase) and not layer.batch_first:
-        return first.shape[1]
-    if first.expr and f"({SEQ}, {BATCH})" in first.expr:
+    """The batch size the first input was given, for the model's state method: BATCH in every guess but an
+    image's (batch 1), whose shape starts with it."""
+    if first.expr or (isinstance(layer, nn.RNNBase) and not layer.batch_first):
         return BATCH
-    return first.shape[0] if first.shape else BATCH
+    return first.shape[0]
 
 
 def _state_method(model: nn.Module | None) -> str:

@@ -43,27 +43,28 @@ def _inspect_source(request: InspectRequest, path: Path) -> InspectResult:
         filename=request.filename, kind="py", mode=request.mode, entry=entry.name, entries=model_file.entries,
         doc=(source.module.__doc__ or "").strip(), source=request.content.decode("utf-8", errors="replace"),
     )
+    notes = source.notes
     try:
         built = model_file.build()
         target = built.target
+        runs = request.mode != "script"  # script mode runs nothing: not even to try its guesses
         known.update(
             submodules=sources.list_submodules(target),
             default_trace_submodules=sources.default_trace_submodules(source, target),
             needs_inputs=built.inputs is None,
-            suggested_inputs=request.input_specs or (model_file.suggested_inputs(target) if built.inputs is None
-                                                     else ()),
-            notes=source.notes,
+            suggested_inputs=request.input_specs or (model_file.suggested_inputs(target, run=runs)
+                                                     if built.inputs is None else ()),
         )
-        if request.mode != "script":  # trace and hybrid run the model: with the guessed inputs if none are given
-            built, known["notes"] = model_file.with_inputs(built, specs=known["suggested_inputs"])
+        if runs:  # trace and hybrid run the model: with the guessed inputs if none are given
+            built, notes = model_file.with_inputs(built, specs=known["suggested_inputs"])
         inputs = built.inputs
         stage("convert", f"converting {request.filename} with {request.mode}")
         converted = convert(target, request.mode, inputs, origin, **model_file.hybrid_options(target),
                             check_inputs=sources.check_inputs(source) if request.mode == "trace" else None)
     except TsvizError as e:
-        return InspectResult(**known, error=e.info())
+        return InspectResult(**known, notes=notes, error=e.info())
     graph, inlined, skipped = graphs(converted.module, origin, converted.traced)
-    notes = (*known.pop("notes"), *converted.notes)
+    notes = (*notes, *converted.notes)
     if converted.traced_parts:  # auto-hybrid's picks are this file's default now: the sidebar shows them
         known["default_trace_submodules"] = converted.traced
     return InspectResult(

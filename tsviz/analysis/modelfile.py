@@ -66,10 +66,12 @@ class ModelFile:
         return Built(target, sources.example_inputs(self.source, self.entry, target, self.request.input_specs),
                      training)
 
-    def suggested_inputs(self, target: Any) -> tuple[InputSpec, ...]:
-        """Inputs to offer (or to guess with) when the file and the request give none."""
-        stage("run", f"trying guessed inputs on {self.request.filename}")
-        return sources.suggest_inputs(self.source, self.entry, target)
+    def suggested_inputs(self, target: Any, run: bool = True) -> tuple[InputSpec, ...]:
+        """Inputs to offer (or to guess with) when the file and the request give none; `run` tries the guesses
+        on the model and keeps the first it runs on."""
+        if run:
+            stage("run", f"trying guessed inputs on {self.request.filename}")
+        return sources.suggest_inputs(self.source, self.entry, target, run)
 
     def build_with_inputs(self, seed: int = 0) -> tuple[Built, tuple[str, ...]]:
         """build(), with the guessed inputs (and a note saying they are a guess) when neither the file nor the

@@ -9,6 +9,7 @@ import ast
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -43,11 +44,19 @@ class Failure:
                    and n.lineno <= self.line <= (n.end_lineno or n.lineno)] if tree else []
         return holders[-1] if holders else None
 
+    def class_name(self) -> str:
+        """The class that holds the failing line, "" if none."""
+        tree = _tree(self.source)
+        holders = [n.name for n in ast.walk(tree) if isinstance(n, ast.ClassDef)
+                   and n.lineno <= self.line <= (n.end_lineno or n.lineno)] if tree else []
+        return holders[-1] if holders else ""
+
     def self_attributes(self) -> list[str]:
         return list(dict.fromkeys(n.attr for n in self.nodes() if isinstance(n, ast.Attribute)
                                   and isinstance(n.value, ast.Name) and n.value.id == "self"))
 
 
+@lru_cache(maxsize=4)  # every rule reads the same file's tree
 def _tree(source: str) -> ast.Module | None:
     try:
         return ast.parse(source)
@@ -161,8 +170,9 @@ def _none_attribute(f: Failure) -> Advice | None:
 
 
 def _int_for_float(f: Failure) -> Advice | None:
-    match = re.search(r"for argument '(\w+)' but instead found type 'int'", f.text)
-    if not match or "float" not in f.text.split("for argument")[0].rsplit("Expected a value of type", 1)[-1]:
+    match = re.search(r"Expected a value of type '(?:Optional\[)?float\]?' for argument '(\w+)' but instead found "
+                      r"type 'int'", f.text)
+    if not match:
         return None
     argument = match.group(1)
     passed = [k.value for call in f.nodes() if isinstance(call, ast.Call) for k in call.keywords if k.arg == argument]
@@ -194,24 +204,6 @@ def _unsupported_attribute_type(f: Failure) -> Advice | None:
     )
 
 
-def _lambda(f: Failure) -> Advice | None:
-    if "Lambda aren't supported" not in f.text and "Expected a single top-level function" not in f.text:
-        return None
-    return Advice("lambda", "it uses a lambda, which TorchScript cannot compile",
-                  "write it as a def (a method of the module or a function of the file), or use the matching "
-                  "module (nn.SiLU(), nn.GELU(), ...)")
-
-
-def _varargs(f: Failure) -> Advice | None:
-    if "variable number of arguments" in f.text:
-        return Advice("varargs", "it takes *args or **kwargs, which TorchScript cannot compile",
-                      "name the arguments forward() really uses, or trace this module (hybrid mode does it for you)")
-    if "keyword-arg expansion is not supported" in f.text:
-        return Advice("kwargs-call", "it passes arguments as **dict, which TorchScript cannot compile",
-                      "pass each keyword argument by name")
-    return None
-
-
 def _generator(f: Failure) -> Advice | None:
     generators = [n for n in f.nodes() if isinstance(n, ast.GeneratorExp)]
     if not generators:
@@ -240,12 +232,6 @@ def _unsupported_builtin(f: Failure) -> Advice | None:
         return Advice("unsupported-builtin",
                       f"it calls {match.group(1)}(), a Python builtin TorchScript does not have",
                       "compute it with torch ops or a plain loop over ints (e.g. a running product for math.prod)")
-    if "getattr's second argument must be a string literal" in f.text:
-        return Advice("dynamic-getattr", "it looks an attribute up by a computed name",
-                      "keep the layers in an nn.ModuleList (or nn.ModuleDict) and iterate over it")
-    if "try blocks aren't supported" in f.text:
-        return Advice("try", "it has a try block, which TorchScript cannot compile",
-                      "check the condition with an if instead, or mark the method @torch.jit.ignore")
     if "super()" in f.code and "attribute or method 'forward'" in f.text:
         return Advice("super", "it calls super().forward(), which TorchScript cannot compile",
                       "call the parent's op directly (F.linear(x, self.weight, self.bias)) or hold the parent "
@@ -253,7 +239,32 @@ def _unsupported_builtin(f: Failure) -> Advice | None:
     return None
 
 
+# torch's words -> the advice, for failures whose message alone says the cause
+_BY_MESSAGE: tuple[tuple[tuple[str, ...], Advice], ...] = (
+    (("Lambda aren't supported", "Expected a single top-level function"),
+     Advice("lambda", "it uses a lambda, which TorchScript cannot compile",
+            "write it as a def (a method of the module or a function of the file), or use the matching module "
+            "(nn.SiLU(), nn.GELU(), ...)")),
+    (("variable number of arguments",),
+     Advice("varargs", "it takes *args or **kwargs, which TorchScript cannot compile",
+            "name the arguments forward() really uses, or trace this module (hybrid mode does it for you)")),
+    (("keyword-arg expansion is not supported",),
+     Advice("kwargs-call", "it passes arguments as **dict, which TorchScript cannot compile",
+            "pass each keyword argument by name")),
+    (("getattr's second argument must be a string literal",),
+     Advice("dynamic-getattr", "it looks an attribute up by a computed name",
+            "keep the layers in an nn.ModuleList (or nn.ModuleDict) and iterate over it")),
+    (("try blocks aren't supported",),
+     Advice("try", "it has a try block, which TorchScript cannot compile",
+            "check the condition with an if instead, or mark the method @torch.jit.ignore")),
+)
+
+
+def _by_message(f: Failure) -> Advice | None:
+    return next((advice for words, advice in _BY_MESSAGE if any(w in f.text for w in words)), None)
+
+
 _RULES: tuple[Callable[[Failure], Advice | None], ...] = (
     _unannotated_argument, _unannotated_callee, _none_attribute, _int_for_float, _unsupported_attribute_type,
-    _lambda, _varargs, _generator, _library_call, _unsupported_builtin,
+    _by_message, _generator, _library_call, _unsupported_builtin,
 )

@@ -29,7 +29,7 @@ def find_entries(source: LoadedSource) -> tuple[Entry, ...]:
     """The factory (if any), then nn.Module classes, then functions, in the order of the file."""
     module = source.module
     entries: list[Entry] = []
-    parts = _classes_built_by_others(source.path)
+    parts = _classes_built_by_others(source.tree)
     if callable(getattr(module, FACTORY, None)):
         entries.append(Entry(name=f"{FACTORY}()", kind="factory", doc=_doc(module.model)))
     for name, obj in vars(module).items():
@@ -60,12 +60,8 @@ def default_entry(entries: tuple[Entry, ...]) -> Entry:
     return choices[0] if choices else entries[0]
 
 
-def _classes_built_by_others(path: str) -> set[str]:
+def _classes_built_by_others(tree: ast.Module) -> set[str]:
     """Names of the file's classes that another class of the file calls (builds) in its body."""
-    try:
-        tree = ast.parse(open(path, encoding="utf-8", errors="replace").read())
-    except (OSError, SyntaxError, ValueError, RecursionError):
-        return set()
     built: set[str] = set()
     for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
         for node in ast.walk(cls):
@@ -161,11 +157,11 @@ def resized(x: torch.Tensor, dim: int, size: int) -> torch.Tensor:
     return x.repeat(*repeats).narrow(dim, 0, size).clone()
 
 
-def suggest_inputs(source: LoadedSource, entry: Entry, target: Any) -> tuple[InputSpec, ...]:
-    """The guess at forward()'s inputs (tsviz.analysis.guess) that the model runs on, else the first guess;
-    the user edits it."""
+def suggest_inputs(source: LoadedSource, entry: Entry, target: Any, run: bool = True) -> tuple[InputSpec, ...]:
+    """The guess at forward()'s inputs (tsviz.analysis.guess) that the model runs on (with `run`), else the first
+    guess; the user edits it."""
     guesses = guess_inputs(target, list(forward_params(entry, target)))
-    if len(guesses) == 1 or not isinstance(target, nn.Module):
+    if not run or len(guesses) == 1 or not isinstance(target, nn.Module):
         return guesses[0]
     for specs in guesses:
         try:

@@ -81,7 +81,7 @@ class StandIn:
 def _operator(name: str):
     def method(self: StandIn, *args: Any) -> StandIn:
         _use(self._path)
-        return StandIn(f"{self._path}")
+        return StandIn(self._path)
 
     method.__name__ = name
     return method

@@ -159,6 +159,12 @@ class NoteGroup:
     message: str
     fix: str
 
+    @property
+    def detail(self) -> str:
+        """The message after its title, as a sentence."""
+        rest = self.message.split(": ", 1)[-1]
+        return rest[:1].upper() + rest[1:]
+
     def summary(self) -> str:
         places = f"{len(self.lines)} place{'s' if len(self.lines) != 1 else ''}"
         shown = ", ".join(str(n) for n in self.lines[:8]) + (", ..." if len(self.lines) > 8 else "")

@@ -21,6 +21,7 @@ from tsviz.ui.state import (
     default_entry_key,
     default_picks_key,
     entry_key,
+    guess_key,
     init_key,
     input_key,
     keep_sidebar_choices,
@@ -168,12 +169,13 @@ def sidebar() -> Loaded:
     if result is not None and not request.entry:
         st.session_state[default_entry_key(file_key)] = result.entry
     if result is not None and not archive:
-        _model_options(bar, result, file_key)
+        _model_options(bar, result, file_key, guessed=not request.input_specs)
     return Loaded(request, result, error)
 
 
-def _model_options(bar, result: InspectResult, file_key: str) -> None:
-    """Entry point, constructor arguments, input shapes and hybrid picks, drawn from the last result."""
+def _model_options(bar, result: InspectResult, file_key: str, guessed: bool) -> None:
+    """Entry point, constructor arguments, input shapes and hybrid picks, drawn from the last result (whose
+    suggested inputs are the worker's own guess when `guessed`)."""
     names = [e.name for e in result.entries]
     if len(names) > 1:
         bar.selectbox("Entry point", names, index=names.index(result.entry), key=entry_key(file_key))
@@ -203,12 +205,18 @@ def _model_options(bar, result: InspectResult, file_key: str) -> None:
         bar.markdown("**Example inputs** for trace and hybrid (the file gives none): a shape and dtype, or a "
                      "Python expression (`model` is the built model)")
         params = [p.name for p in entry.forward_params if not p.name.startswith("*")] or ["x"]
-        for i, spec in enumerate(result.suggested_inputs):
+        texts = tuple(format_input_spec(spec) for spec in result.suggested_inputs)
+        previous = st.session_state.get(guess_key(file_key), ())
+        for i, text in enumerate(texts):
             label = params[i] if i < len(params) else f"input {i}"
-            st.session_state.setdefault(input_key(file_key, i), format_input_spec(spec))
+            typed = st.session_state.get(input_key(file_key, i))
+            if typed is None or (guessed and i < len(previous) and typed == previous[i]):
+                st.session_state[input_key(file_key, i)] = text  # not edited: it follows the worker's guess
             bar.text_input(label, key=input_key(file_key, i),
                            help=f"e.g. 2x16 or 1x3x32x32 float32 (dtypes: {', '.join(DTYPES)}), or an "
                                 "expression: torch.randint(0, 100, (35, 4)), model.init_hidden(4)")
+        if guessed:
+            st.session_state[guess_key(file_key)] = texts
     if result.mode == "hybrid" and result.submodules:
         options = [s.name for s in result.submodules]
         defaults = tuple(n for n in result.default_trace_submodules if n in options)
@@ -238,16 +246,18 @@ def _saved_init_args(file_key: str) -> tuple[tuple[str, str], ...]:
 
 
 def _saved_input_specs(file_key: str) -> tuple[InputSpec, ...]:
-    specs = []
-    i = 0
-    while (text := st.session_state.get(input_key(file_key, i))) is not None:
-        try:
-            specs.append(parse_input_spec(text))
-        except TsvizError as e:
-            st.sidebar.error(e.one_line())
-            return ()
-        i += 1
-    return tuple(specs)
+    """Typed inputs; none when they are the worker's own last guess, so the worker guesses (and, when it runs
+    the model, keeps the guess the model runs on)."""
+    texts = []
+    while (text := st.session_state.get(input_key(file_key, len(texts)))) is not None:
+        texts.append(text)
+    if tuple(texts) == st.session_state.get(guess_key(file_key)):
+        return ()
+    try:
+        return tuple(parse_input_spec(text) for text in texts)
+    except TsvizError as e:
+        st.sidebar.error(e.one_line())
+        return ()
 
 
 # A choice equal to what the worker picks by itself is sent as "" / None, so the request (the cache key of the

@@ -95,6 +95,10 @@ def prefill_key(file: str) -> str:
     return f"prefill:{file}"
 
 
+def guess_key(file: str) -> str:
+    return f"guess:{file}"
+
+
 def input_key(file: str, index: int) -> str:
     return f"inputs:{file}:{index}"
 
