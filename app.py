@@ -15,12 +15,12 @@ teach = st.sidebar.toggle("Teaching mode", key=ui.State.teach.key,
 if teach:
     ui.teaching_style()
 
-st.header(f"{result.filename} · {result.entry} · {result.mode}")
+st.header(ui.plain(f"{result.filename} · {result.entry} · {result.mode}"))
 if result.doc and not teach:
     with st.expander("The lesson of this model", expanded=not walk.path):  # out of the way once walking
-        st.markdown(result.doc)
+        ui.lesson(result.doc, loaded.sample)
 for note in result.notes:
-    st.info(note, icon=":material/info:")
+    st.info(ui.plain(note), icon=":material/info:")
 if result.error is not None:
     ui.show_error(result.error, result.source)
     if result.error.type == "ScriptError" and result.mode == "script":
@@ -30,12 +30,13 @@ if result.error is not None:
 
 for warning in result.warnings:
     where = f"line {warning.line} of {warning.file}" if warning.line else warning.file
-    st.warning(f"**{warning.category}** at {where}: {warning.message}", icon=":material/warning:")
+    st.warning(f"**{ui.plain(warning.category)}** at {ui.plain(where)}: {ui.plain(warning.message)}",
+               icon=":material/warning:")
 if result.mode == "hybrid" and result.traced_parts:
     ui.traced_parts(result.traced_parts, result.source)
 elif result.mode == "hybrid":
     traced = ", ".join(result.trace_submodules) or "nothing (pick submodules in the sidebar)"
-    st.caption(f"Hybrid: traced {traced}; everything else scripted. Traced submodules are orange boxes.")
+    st.caption(f"Hybrid: traced {ui.plain(traced)}; everything else scripted. Traced submodules are orange boxes.")
 
 view_col, fold_col, search_col, dot_col, pt_col, report_col = st.columns([3, 2, 3, 1.1, 1.1, 1.6],
                                                                          vertical_alignment="bottom")
@@ -60,7 +61,7 @@ if view == "graph" and result.views:
                      on_change=lambda: walk.open(st.session_state["gpath_pick"]))
     for label, path in ui.graph.breadcrumb(result.entry, walk.path) if walk.path else ():
         current = path == walk.path
-        crumbs.button(label + (f" · {types[path]}" if path and current else ""), key=f"crumb:{path}",
+        crumbs.button(ui.plain(label + (f" · {types[path]}" if path and current else "")), key=f"crumb:{path}",
                        type="primary" if current else "secondary", disabled=current,
                        on_click=walk.open, args=(path,))
 
@@ -83,19 +84,21 @@ if result.archive:
                            key="download_pt", help="Download the converted module (torch.jit.save)")
 else:
     pt_col.caption(f".pt: {result.archive_size / 2**20:.0f} MB", help="Too large to pass through the dashboard: "
-                   f"`python -m tsviz inspect {result.filename} --out DIR` writes it.")
+                   f"{ui.code(f'python -m tsviz inspect {result.filename} --out DIR')} writes it.")
 
 matches = ui.graph.search(shown, query)
 marks, focus = walk.marks(shown, matches)
 if teach:  # the lesson beside the graph; .code and the node's details move below
     lesson_col, graph_col = st.columns([2, 5])
-    lesson_col.markdown(result.doc or "_This file has no docstring to teach from._")
+    with lesson_col:
+        ui.lesson(result.doc, loaded.sample)
     side_col = st.container()
 else:
     graph_col, side_col = st.columns([3, 2])
 with graph_col:
-    where = f"{walk.path} · " if view == "graph" and walk.path else ""
-    found = f" · {len(matches)} match{'es' if len(matches) != 1 else ''} for “{query.strip()}”" if query.strip() else ""
+    where = f"{ui.plain(walk.path)} · " if view == "graph" and walk.path else ""
+    found = (f" · {len(matches)} match{'es' if len(matches) != 1 else ''} for “{ui.plain(query.strip())}”"
+             if query.strip() else "")
     hint = " · double-click a submodule box to open it" if view == "graph" and result.views else ""
     in_source = "your source" if result.kind == "py" else "the code stored in the archive"
     st.caption(f"{where}{len(shown.nodes)} IR nodes, {len(shown.blocks)} blocks · L<n> is the line in {in_source}"
@@ -105,7 +108,7 @@ with graph_col:
         problem = (f"The inlined graph of this model has {result.inlined_skipped:,} IR nodes: too many to draw or "
                    "to send to the browser. Use the module graph and open one submodule at a time.")
     if problem:
-        st.warning(problem, icon=":material/warning:")
+        st.warning(ui.plain(problem), icon=":material/warning:")
     else:
         ui.graph_view(svg, walk.layout_key(view, fold), marks=marks, focus=focus, key="graph_viewer",
                       on_select=walk.select, on_activate=walk.activate, zoom=1.5 if teach else 1.0,
@@ -114,7 +117,7 @@ with side_col:
     if walk.node and any(n.id == walk.node for n in shown.nodes):
         ui.show_node(ui.graph.node_details(shown, walk.node))
     st.caption("`.code`: TorchScript's Python-like view of "
-               + (f"`{walk.path}`" if view == "graph" and walk.path else "the compiled module")
+               + (ui.code(walk.path) if view == "graph" and walk.path else "the compiled module")
                + " · click a line to find its nodes")
     ui.code_view(code, highlight=walk.code_highlight(shown, code), key="code_viewer", on_line=walk.pick_code_line,
                  height=380)
@@ -124,5 +127,5 @@ st.caption("Click a line to highlight the nodes it produced.")
 ui.code_view(result.source, highlight=walk.source_highlight(shown), key="source_viewer", on_line=walk.pick_line,
              height=420)
 for note in result.quiet_notes:
-    st.caption(note)
+    st.caption(ui.plain(note))
 walk.save_url()

@@ -8,7 +8,7 @@ from tsviz import ui
 loaded = ui.page_setup("Model overview")
 result = ui.require_result(loaded)
 
-st.header(f"Overview of {result.filename}")
+st.header(f"Overview of {ui.plain(result.filename)}")
 left, right = st.columns(2)
 with left:
     if result.kind == "py":
@@ -20,7 +20,7 @@ with left:
              "inputs": ", ".join(p.name for p in e.forward_params), "converted": "✔" if e.name == result.entry else ""}
             for e in result.entries
         ]), hide_index=True, key="entries_table")
-        st.markdown(f"**Inputs used:** {', '.join(result.input_shapes) or 'none (script mode needs none)'}")
+        st.markdown(f"**Inputs used:** {ui.plain(', '.join(result.input_shapes)) or 'none (script mode needs none)'}")
     else:
         st.subheader("Archive")
         st.dataframe(pd.DataFrame(result.archive_facts, columns=["fact", "value"]), hide_index=True, key="facts_table")

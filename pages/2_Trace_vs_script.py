@@ -8,7 +8,7 @@ from tsviz import ui
 TOLERANCES = [10.0 ** -k for k in range(10, 0, -1)]
 
 loaded = ui.page_setup("Trace vs script")
-st.header(f"Trace vs script · {ui.require_request(loaded).filename}")
+st.header(f"Trace vs script · {ui.plain(ui.require_request(loaded).filename)}")
 ui.require_source(loaded, "comparing trace and script")
 
 seed_col, atol_col, rtol_col, hybrid_col = st.columns([1, 2, 2, 1], vertical_alignment="bottom")
@@ -29,11 +29,11 @@ modes = [c.mode for c in result.conversions]
 for mode in modes:
     v = ui.verdict(result, mode, atol, rtol)
     if v.matches:
-        st.success(v.sentence(), icon=":material/check_circle:")
+        st.success(ui.plain(v.sentence()), icon=":material/check_circle:")
     else:
-        st.error(v.sentence(), icon=":material/cancel:")
+        st.error(ui.plain(v.sentence()), icon=":material/cancel:")
 for note in result.notes:
-    st.caption(note)
+    st.caption(ui.plain(note))
 
 st.subheader(f"Outputs on {len(result.cases)} inputs")
 st.caption(f"Each cell: the largest absolute and relative difference from the eager model over every output "
@@ -62,21 +62,21 @@ else:
     labels = [f"{ui.SEVERITY_TITLES[h.severity]} · line {h.line or '?'} · {ui.HAZARDS[h.kind].title}"
               for h in hazards]
     chosen = list_col.radio("Pick one to see its line and its nodes", range(len(labels)), key="hazard",
-                            format_func=labels.__getitem__, captions=[h.message for h in hazards])
+                            format_func=labels.__getitem__, captions=[ui.plain(h.message) for h in hazards])
     hazard = hazards[chosen]
     selected_line = hazard.line
     with detail_col:
-        st.markdown(f"**{ui.HAZARDS[hazard.kind].title}** at line {hazard.line} of {result.filename}")
+        st.markdown(f"**{ui.HAZARDS[hazard.kind].title}** at line {hazard.line} of {ui.plain(result.filename)}")
         if hazard.line:
             st.code(ui.source_excerpt(result.source, hazard.line), language="python")
-        st.markdown(f"{hazard.message}  \n**Fix:** {hazard.fix}")
+        st.markdown(f"{ui.plain(hazard.message)}  \n**Fix:** {ui.plain(hazard.fix)}")
         st.info(ui.HAZARDS[hazard.kind].note, icon=":material/school:")
 
 notes = ui.grouped_notes(result.hazards)
 if notes:
     with st.expander(f"Notes: true, but harmless for inference ({len(notes)}; not counted as hazards)"):
         for group in notes:
-            st.markdown(f"**{group.summary()}**  \n{group.detail}  \n*Fix:* {group.fix}")
+            st.markdown(f"**{ui.plain(group.summary())}**  \n{ui.plain(group.detail)}  \n*Fix:* {ui.plain(group.fix)}")
 
 # ---- structure -------------------------------------------------------------------------------------
 st.subheader("Structure")
@@ -91,7 +91,7 @@ with graph_tab:
     ui.side_by_side(drawings, ui.diff_key(request), result.source, selected_line)
     for conversion in result.conversions:
         if conversion.error is not None:
-            st.warning(f"{conversion.mode} could not convert the model: {conversion.error.message}")
+            st.warning(f"{conversion.mode} could not convert the model: {ui.plain(conversion.error.message)}")
 with ops_tab:
     ops = ui.op_count_rows({c.mode: c.graph for c in result.conversions if c.error is None})
     st.caption("Ops in each inlined graph; ops whose counts differ come first.")

@@ -7,9 +7,10 @@ from tsviz.ui import TsvizError, bench, state
 
 THIS_RUN = "this machine"
 RUN_TIMES = [0.1, 0.2, 0.5, 1.0, 2.0]
+MAX_CSV_FILES = 6  # CSVs kept per session
 
 loaded = ui.page_setup("Benchmarks")
-st.header("Benchmarks" + (f" · {loaded.request.filename}" if loaded.request else ""))
+st.header("Benchmarks" + (f" · {ui.plain(loaded.request.filename)}" if loaded.request else ""))
 
 machine = ui.devices()
 gpus = machine.cuda_devices if machine else ()
@@ -51,7 +52,7 @@ if start and can_run:
                                                   run_time))
         state.bench_rows, state.bench_total = (), len(state.bench_queue)
     except TsvizError as e:
-        st.error(e.one_line(), icon=":material/error:")
+        st.error(ui.plain(e.one_line()), icon=":material/error:")
 
 # ---- one job per rerun: progress shows between jobs, Cancel takes effect after the one running -----------
 if state.bench_queue:
@@ -70,14 +71,16 @@ if state.bench_queue:
 frames = [bench.rows_frame(state.bench_rows, THIS_RUN)] if state.bench_rows else []
 frames += list(state.bench_uploads.values())
 with st.expander("Compare with results from another machine (CSV)", expanded=not frames):
-    st.caption("Run `python -m tsviz bench FILE --csv > results.csv` there (a GPU server, say) and upload the file.")
+    st.caption("Run `python -m tsviz bench FILE --csv > results.csv` there (a GPU server, say) and upload the file "
+               f"(the last {MAX_CSV_FILES} uploaded are kept).")
     upload = st.file_uploader("Benchmark CSV", type=["csv"], key="bench_csv")
     if upload is not None and upload.name not in state.bench_uploads:
-        try:
-            state.bench_uploads = {**state.bench_uploads, upload.name: bench.read_csv(upload.getvalue(), upload.name)}
+        try:  # the newest MAX_CSV_FILES are kept
+            kept = list(state.bench_uploads.items())[-(MAX_CSV_FILES - 1):]
+            state.bench_uploads = {**dict(kept), upload.name: bench.read_csv(upload.getvalue(), upload.name)}
             st.rerun()
         except TsvizError as e:
-            st.error(e.one_line(), icon=":material/error:")
+            st.error(ui.plain(e.one_line()), icon=":material/error:")
     if state.bench_uploads and st.button("Forget uploaded CSVs", key="bench_forget"):
         state.bench_uploads = {}
         st.rerun()

@@ -8,7 +8,7 @@ from tsviz.ui import DEFAULT_PASSES, PASSES
 
 loaded = ui.page_setup("Passes")
 name = ui.require_request(loaded).filename
-st.header(f"Passes · {name}")
+st.header(f"Passes · {ui.plain(name)}")
 st.caption("TorchScript rewrites a graph before it runs it. Pick a pipeline: each pass works on what the one before "
            "it left, and every step shows the forward graph, its `.code` and its op counts before and after.")
 
@@ -17,7 +17,7 @@ chosen = st.multiselect("Pipeline, in the order picked", list(PASSES), default=l
 request = ui.PassRequest(loaded.request, tuple(chosen))
 result = ui.result_or_stop("passes", request, f"Running {len(chosen)} passes on {name}")
 for note in result.notes:
-    st.caption(note)
+    st.caption(ui.plain(note))
 
 steps = result.steps
 st.dataframe(pd.DataFrame(ui.views.pass_rows(result)), hide_index=True, key="passes_table")
@@ -34,7 +34,7 @@ if st.session_state.get("pass_step_of") != run_key or st.session_state.get("pass
 pick = st.segmented_control("Step", numbers, key="pass_step", required=True,
                             format_func=lambda i: f"{i} · {steps[i].name}")
 before, after = steps[pick - 1], steps[pick]
-st.markdown(f"**{after.summary}**")
+st.markdown(f"**{ui.plain(after.summary)}**")
 st.caption(PASSES[after.name])
 if after.error is not None:
     ui.show_error(after.error, "")

@@ -11,21 +11,22 @@ size_text = ui.views.size_text
 loaded = ui.page_setup("Archive")
 result = ui.require_result(loaded)
 if result.kind == "py":  # the archive tsviz saved from this model
-    st.header(f"Archive · {result.filename} saved in {result.mode} mode")
+    st.header(f"Archive · {ui.plain(result.filename)} saved in {result.mode} mode")
     if result.error is not None:
         st.caption("The model did not convert, so there is no archive to inspect.")
         ui.show_error(result.error, result.source)
         st.stop()
     if not result.archive:
         st.info(f"The saved archive is {result.archive_size / 2**20:.0f} MB: too large to pass through the dashboard. "
-                f"`python -m tsviz archive {result.filename}` inspects it on the command line.", icon=":material/info:")
+                f"{ui.code(f'python -m tsviz archive {result.filename}')} inspects it on the command line.",
+                icon=":material/info:")
         st.stop()
-    st.caption(f"What `torch.jit.save` writes for {result.filename} converted with {result.mode}: upload any "
+    st.caption(f"What `torch.jit.save` writes for {ui.plain(result.filename)} converted with {result.mode}: upload any "
                "`.pt` in the sidebar to inspect it the same way.")
     saved = ui.saved_archive_request(result)
     result = ui.result_or_stop("inspect", saved, f"Inspecting {saved.filename}")
 else:
-    st.header(f"Archive · {result.filename}")
+    st.header(f"Archive · {ui.plain(result.filename)}")
 report = result.archive_report
 st.caption("Read from the zip and the loaded module; `forward` is never called.")
 
@@ -36,7 +37,7 @@ size_col.metric("Files", len(report.files), help=f"{size_text(sum(f[2] for f in 
 tensor_col.metric("Tensor data", size_text(sum(t.bytes for t in tensors)), help=f"{len(tensors)} tensors")
 module_col.metric("Modules", len(report.modules))
 extra_col.metric("Extra files", len(report.extra_files))
-st.info(report.version_note, icon=":material/history:")
+st.info(ui.plain(report.version_note), icon=":material/history:")
 if report.training:
     st.warning("Saved in training mode: dropout and batch norm behave as in training unless the loader calls "
                "`.eval()`.", icon=":material/warning:")
@@ -55,17 +56,17 @@ with modules_tab:
                           format_func=lambda p: f"{p or '(the model)'} · {report.modules[paths.index(p)].type}")
     module = report.modules[paths.index(chosen)]
     methods_col, tensors_col = st.columns([2, 3])
-    methods_col.markdown("**Methods**\n\n" + "\n".join(f"- `{m}`" for m in module.methods))
+    methods_col.markdown("**Methods**\n\n" + "\n".join(f"- {ui.code(m)}" for m in module.methods))
     if module.tensors:
         tensors_col.dataframe(tensor_rows(module.tensors), hide_index=True, key="archive_module_tensors")
     else:
         tensors_col.caption("No parameters or buffers of its own.")
     lines = ui.graph.stored_file(result, module.code_file)
     st.caption(
-        f"`code/{module.code_file}` in the archive · `# ←` marks where a line was first written, from the "
-        "archive's debug info"
+        f"{ui.code('code/' + module.code_file)} in the archive · `# ←` marks where a line was first written, from "
+        "the archive's debug info"
         if any(origin for _, origin in lines)
-        else f"`code/{module.code_file}`"
+        else ui.code("code/" + module.code_file)
     )
     width = max((len(text) for text, _ in lines), default=0)
     st.code("\n".join(f"{text:<{width}}  # ← {origin}" if origin else text for text, origin in lines)
@@ -83,7 +84,7 @@ with extra_tab:
         st.caption("None.")
     st.markdown("**Extra files** (`torch.jit.save(..., _extra_files=...)`)")
     for name, size, preview in report.extra_files:
-        st.caption(f"{name} · {size} bytes")
+        st.caption(f"{ui.plain(name)} · {size} bytes")
         st.code(preview + ("…" if size > len(preview) else ""), language="text")
     if not report.extra_files:
         st.caption("None.")

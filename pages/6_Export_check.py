@@ -7,7 +7,7 @@ from tsviz import ui
 
 loaded = ui.page_setup("Export check")
 name = ui.require_request(loaded).filename
-st.header(f"Export check · {name}")
+st.header(f"Export check · {ui.plain(name)}")
 ui.require_source(loaded, "torch.export")
 st.caption("TorchScript is deprecated in current PyTorch; `torch.export` is where models go next. This runs "
            "`torch.export.export` on the model non-strict (your Python runs as Python) and strict (TorchDynamo "
@@ -26,15 +26,16 @@ st.dataframe(pd.DataFrame([{"export": a.name, "result": "✔ exported" if a.ok e
                             "seconds": round(a.seconds, 2), "call": a.note} for a in result.attempts]),
              hide_index=True, key="export_attempts")
 for note in result.notes:
-    st.caption(note)
+    st.caption(ui.plain(note))
 
 for blocker in result.blockers:
     with st.container(border=True):
         where = f"line {blocker.line}" if blocker.line else "no line (torch named none)"
-        st.markdown(f"**{blocker.kind.capitalize()}** · {where} of {name} · found by the {blocker.attempt} export")
+        st.markdown(f"**{ui.plain(blocker.kind.capitalize())}** · {where} of {ui.plain(name)} · found by the "
+                    f"{blocker.attempt} export")
         if blocker.line:
             st.code(ui.source_excerpt(result.source, blocker.line), language="python")
-        st.markdown(f"{blocker.message}.  \n**Fix:** {blocker.fix}")
+        st.markdown(f"{ui.plain(blocker.message)}.  \n**Fix:** {ui.plain(blocker.fix)}")
         with st.expander("torch's message"):
             st.code(blocker.detail, language="text")
 

@@ -8,6 +8,7 @@ positive control: it must convert.
 from __future__ import annotations
 
 import io
+import json
 import os
 import pickle
 import zipfile
@@ -214,6 +215,71 @@ def host_canary_writer(tmp: Path) -> bytes:
     return _save(torch.jit.script(WriteOnLoad(str(canary))))
 
 
+# ---- forged answers: the upload writes an answer of its own into every pipe it finds, then exits 0 ------------
+
+FORGER = "import os\n\nANSWER = {answer}\nfor fd in range(3, 32):\n    try:\n        os.write(fd, ANSWER)\n" \
+         "    except OSError:\n        pass\nos._exit(0)\n"
+HOSTILE = 'x" [URL="javascript:alert(1)"]; <a href="javascript:alert(2)">'  # for labels, kinds, names
+
+
+def forged_answer(hostile_ids: bool) -> Callable[[Path], bytes]:
+    """A well-formed inspect answer of the feed-forward sample with hostile text in its labels and, if
+    `hostile_ids`, a node id that would be DOT (a live link in the SVG) if it were written unquoted."""
+    def make(_tmp: Path) -> bytes:
+        from support.samples import inspect_sample
+        from tsviz.model.jsonio import to_data
+
+        data = to_data(inspect_sample("feed_forward.py", "script"))
+        for node in data["graph"]["nodes"]:
+            node["kind"], node["scope"] = f"aten::{HOSTILE}" if node["kind"].startswith("aten") else node["kind"], HOSTILE
+            for out in node["outputs"]:
+                out["name"] = out["type"] = HOSTILE
+        if hostile_ids:
+            data["graph"]["nodes"][0]["id"] = 'n0 [URL="javascript:alert(3)"]'
+        return FORGER.format(answer=repr(json.dumps({"ok": data}).encode())).encode()
+    return make
+
+
+def forged_bytes(expression: str) -> Callable[[Path], bytes]:
+    """An answer built by the upload itself (it may be megabytes; the source stays small)."""
+    return text(FORGER.format(answer=expression))
+
+
+def no_links_when_drawn(_tmp: Path, outcome: object) -> None:
+    """The hostile labels got through (they are only text) and nothing of them is a link once drawn: no <a>, no
+    href, no javascript: in any element of the SVG or of the review report (as text, it may be shown)."""
+    from html.parser import HTMLParser
+
+    from tsviz.graph.dot import to_dot
+    from tsviz.graph.layout import render_svg
+    from tsviz.report.review import build_report
+
+    class Tags(HTMLParser):
+        found: list[tuple[str, list]] = []
+
+        def handle_starttag(self, tag, attrs):
+            self.found.append((tag, attrs))
+
+    svg = render_svg(to_dot(outcome.graph))
+    assert "aten::x" in svg  # the hostile kind is drawn, as text
+    for page in (svg, build_report(outcome, svg)):
+        tags = Tags()
+        tags.found = []
+        tags.feed(page)
+        assert tags.found and all(tag != "a" for tag, _ in tags.found)
+        attributes = [(name, value or "") for _, attrs in tags.found for name, value in attrs]
+        assert not [a for a in attributes if "href" in a[0] or "javascript:" in a[1].lower()], attributes
+
+
+def tmp_is_empty_for_the_next_job(_tmp: Path, _outcome: object) -> None:
+    from support.samples import request_for
+    from tsviz import client
+
+    look = "import os\nimport torch\n\nassert os.listdir('/tmp') == [] or all(n.startswith('tsviz-job-') " \
+           "for n in os.listdir('/tmp')), os.listdir('/tmp')\n\n\ndef f(x):\n    return x\n"
+    client.run("inspect", request_for("look.py", look))
+
+
 # ---- checks after a case ---------------------------------------------------------------------------------
 
 def marker_absent(tmp: Path, _outcome: object) -> None:
@@ -306,4 +372,17 @@ CASES = [
     BadInput("answer_too_large", "flood.py", text("import os\n\nfor fd in range(3, 32):\n    try:\n"
              "        os.write(fd, b'x' * 3_000_000)\n    except OSError:\n        pass\n\n\ndef f(x):\n    return x\n"),
              r"passed the 1 MB limit", WorkerError, limits=Limits.every_stage(4, answer_mb=1)),
+    # answers forged by the upload: each is refused or harmless, and the refusal is cached like any error
+    BadInput("forged_answer_hostile_id", "forge.py", forged_answer(hostile_ids=True),
+             r"wrong shape \(Node.id: .*is not a valid id\).*written into the worker's answer", WorkerError),
+    BadInput("forged_answer_hostile_labels", "forge.py", forged_answer(hostile_ids=False), "", None,
+             after=no_links_when_drawn),
+    BadInput("forged_answer_too_deep", "deep.py", forged_bytes("b'{\"ok\": ' + b'[' * 300000 + b']' * 300000 + b'}'"),
+             r"an answer nested too deeply to read", WorkerError),
+    BadInput("forged_answer_amplifying", "lists.py", forged_bytes("b'{\"ok\": [' + b'[],' * 3000000 + b'[]]}'"),
+             r"answer would take about \d+ MB to read, past this job's \d+ MB", WorkerError),
+    # the sandbox's /tmp: capped, and emptied for the next job
+    BadInput("fills_tmp_past_its_cap", "hoard.py", text("import os\n\nfor i in range(4):\n"
+             "    with open(f'/tmp/hoard{i}', 'wb') as f:\n        f.write(b'x' * 200_000_000)\n"),
+             r"No space left on device", SourceError, line=5, needs_sandbox=True, after=tmp_is_empty_for_the_next_job),
 ]

@@ -20,7 +20,8 @@ def job_processes(under: int | None = None) -> list[int]:
             with open(f"/proc/{name}/stat") as f:
                 parents[int(name)] = int(f.read().rsplit(")", 1)[1].split()[1])
             with open(f"/proc/{name}/cmdline", "rb") as f:
-                if f.read().split(b"\0")[1:3] == [b"-m", b"tsviz.worker.forkserver"]:  # bwrap's own argv also names it
+                argv = f.read().split(b"\0")
+                if b"tsviz.worker.forkserver" in argv and not argv[0].endswith(b"bwrap"):  # bwrap's argv names it too
                     servers.add(int(name))
         except (OSError, ValueError, IndexError):
             continue

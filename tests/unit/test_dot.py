@@ -108,7 +108,7 @@ def test_lines_outside_the_user_file_are_not_labelled() -> None:
 
 def test_blocks_become_nested_clusters_and_traced_calls_are_marked() -> None:
     text = to_dot(if_with_blocks())
-    assert "subgraph cluster_n2 {" in text and "subgraph cluster_b0 {" in text and 'label="else"' in text
+    assert 'subgraph "cluster_n2" {' in text and 'subgraph "cluster_b0" {' in text and 'label="else"' in text
     assert text.index("cluster_n2") < text.index("cluster_b0")
     assert "encoder.forward()\\nEncoder  [traced]" in text
 

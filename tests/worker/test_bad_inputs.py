@@ -183,3 +183,78 @@ def test_the_leftover_check_sees_a_running_job() -> None:
     assert job_processes(under=os.getpid()) != []
     hang.join(timeout=30)
     assert job_processes(under=os.getpid()) == []
+
+
+# ---- jobs cannot see each other ------------------------------------------------------------------------------
+
+PLANTER = """import os
+
+for folder in ('/tmp', '/', '/opt/tsviz', '/dev/shm', os.getcwd()):
+    try:
+        with open(os.path.join(folder, 'tsviz_planted.py'), 'w') as f:
+            f.write('import os\\\\nLEFT = os.listdir("/tmp")\\\\n')
+    except OSError:
+        pass
+with open('/tmp/left_behind.txt', 'w') as f:
+    f.write('an upload of another session')
+
+
+def f(x):
+    return x
+"""
+LOOKER = """import importlib.util
+import os
+import sys
+
+assert importlib.util.find_spec('tsviz_planted') is None, 'a planted module is importable'
+left = [n for n in os.listdir('/tmp') if not n.startswith('tsviz-job-')]
+assert left == [], f'/tmp holds {left}'
+assert not any(p in ('', '/tmp', os.getcwd()) for p in sys.path), sys.path
+
+
+def f(x):
+    return x
+"""
+
+
+def test_a_module_planted_by_one_job_is_not_seen_by_the_next(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With one fork server, job B runs right after job A in the same sandbox: it finds nothing A wrote, and no
+    writable folder on its import path."""
+    if not SANDBOXED:
+        pytest.skip("needs the bubblewrap sandbox (outside it, /tmp is the host's)")
+    import importlib
+
+    pools = importlib.import_module("tsviz.client.pool")  # the module (tsviz.client.pool is also a function)
+    one = pools.Pool(size=1)
+    monkeypatch.setattr(pools, "_POOL", one)
+    client.clear_cache()
+    try:
+        client.run("inspect", request_for("planter.py", PLANTER))
+        result = client.run("inspect", request_for("looker.py", LOOKER))
+        assert result.graph.nodes
+    finally:
+        one.shutdown()
+
+
+def test_a_refused_answer_costs_the_dashboard_little_memory(tmp_path: Path) -> None:
+    """The deep and the amplifying answers are refused before they are built: the dashboard's peak (traced by
+    tracemalloc) stays near the answer's own bytes, where reading 9 MB of `[],` would take 200 MB."""
+    import tracemalloc
+
+    by_name = {c.name: c for c in CASES}
+    client.clear_cache()
+    ping = client.ping()  # the pool is warm before tracing starts
+    assert ping < 5
+    for name in ("forged_answer_amplifying", "forged_answer_too_deep"):
+        case = by_name[name]
+        tracemalloc.start()
+        try:
+            outcome = outcome_of(case, tmp_path)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert isinstance(outcome, WorkerError) and re.search(case.expect, outcome.one_line())
+        assert peak < 48 * 2**20, f"{name}: {peak / 2**20:.0f} MB"
+        start = time.perf_counter()
+        assert isinstance(outcome_of(case, tmp_path), WorkerError)  # the refusal is cached like any error
+        assert time.perf_counter() - start < 0.5

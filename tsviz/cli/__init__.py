@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from tsviz import client
 from tsviz.cli.parser import build_parser
+from tsviz.client import sandbox
 from tsviz.graph.dot import to_dot
 from tsviz.graph.fold import fold_constants
 from tsviz.graph.hazards import KINDS, SEVERITY_TITLES, counted, grouped_notes
@@ -28,6 +30,7 @@ from tsviz.report import views
 from tsviz.report.review import review_report
 
 __all__ = ["main"]
+XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'  # a file of its own, not in a page
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,9 +51,16 @@ def run(args: Any, name: str, request: object = None) -> Any:
 
         return call(spec, request)
     limits = spec.limits
+    if not sandbox.status().works and spec.user_content:
+        _say_unsandboxed()
     if getattr(args, "stage_timeout", None):
         limits = replace(limits, load_s=args.stage_timeout, convert_s=args.stage_timeout, run_s=args.stage_timeout)
     return client.run(name, request, limits=limits)
+
+
+@cache
+def _say_unsandboxed() -> None:
+    print(f"tsviz: {sandbox.isolation()}", file=sys.stderr)
 
 
 def request_of(args: Any) -> InspectRequest:
@@ -229,7 +239,7 @@ def _render(args: Any) -> int:
     graph = result.inlined if args.view == "inlined" else result.graph
     dot_text = to_dot(graph if args.no_fold else fold_constants(graph))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(dot_text if args.format == "dot" else render_svg(dot_text))
+    args.out.write_text(dot_text if args.format == "dot" else XML_DECLARATION + render_svg(dot_text))
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 

@@ -13,7 +13,7 @@ import time
 from dataclasses import asdict, replace
 from typing import Any
 
-from tsviz.client.answers import outcome, result_or_raise
+from tsviz.client.answers import outcome, parse_cost, result_or_raise
 from tsviz.client.cache import Cache
 from tsviz.client.pool import OnWait, pool, preload, run_alone
 from tsviz.model.jobs import Limits, filename_of, job
@@ -25,13 +25,14 @@ __all__ = ["Limits", "OnWait", "clear_cache", "ping", "preload", "run", "warm_up
 _CACHE = Cache()
 
 
-def run(name: str, request: object = None, *, limits: Limits | None = None, on_wait: OnWait | None = None) -> Any:
+def run(name: str, request: object = None, *, limits: Limits | None = None, on_wait: OnWait | None = None,
+        owner: str | None = None) -> Any:
     """Run the job `name` of the job table on `request` in the worker: its result, or its TsvizError raised.
 
-    `on_wait` hears "Waiting for the worker: N jobs ahead of yours" while others hold the worker.
-    A CUDA job runs in a plain worker started for it alone (the sandbox has no GPU device nodes), without the
-    address-space limit (CUDA reserves far more than it uses): reduced isolation for GPU benchmarks. The
-    device probe, which runs no user file, runs there too, to see the GPUs.
+    `on_wait` hears "Waiting for the worker: N jobs ahead of yours" while others hold the worker. `owner` names a
+    session's page: it keeps at most one job waiting (a newer one takes the older one's place).
+    A CUDA job runs in a sandboxed worker started for it alone, whose sandbox also holds the GPUs' device nodes,
+    without the address-space limit (CUDA reserves far more than it uses). The device probe runs there too.
     """
     spec = job(name)
     limits = limits or spec.limits
@@ -48,10 +49,10 @@ def run(name: str, request: object = None, *, limits: Limits | None = None, on_w
     if cuda or not spec.user_content:
         header, answer = run_alone(message, limits, filename)
     else:
-        header, answer = pool().run(message, limits, filename, on_wait)
+        header, answer = pool().run(message, limits, filename, on_wait, owner)
     found = outcome(header, answer, spec.result, limits, filename)
     if spec.cached:
-        _CACHE.put(key, found, len(answer))
+        _CACHE.put(key, found, parse_cost(answer))  # about what the rebuilt result holds in memory
     return result_or_raise(found)
 
 

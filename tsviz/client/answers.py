@@ -20,6 +20,19 @@ from tsviz.model.types import ErrorInfo
 T = TypeVar("T")
 
 
+FORGED = ("no answer of tsviz's looks like this: the model's code may have written into the worker's answer "
+          "channel")
+
+
+def parse_cost(answer: bytes) -> int:
+    """About how many bytes of Python objects `answer` becomes when read: each object or array costs ~64 bytes,
+    each separator a slot, each byte of text about two. Counted before reading, so that a small answer of many
+    empty lists (9 MB of `[],` is 200 MB of lists) is refused without being built. Real answers come to 2-6
+    times their size."""
+    return 64 * (answer.count(b"{") + answer.count(b"[")) + 16 * (answer.count(b",") + answer.count(b":")) \
+        + 2 * len(answer)
+
+
 def result_or_raise(outcome: object):
     """The result, or the error it holds raised as the same TsvizError subclass."""
     if isinstance(outcome, ErrorInfo):
@@ -34,12 +47,17 @@ def outcome(header: dict, answer: bytes, result_type: type[T], limits: Limits, f
         return _failure(header, status, stage, limits, filename).info()
     if len(answer) > limits.answer_mb * 2**20:
         return WorkerError(f"the worker's answer is larger than {limits.answer_mb} MB", file=filename).info()
+    cost, budget = parse_cost(answer), min(limits.parse_mb * 2**20, 32 * 2**20 + 8 * len(answer))
+    if cost > budget:
+        return WorkerError(f"the worker's answer would take about {cost / 2**20:.0f} MB to read, past this job's "
+                           f"{budget / 2**20:.0f} MB", file=filename, hint=FORGED).info()
     try:
         data = json.loads(answer)
     except ValueError:
-        return WorkerError("the worker sent an answer that is not JSON (the model's code may have written into "
-                           "the worker's answer channel)", file=filename,
+        return WorkerError("the worker sent an answer that is not JSON", file=filename, hint=FORGED,
                            detail=answer[:200].decode(errors="replace")).info()
+    except RecursionError:
+        return WorkerError("the worker sent an answer nested too deeply to read", file=filename, hint=FORGED).info()
     try:
         if not isinstance(data, dict) or len(data) != 1 or not {"ok", "error"} & data.keys():
             raise ValueError('expected {"ok": ...} or {"error": ...}')
@@ -48,7 +66,9 @@ def outcome(header: dict, answer: bytes, result_type: type[T], limits: Limits, f
             return replace(info, file=info.file or filename)
         return from_data(result_type, data["ok"]) if result_type is not dict else data["ok"]
     except (KeyError, ValueError, TypeError) as e:
-        return WorkerError(f"the worker sent an answer of the wrong shape ({e})", file=filename).info()
+        return WorkerError(f"the worker sent an answer of the wrong shape ({e})", file=filename, hint=FORGED).info()
+    except RecursionError:
+        return WorkerError("the worker sent an answer nested too deeply to read", file=filename, hint=FORGED).info()
 
 
 def _failure(header: dict, status: object, stage: str, limits: Limits, filename: str) -> TsvizError:

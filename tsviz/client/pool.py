@@ -16,7 +16,6 @@ import resource
 import select
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import deque
@@ -28,6 +27,7 @@ from tsviz.model.errors import WorkerError
 from tsviz.model.jobs import Limits
 
 POOL_SIZE = 2  # two cores: two jobs at once, the rest wait
+MAX_WAITING = 24  # jobs waiting for a server; past this, a new job is turned away with a message
 MAX_HEADER_BYTES = 64 * 1024
 START_TIMEOUT_S = 120.0  # a server imports torch before it is ready
 SLACK_S = 15.0  # past every stage's limit, a server that still has not answered is wedged
@@ -39,16 +39,24 @@ class _ServerGone(Exception):
     """The fork server died or stopped answering; the message says which."""
 
 
+class _Ticket:
+    """A job's place in the queue. `owner` names a session's page: each keeps at most one job waiting, its latest."""
+
+    __slots__ = ("owner", "superseded")
+
+    def __init__(self, owner: str | None) -> None:
+        self.owner, self.superseded = owner, False
+
+
 class _Server:
     """One fork server (in a sandbox of its own when there is one): one job at a time."""
 
-    def __init__(self, sandboxed: bool) -> None:
-        wrapper = sandbox.prefix() if sandboxed else ()
-        env = {**os.environ, "PYTHONPATH": str(sandbox.ROOT), "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": "1"}
+    def __init__(self, sandboxed: bool, gpu: bool = False) -> None:
+        python, env, cwd = sandbox.worker_command(sandboxed, gpu)
         jobs = [",".join(_PRELOAD)] if _PRELOAD else []  # what the server imports before its first fork
         self.process = subprocess.Popen(
-            [*wrapper, sys.executable, "-m", "tsviz.worker.forkserver", *jobs],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=sandbox.ROOT, env=env,
+            [*python, "-m", "tsviz.worker.forkserver", *jobs],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=cwd, env=env,
             start_new_session=True, preexec_fn=_server_limits,
         )
         self._buffer = bytearray()  # appended to in place: a 60 MB answer arrives in 64 KB pipe reads
@@ -130,13 +138,14 @@ def _server_limits() -> None:
 _LAUNCHER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tsviz-worker-launcher")
 
 
-def _start(sandboxed: bool) -> _Server:
-    return _LAUNCHER.submit(_Server, sandboxed).result()
+def _start(sandboxed: bool, gpu: bool = False) -> _Server:
+    return _LAUNCHER.submit(_Server, sandboxed, gpu).result()
 
 
 def run_alone(job: dict, limits: Limits, filename: str) -> tuple[dict, bytes]:
-    """A job in a plain server started for it alone (CUDA benchmarks, the device probe)."""
-    server = _start(sandboxed=False)
+    """A job in a server started for it alone, in a sandbox that also holds the GPUs' device nodes (CUDA
+    benchmarks, the device probe)."""
+    server = _start(sandboxed=True, gpu=True)
     try:
         return server.run(job, limits)
     except _ServerGone as e:
@@ -153,11 +162,12 @@ class Pool:
         self._cond = threading.Condition()
         self._idle: list[_Server] = []
         self._taken = 0  # servers running a job, or being started
-        self._queue: deque[object] = deque()
+        self._queue: deque[_Ticket] = deque()
         self._servers: set[_Server] = set()
 
-    def run(self, job: dict, limits: Limits, filename: str, on_wait: OnWait | None) -> tuple[dict, bytes]:
-        server = self._acquire(on_wait)
+    def run(self, job: dict, limits: Limits, filename: str, on_wait: OnWait | None,
+            owner: str | None = None) -> tuple[dict, bytes]:
+        server = self._acquire(on_wait, owner, filename)
         try:
             return server.run(job, limits)
         except _ServerGone as e:
@@ -203,13 +213,23 @@ class Pool:
             self._servers.add(server)
         return server
 
-    def _acquire(self, on_wait: OnWait | None) -> _Server:
-        ticket = object()
+    def _acquire(self, on_wait: OnWait | None, owner: str | None, filename: str) -> _Server:
+        ticket = _Ticket(owner)
         told = None
         with self._cond:
+            if len(self._queue) >= MAX_WAITING:
+                raise WorkerError(f"the worker's queue is full: {len(self._queue)} jobs are waiting", file=filename,
+                                  hint="the server is busy; try again in a minute")
+            for other in self._queue:
+                if owner is not None and other.owner == owner:
+                    other.superseded = True  # the same page asked again: its newer job takes this place
             self._queue.append(ticket)
+            self._cond.notify_all()
             try:
                 while True:
+                    if ticket.superseded:
+                        raise WorkerError("a newer job from the same page took this one's place in the queue",
+                                          file=filename)
                     first = self._queue[0] is ticket
                     if first and self._idle:
                         self._taken += 1

@@ -1,61 +1,138 @@
 """The worker's sandbox: Debian's bubblewrap (bwrap), where the machine has it and it works.
 
-Inside: no network (every namespace unshared), no capabilities, an unprivileged uid, an empty
-environment, a private /tmp, and read-only mounts of only what Python, torch and tsviz need.
-The host's files (/etc, /home, /root, the project's other folders) are not there at all.
-Without bwrap the worker runs as a plain process with its resource limits, and the page says so.
+Inside: no network (every namespace unshared), no capabilities, an unprivileged uid, an empty environment, and
+read-only mounts of only what Python, torch and tsviz need; the root is read-only. The one writable place is
+/tmp, a tmpfs of TMP_MB that the fork server empties after every job, and it is not on the import path
+(`python -P`, working directory /). The host's files (/etc, /home, /root, the project's other folders) are
+not there at all. A GPU job gets the same sandbox plus the NVIDIA device nodes.
+
+Without a working sandbox the server fails closed: uploads run (in a plain worker process with its resource
+limits) only for a browser on the same machine, unless the operator sets ALLOW_ENV; samples run for everyone.
 """
 from __future__ import annotations
 
+import glob
+import ipaddress
 import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 NOBODY = "65534"
 SANDBOXED_ENV = "TSVIZ_SANDBOXED"  # set inside: the fork server may then kill every other process in its namespace
+OFF_ENV = "TSVIZ_NO_SANDBOX"  # for tests and benchmarks: behave as a machine without bubblewrap
+ALLOW_ENV = "TSVIZ_ALLOW_UNSANDBOXED"  # the operator accepts running other people's uploads without a sandbox
+TMP_MB = 512  # the sandbox's /tmp: a job's scratch files, emptied after each job
 _APP = "/opt/tsviz"  # where the tsviz package is mounted inside
-
-
 ROOT = Path(__file__).resolve().parents[2]  # the project: tsviz/ is mounted from here
+# Environment a worker outside the sandbox keeps (the rest, the server's secrets among them, is dropped)
+_KEPT_ENV = ("PATH", "LANG", "LC_ALL", "LD_LIBRARY_PATH", "CUDA_VISIBLE_DEVICES", "CUDA_HOME")
 
 
-def prefix() -> tuple[str, ...]:
-    """The bwrap command to put before the worker's, or () where bwrap is missing or refused."""
-    return _bwrap_prefix(str(ROOT)) or ()
+@dataclass(frozen=True)
+class Status:
+    """Whether the sandbox works here, and if not, the probe's own reason."""
+
+    prefix: tuple[str, ...]  # the bwrap command to put before the worker's; () where it does not work
+    reason: str = ""
+
+    @property
+    def works(self) -> bool:
+        return bool(self.prefix)
+
+
+def status() -> Status:
+    return _probe(str(ROOT))
+
+
+def prefix(gpu: bool = False) -> tuple[str, ...]:
+    """The bwrap command to put before the worker's (with the GPUs' device nodes for a GPU job), or ()."""
+    found = status().prefix
+    if not (found and gpu):
+        return found
+    at = found.index("/dev", found.index("--dev")) + 1  # after the fresh /dev, before it is made read-only
+    return (*found[:at], *_gpu_devices(), *found[at:])
 
 
 def isolation() -> str:
-    """One line for the page and the README: how the worker is isolated on this machine."""
-    if prefix():
-        return "sandboxed: bubblewrap, no network, no host files, unprivileged user"
-    return ("reduced isolation: bubblewrap is not available, so uploads run in a plain worker process "
-            "(time and memory limits only); install it with apt-get install bubblewrap")
+    """One line for the start-up log, the page and the benchmarks: how the worker is isolated on this machine."""
+    found = status()
+    if found.works:
+        return f"sandboxed: bubblewrap, no network, no host files, unprivileged user, private {TMP_MB} MB /tmp"
+    allowed = "for every visitor, as TSVIZ_ALLOW_UNSANDBOXED is set" if os.environ.get(ALLOW_ENV) else \
+        "for browsers on this machine only (samples for everyone)"
+    return f"NOT sandboxed ({found.reason}): uploads run in a plain worker process {allowed}"
+
+
+REFUSAL = ("This server cannot sandbox uploads, so it runs them only for a browser on its own machine. Ask its "
+           "operator to install bubblewrap (apt-get install bubblewrap). The sample models work as usual.")
+
+
+def allows_uploads_from(remote_ip: str | None) -> bool:
+    """Whether a client at `remote_ip` (the raw TCP peer; None when unknown) may have its uploads run: always
+    with a working sandbox; without one, only from loopback, or when the operator set ALLOW_ENV."""
+    if status().works or os.environ.get(ALLOW_ENV):
+        return True
+    try:
+        return remote_ip is not None and ipaddress.ip_address(remote_ip).is_loopback
+    except ValueError:
+        return False
+
+
+def worker_command(sandboxed: bool, gpu: bool = False) -> tuple[list[str], dict[str, str], str]:
+    """(argv prefix, environment, working directory) for a fork server. In the sandbox the environment is set by
+    bwrap; outside it, only _KEPT_ENV is passed on and the server starts in an empty private folder (the job's
+    files, not the project, around it). Either way `python -P` keeps the working directory off the import path."""
+    wrapper = prefix(gpu) if sandboxed else ()
+    env = {k: v for k, v in os.environ.items() if k in _KEPT_ENV}
+    env.update(PYTHONPATH=str(ROOT), PYTHONDONTWRITEBYTECODE="1", PYTHONSAFEPATH="1", OMP_NUM_THREADS="1")
+    if wrapper:
+        return [*wrapper, sys.executable, "-P"], env, "/"
+    home = _private_home()
+    env["HOME"] = env["TMPDIR"] = home
+    return [sys.executable, "-P"], env, home
+
+
+@lru_cache(maxsize=1)
+def _private_home() -> str:
+    import tempfile
+
+    return tempfile.mkdtemp(prefix="tsviz-worker-")
 
 
 @lru_cache(maxsize=4)
-def _bwrap_prefix(root: str) -> tuple[str, ...] | None:
-    if os.environ.get("TSVIZ_NO_SANDBOX"):
-        return None
+def _probe(root: str) -> Status:
+    if os.environ.get(OFF_ENV):
+        return Status((), f"{OFF_ENV} is set")
     bwrap = shutil.which("bwrap")
     if bwrap is None:
-        return None
-    prefix = (
+        return Status((), "bubblewrap (bwrap) is not installed")
+    found = (
         bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
         "--uid", NOBODY, "--gid", NOBODY, "--clearenv",
         "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp", "--setenv", "PYTHONPATH", _APP,
-        "--setenv", "PYTHONDONTWRITEBYTECODE", "1", "--setenv", "OMP_NUM_THREADS", "1", "--setenv", SANDBOXED_ENV, "1",
+        "--setenv", "PYTHONDONTWRITEBYTECODE", "1", "--setenv", "PYTHONSAFEPATH", "1",
+        "--setenv", "OMP_NUM_THREADS", "1", "--setenv", SANDBOXED_ENV, "1",
+        *(arg for name in ("CUDA_VISIBLE_DEVICES",) if name in os.environ
+          for arg in ("--setenv", name, os.environ[name])),
+        # /tmp first: an interpreter or environment that lives under /tmp is then mounted on top of it
+        "--size", str(TMP_MB * 2**20), "--tmpfs", "/tmp",
         *_system_mounts(), *_python_mounts(root),
         "--ro-bind", str(Path(root) / "tsviz"), f"{_APP}/tsviz",
-        "--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev", "--chdir", "/tmp",
+        "--proc", "/proc", "--dev", "/dev", "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/",
     )
-    try:  # the kernel may refuse namespaces (a container without privileges): then fall back
-        probe = subprocess.run([*prefix, sys.executable, "-c", "import tsviz"], capture_output=True, timeout=60)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return prefix if probe.returncode == 0 else None
+    try:  # the kernel may refuse namespaces (a container without privileges): then say why
+        probe = subprocess.run([*found, sys.executable, "-P", "-c", "import tsviz"], capture_output=True,
+                               timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return Status((), f"the sandbox probe failed: {e}")
+    if probe.returncode != 0:
+        said = probe.stderr.decode(errors="replace").strip().splitlines()
+        return Status((), f"the sandbox probe failed: {said[-1] if said else f'exit status {probe.returncode}'}")
+    return Status(found)
 
 
 def _system_mounts() -> list[str]:
@@ -69,9 +146,18 @@ def _system_mounts() -> list[str]:
 
 
 def _python_mounts(root: str) -> list[str]:
-    """The interpreter's prefixes and every import path outside the project (site-packages, user site)."""
-    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix}
-    paths |= {p for p in sys.path if p and os.path.isdir(p) and not p.startswith(root) and not p.startswith("/usr")}
-    kept = sorted(p for p in paths if p and not p.startswith("/usr"))
+    """The interpreter's prefixes and its package folders (site-packages, the user site), a virtual environment
+    wherever it lives (under /tmp, inside the project); never the folder of a script nor the project itself."""
+    inside = root.rstrip("/") + "/"
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable))}
+    paths |= {p for p in sys.path if os.path.basename(p.rstrip("/")) in ("site-packages", "dist-packages")}
+    kept = sorted(p for p in map(os.path.abspath, paths)
+                  if os.path.isdir(p) and p != root and not inside.startswith(p.rstrip("/") + "/")
+                  and p not in ("/", "/tmp") and not p.startswith("/usr"))
     outermost = [p for p in kept if not any(p != q and p.startswith(q.rstrip("/") + "/") for q in kept)]
     return [arg for p in outermost for arg in ("--ro-bind", p, p)]
+
+
+def _gpu_devices() -> list[str]:
+    """The NVIDIA device nodes, bound into a GPU job's sandbox (the driver's libraries are under /usr)."""
+    return [arg for node in sorted(glob.glob("/dev/nvidia*")) for arg in ("--dev-bind", node, node)]

@@ -51,7 +51,7 @@ def to_dot(graph: IRGraph, *, title: str = "", marks: Mapping[str, str] | None =
             attrs += ["style=dashed", "constraint=false", 'color="#999999"']
         elif edge.kind == "block_return":
             attrs += ["style=dashed", 'color="#999999"']
-        lines.append(f"  {edge.src} -> {edge.dst} [{', '.join(attrs)}];")
+        lines.append(f"  {_id(edge.src)} -> {_id(edge.dst)} [{', '.join(attrs)}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -107,13 +107,13 @@ def _container_lines(graph: IRGraph, children: dict[str, list[object]], key: str
         if isinstance(item, Node):
             lines.append(indent + _node_line(item, marks.get(item.id)))
         elif isinstance(item, Block):
-            lines.append(f"{indent}subgraph cluster_{item.id} {{")
+            lines.append(f"{indent}subgraph {_id('cluster_' + item.id)} {{")
             lines.append(f'{indent}  label="{_esc(item.label)}"; style="rounded,dashed"; color="#888888"; fontsize=10;')
             lines += _container_lines(graph, children, item.id, indent + "  ", marks)
             lines.append(indent + "}")
         else:  # a region around an If / Loop node and its blocks
             owner = str(item)[2:]
-            lines.append(f"{indent}subgraph cluster_{owner} {{")
+            lines.append(f"{indent}subgraph {_id('cluster_' + owner)} {{")
             lines.append(f'{indent}  label=""; style="rounded,filled"; fillcolor="#fffbea"; color="#d4b106";')
             lines += _container_lines(graph, children, str(item), indent + "  ", marks)
             lines.append(indent + "}")
@@ -131,7 +131,12 @@ def _node_line(node: Node, mark: str | None = None) -> str:
         attrs.append("shape=box3d")
     if mark:
         attrs.append(MARKS[mark])
-    return f"{node.id} [{', '.join(attrs)}];"
+    return f"{_id(node.id)} [{', '.join(attrs)}];"
+
+
+def _id(text: str) -> str:
+    """Every id quoted (and escaped), whatever it holds: the text can only ever be a name."""
+    return f'"{_esc(text)}"'
 
 
 def _tooltip(node: Node, label: str) -> str:

@@ -39,6 +39,7 @@ class Limits:
     open_files: int = 256
     processes: int = 64  # processes in the job's sandbox (RLIMIT_NPROC outside one)
     answer_mb: int = 256
+    parse_mb: int = 512  # the most the dashboard spends on rebuilding one answer (see client/answers.py)
 
     @classmethod
     def every_stage(cls, seconds: float, **other: int) -> Limits:

@@ -1,12 +1,24 @@
 """Plain-data results that cross from the worker into the UI and the command line."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
 Mode = Literal["trace", "script", "hybrid"]
 MODES: tuple[str, ...] = ("trace", "script", "hybrid")
 GraphView = Literal["graph", "inlined"]
+# Graph ids, checked whenever a graph is built, so that one rebuilt from a forged answer cannot smuggle anything
+# into DOT or the page: nodes "n12", blocks "b3"; "" where a reference is empty (top level, unknown producer).
+_NODE_ID = re.compile(r"(n[0-9]{1,9})?")
+_BLOCK_ID = re.compile(r"(b[0-9]{1,9})?")
+
+
+def _check_ids(obj: object, pattern: re.Pattern[str], *fields: str) -> None:
+    for name in fields:
+        value = getattr(obj, name)
+        if not isinstance(value, str) or not pattern.fullmatch(value):
+            raise ValueError(f"{type(obj).__name__}.{name}: {str(value)[:40]!r} is not a valid id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +38,9 @@ class Port:
     value: str  # the value's debug name, e.g. "x.1"
     source: str  # id of the node that produces it
     arg: str = ""  # schema argument name ("weight"), empty when unknown
+
+    def __post_init__(self) -> None:
+        _check_ids(self, _NODE_ID, "source")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +66,10 @@ class Node:
     source: SourceLoc | None = None
     traced: bool = False  # a submodule call whose target was traced (hybrid mode)
 
+    def __post_init__(self) -> None:
+        _check_ids(self, _NODE_ID, "id")
+        _check_ids(self, _BLOCK_ID, "block")
+
 
 @dataclass(frozen=True, slots=True)
 class Edge:
@@ -62,6 +81,9 @@ class Edge:
     type: str = ""
     kind: Literal["data", "block_param", "block_return"] = "data"
 
+    def __post_init__(self) -> None:
+        _check_ids(self, _NODE_ID, "src", "dst")
+
 
 @dataclass(frozen=True, slots=True)
 class Block:
@@ -71,6 +93,10 @@ class Block:
     owner: str  # id of the prim::If / prim::Loop node
     label: str  # "then", "else", "loop body"
     parent: str = ""  # enclosing block id, "" for the top level
+
+    def __post_init__(self) -> None:
+        _check_ids(self, _BLOCK_ID, "id", "parent")
+        _check_ids(self, _NODE_ID, "owner")
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,13 +25,20 @@ def to_csv(frame: pd.DataFrame) -> str:
     return frame[CSV_COLUMNS].to_csv(index=False)
 
 
+MAX_CSV_ROWS = 5000  # a benchmark run writes tens of rows
+
+
 def read_csv(data: bytes, filename: str) -> pd.DataFrame:
-    """A CSV written by `tsviz bench --csv` or the page's download; errors name the file and the line."""
+    """A CSV written by `tsviz bench --csv` or the page's download; errors name the file and the line. Its text
+    is shown in charts, whose labels read HTML tags (plotly draws <a href>): angle brackets become ‹ ›."""
     try:
-        frame = pd.read_csv(io.BytesIO(data), keep_default_na=False)
+        frame = pd.read_csv(io.BytesIO(data), keep_default_na=False, nrows=MAX_CSV_ROWS + 1)
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as e:
         raise InputError(f"this is not a CSV file tsviz can read: {e}", file=filename,
                          hint="upload a file made by `python -m tsviz bench --csv` or the Download CSV button") from e
+    if len(frame) > MAX_CSV_ROWS:
+        raise InputError(f"the CSV has more than {MAX_CSV_ROWS} rows", file=filename, line=MAX_CSV_ROWS + 2,
+                         hint="a benchmark run writes tens of rows: upload the results of one run at a time")
     missing = sorted(_REQUIRED - set(frame.columns))
     if missing:
         raise InputError(f"the CSV has no column {', '.join(missing)}", file=filename, line=1,
@@ -54,6 +61,9 @@ def read_csv(data: bytes, filename: str) -> pd.DataFrame:
     for column in ("matches_eager", "noisy"):
         frame[column] = frame[column].astype(str).str.lower().isin(["true", "1", "yes"])
     frame["run"] = frame["run"].astype(str)
+    for column in CSV_COLUMNS:
+        if frame[column].dtype == object:
+            frame[column] = frame[column].astype(str).str.replace("<", "‹").str.replace(">", "›")
     return frame[CSV_COLUMNS]
 
 

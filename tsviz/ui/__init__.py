@@ -25,9 +25,11 @@ from tsviz.ui.page import (
     require_source,
 )
 from tsviz.ui.state import State, state
+from tsviz.ui.text import code, plain
 from tsviz.ui.viewer import code_view, graph_view
 from tsviz.ui.walk import GraphWalk, diff_key, result_key
 from tsviz.ui.widgets import (
+    lesson,
     paired_drawings,
     show_error,
     show_node,
@@ -40,9 +42,11 @@ from tsviz.ui.widgets import (
 
 __all__ = [
     "DEFAULT_ATOL", "DEFAULT_PASSES", "DEFAULT_RTOL", "GraphWalk", "HAZARDS", "Loaded", "PASSES", "PassRequest",
-    "SEVERITY_TITLES", "State", "TsvizError", "VARIANTS", "bench", "case_rows", "code_diff", "code_view", "counted",
+    "SEVERITY_TITLES", "State", "TsvizError", "VARIANTS", "bench", "case_rows", "code", "code_diff", "code_view",
+    "counted",
     "devices", "diff_key", "diff_request", "graph", "graph_view", "grouped_notes", "in_worker", "is_archive",
-    "model_request", "no_model_yet", "op_changes", "op_count_rows", "page_setup", "paired_drawings", "parse_sizes",
+    "lesson", "model_request", "no_model_yet", "op_changes", "op_count_rows", "page_setup", "paired_drawings",
+    "parse_sizes", "plain",
     "require_request", "require_result", "require_source", "result_key", "result_or_stop", "review_report",
     "run_bench_job", "saved_archive_request", "show_error", "show_node", "side_by_side", "source_excerpt", "state",
     "teaching_style", "traced_parts", "verdict", "views", "walk_svg",

@@ -28,11 +28,19 @@ def in_worker(name: str, request: object, doing: str) -> tuple[Any, ErrorInfo | 
 
     with st.spinner(f"{doing} in the worker…"):
         try:
-            return run_job(name, request, on_wait=on_wait), None
+            return run_job(name, request, on_wait=on_wait, owner=page_owner()), None
         except TsvizError as e:
             return None, e.info()
         finally:
             note.empty()
+
+
+def page_owner() -> str | None:
+    """This session's page, as the queue knows it: each keeps at most one job waiting."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return None if ctx is None else f"{ctx.session_id}:{ctx.page_script_hash}"
 
 
 def result_or_stop(name: str, request: object, doing: str) -> Any:
@@ -59,7 +67,7 @@ def devices() -> DeviceInfo | None:
 def run_bench_job(bench: BenchJob) -> list[BenchRow]:
     """One variant on one device in its own worker; a failure becomes rows that say what happened."""
     try:
-        return list(run_job("bench", bench).rows)
+        return list(run_job("bench", bench, owner=page_owner()).rows)
     except TsvizError as e:
         return failed_rows(bench, e.one_line())
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from tsviz.ui.state import (
     prefill_key,
     state,
 )
+from tsviz.ui.text import code, plain
 from tsviz.ui.widgets import show_error
 
 SAMPLES_DIR = Path(__file__).resolve().parents[2] / "sample_models"
@@ -54,6 +56,7 @@ class Loaded:
     request: InspectRequest | None
     result: InspectResult | None
     error: ErrorInfo | None
+    sample: bool = False  # one of our sample models (its docstring's markdown is ours), not an upload
 
 
 def sample_files() -> list[str]:
@@ -65,11 +68,27 @@ def content_key(content: bytes) -> str:
     return content_digest(content)[:16]
 
 
+def client_address() -> str | None:
+    """The browser's address as the server's socket sees it (the TCP peer, which a header cannot fake; a proxy
+    on the same machine makes everyone loopback); None where it is not known."""
+    from streamlit.runtime import exists, get_instance
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None or not exists():
+        return None
+    session = get_instance().get_client(ctx.session_id)
+    context = getattr(session, "client_context", None)
+    return getattr(context, "remote_ip", None)
+
+
 @st.cache_resource
 def _once_per_server() -> None:
-    """Start the worker pool, so the first user does not wait for torch to import; then move everything
+    """Say in the server's log how uploads are isolated (and why, where they are not); start the worker pool,
+    so the first user does not wait for torch to import; then move everything
     imported so far (streamlit, pandas, plotly: about a million objects) out of the garbage collector's
     reach. Full collections of those stalled the server's event loop for up to a second under load."""
+    print(f"tsviz: {sandbox.isolation()}", file=sys.stderr, flush=True)
     client.warm_up()
     gc.collect()
     gc.freeze()
@@ -101,7 +120,7 @@ def require_source(loaded: Loaded, what: str) -> InspectRequest:
     """The sidebar's model when it is a .py; an archive gets a note saying `what` needs the source, and a stop."""
     request = require_request(loaded)
     if is_archive(request.filename):
-        st.info(f"A `.pt` archive is already compiled: {what} needs the model's Python source. Upload the `.py` "
+        st.info(f"A `.pt` archive is already compiled: {plain(what)} needs the model's Python source. Upload the `.py` "
                 "file it was made from, or pick a sample model.", icon=":material/info:")
         st.stop()
     return request
@@ -111,7 +130,7 @@ def require_result(loaded: Loaded) -> InspectResult:
     """The result to show, or a message (no file yet / the file could not be read) and a stop."""
     require_request(loaded)
     if loaded.result is None:
-        st.header(loaded.request.filename)
+        st.header(plain(loaded.request.filename))
         show_error(loaded.error, loaded.request.content.decode("utf-8", errors="replace"))
         st.stop()
     return loaded.result
@@ -126,14 +145,19 @@ def sidebar() -> Loaded:
     bar = st.sidebar
     bar.title("tsviz")
     bar.caption("Explore TorchScript: trace, script, hybrid.")
-    if not sandbox.prefix():
-        bar.warning(sandbox.isolation(), icon=":material/shield:")
+    uploads_allowed = sandbox.allows_uploads_from(client_address())
+    if not sandbox.status().works:
+        bar.warning(plain(sandbox.isolation()), icon=":material/shield:")
     kind = bar.radio("Model", ["Sample model", "Upload a file"], key=State.source_kind.key, horizontal=True)
     if kind == "Sample model":
         State.sample.setdefault(DEFAULT_SAMPLE)
         name = bar.selectbox("Sample", sample_files(), key=State.sample.key,
                              format_func=lambda f: f.removesuffix(".py").replace("_", " "))
         filename, content = name, (SAMPLES_DIR / name).read_bytes()
+    elif not uploads_allowed:  # fail closed: no sandbox, and this browser is not on the server's machine
+        bar.error(sandbox.REFUSAL, icon=":material/gpp_bad:")
+        state.uploaded = None
+        return Loaded(None, None, None)
     else:
         upload = bar.file_uploader("A .py model file or a TorchScript .pt archive",
                                    type=[s.lstrip(".") for s in SUFFIXES], key="upload")
@@ -142,16 +166,16 @@ def sidebar() -> Loaded:
                 check_upload(upload.name, upload.size)
                 state.uploaded = (upload.name, upload.getvalue())
             except TsvizError as e:  # the previous upload, if any, stays
-                bar.error(e.one_line(), icon=":material/block:")
+                bar.error(plain(e.one_line()), icon=":material/block:")
         if state.uploaded is None:
             link = state.link_upload
-            bar.info(f"This link shows an uploaded file (content hash {link}); links never hold the file itself: "
+            bar.info(f"This link shows an uploaded file (content hash {code(link)}); links never hold the file itself: "
                      "upload the same file to see the view." if link
                      else "Choose a file, or go back to a sample model.")
             return Loaded(None, None, None)
         filename, content = state.uploaded
         if upload is None:
-            bar.caption(f"Showing {filename}, uploaded earlier.")
+            bar.caption(f"Showing {plain(filename)}, uploaded earlier.")
     archive = is_archive(filename)
     State.mode.setdefault("script")
     mode = bar.radio("Mode", MODES, key=State.mode.key, horizontal=True, disabled=archive,
@@ -170,7 +194,7 @@ def sidebar() -> Loaded:
         st.session_state[default_entry_key(file_key)] = result.entry
     if result is not None and not archive:
         _model_options(bar, result, file_key, guessed=not request.input_specs)
-    return Loaded(request, result, error)
+    return Loaded(request, result, error, sample=kind == "Sample model")
 
 
 def _model_options(bar, result: InspectResult, file_key: str, guessed: bool) -> None:
@@ -188,8 +212,8 @@ def _model_options(bar, result: InspectResult, file_key: str, guessed: bool) -> 
         st.session_state[prefill_key(file_key)] = {p.name: p.prefill for p in params if p.prefill}
     for p in (p for p in params if p.default is None):
         st.session_state.setdefault(init_key(file_key, p.name), p.prefill)
-        reads = ", ".join(f"{p.name}.{a}" for a in p.reads)
-        bar.text_input(p.name + (f": {p.annotation}" if p.annotation else ""), key=init_key(file_key, p.name),
+        reads = plain(", ".join(f"{p.name}.{a}" for a in p.reads))
+        bar.text_input(plain(p.name + (f": {p.annotation}" if p.annotation else "")), key=init_key(file_key, p.name),
                        placeholder=f"SimpleNamespace({', '.join(f'{a}=…' for a in p.reads[:4])})" if p.reads
                        else "e.g. 32, 'LSTM' or (3, 3)",
                        help=f"The constructor reads {reads}." if reads else None)
@@ -199,8 +223,8 @@ def _model_options(bar, result: InspectResult, file_key: str, guessed: bool) -> 
     if optional:
         with bar.expander(f"{len(optional)} more with defaults"):
             for p in optional:
-                st.text_input(p.name, key=init_key(file_key, p.name), placeholder=p.default,
-                              help=f"Empty keeps the default, {p.default}.")
+                st.text_input(plain(p.name), key=init_key(file_key, p.name), placeholder=p.default,
+                              help=f"Empty keeps the default, {code(p.default)}.")
     if result.needs_inputs or st.session_state.get(input_key(file_key, 0)):
         bar.markdown("**Example inputs** for trace and hybrid (the file gives none): a shape and dtype, or a "
                      "Python expression (`model` is the built model)")
@@ -212,7 +236,7 @@ def _model_options(bar, result: InspectResult, file_key: str, guessed: bool) -> 
             typed = st.session_state.get(input_key(file_key, i))
             if typed is None or (guessed and i < len(previous) and typed == previous[i]):
                 st.session_state[input_key(file_key, i)] = text  # not edited: it follows the worker's guess
-            bar.text_input(label, key=input_key(file_key, i),
+            bar.text_input(plain(label), key=input_key(file_key, i),
                            help=f"e.g. 2x16 or 1x3x32x32 float32 (dtypes: {', '.join(DTYPES)}), or an "
                                 "expression: torch.randint(0, 100, (35, 4)), model.init_hidden(4)")
         if guessed:
@@ -256,7 +280,7 @@ def _saved_input_specs(file_key: str) -> tuple[InputSpec, ...]:
     try:
         return tuple(parse_input_spec(text) for text in texts)
     except TsvizError as e:
-        st.sidebar.error(e.one_line())
+        st.sidebar.error(plain(e.one_line()))
         return ()
 
 

@@ -8,6 +8,7 @@ import hashlib
 
 import streamlit as st
 
+from tsviz.client.cache import memo
 from tsviz.graph import walk as graph_walk
 from tsviz.graph.dot import to_dot
 from tsviz.graph.fold import fold_constants
@@ -16,6 +17,7 @@ from tsviz.model.types import DiffRequest, InspectRequest, InspectResult, IRGrap
 from tsviz.model.uploads import content_digest
 from tsviz.ui.page import Loaded
 from tsviz.ui.state import URL_KEYS, state
+from tsviz.ui.widgets import graph_bytes
 
 
 def result_key(request: InspectRequest) -> str:
@@ -132,13 +134,13 @@ class GraphWalk:
         return f"{self._key()}:{view}:{self.path if view == 'graph' else ''}"
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@memo(128 * 2**20, key=lambda _result, key, *view: f"{key}:{view}", size=graph_bytes)
 def _walk_graph(_result: InspectResult, result_key: str, view: str, path: str, fold: bool, collapsed: str) -> IRGraph:
     graph = _result.inlined if view == "inlined" else _result.view(path).graph
     graph = fold_constants(graph) if fold else graph
     return graph_walk.collapse(graph, frozenset(filter(None, collapsed.split(","))))
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@memo(64 * 2**20, key=lambda _result, key, *view: f"{key}:{view}", size=len)
 def _walk_dot(_result: InspectResult, key: str, view: str, path: str, fold: bool, collapsed: str) -> str:
     return to_dot(_walk_graph(_result, key, view, path, fold, collapsed))

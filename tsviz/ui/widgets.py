@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from tsviz.client.cache import memo
 from tsviz.graph import walk
 from tsviz.graph.diff import unmatched_nodes
 from tsviz.graph.dot import to_dot
@@ -12,19 +13,31 @@ from tsviz.graph.hazards import nodes_at_line
 from tsviz.graph.layout import svg_or_problem
 from tsviz.model.errors import TsvizError
 from tsviz.model.types import ErrorInfo, IRGraph, TracedPart
+from tsviz.model.uploads import content_digest
 from tsviz.ui.state import state
+from tsviz.ui.text import code, plain
 from tsviz.ui.viewer import graph_view as draw_graph
 
 
 def show_error(error: ErrorInfo, source: str = "") -> None:
     """The error in words, TorchScript's own message, and the user's line in context."""
-    st.error(TsvizError.from_info(error).one_line(), icon=":material/error:")
+    st.error(plain(TsvizError.from_info(error).one_line()), icon=":material/error:")
     if source and error.line:
-        st.caption(f"{error.file}, around line {error.line}")
+        st.caption(plain(f"{error.file}, around line {error.line}"))
         st.code(source_excerpt(source, error.line), language="python")
     if error.detail:
         with st.expander("The full message from torch"):
             st.code(error.detail, language=None)
+
+
+def lesson(doc: str, sample: bool) -> None:
+    """A model's docstring: a sample's own lesson in markdown; an upload's as the text it is."""
+    if not doc:
+        st.markdown("_This file has no docstring to teach from._")
+    elif sample:
+        st.markdown(doc)
+    else:
+        st.markdown(plain(doc))
 
 
 def traced_parts(parts: tuple[TracedPart, ...], source: str) -> None:
@@ -37,9 +50,9 @@ def traced_parts(parts: tuple[TracedPart, ...], source: str) -> None:
     with st.expander("Why each part was traced", expanded=True):
         for part in parts:
             where = f", line {part.line}" if part.line else ""
-            st.markdown(f"**{part.name or 'the model'}** ({part.type}){where}: {part.reason}")
+            st.markdown(f"**{plain(part.name or 'the model')}** ({plain(part.type)}){where}: {plain(part.reason)}")
             if part.fix:
-                st.caption(f"Fix: {part.fix}")
+                st.caption(f"Fix: {plain(part.fix)}")
             if source and part.line:
                 st.code(source_excerpt(source, part.line, context=1), language="python")
 
@@ -51,18 +64,25 @@ def source_excerpt(source: str, line: int, context: int = 3) -> str:
     return "\n".join(f"{'→' if n == line else ' '} {n:4d}  {lines[n - 1]}" for n in range(start, end + 1))
 
 
-@st.cache_data(max_entries=64, show_spinner="Laying out the graph…")
+def graph_bytes(graph: IRGraph) -> int:
+    """About the memory a graph holds (measured on the samples: a node with its ports and values ~1 KB)."""
+    return 1024 * len(graph.nodes) + 256 * (len(graph.edges) + len(graph.blocks))
+
+
+@memo(256 * 2**20, key=lambda dot_text, nodes: f"{content_digest(dot_text.encode())}:{nodes}",
+      size=lambda found: len(found[0]) + len(found[1]))
 def walk_svg(dot_text: str, nodes: int) -> tuple[str, str]:
     """(svg, "") or ("", what to do instead): too many nodes, or dot too slow."""
-    return svg_or_problem(dot_text, nodes)
+    with st.spinner("Laying out the graph…"):
+        return svg_or_problem(dot_text, nodes)
 
 
 def show_node(details: dict) -> None:
     """The selected node: kind, scope, source line; inputs and outputs with types; folded constants."""
     where = f" · line {details['line']}" if details["line"] else ""
-    scope = f" · `{details['scope']}`" if details["scope"] else ""
-    saved = f" · first written at {details['saved_from']}" if details["saved_from"] else ""
-    st.markdown(f"**`{details['kind']}`**{scope}{where}{saved}")
+    scope = f" · {code(details['scope'])}" if details["scope"] else ""
+    saved = f" · first written at {plain(details['saved_from'])}" if details["saved_from"] else ""
+    st.markdown(f"**{code(details['kind'])}**{scope}{where}{saved}")
     rows = [{"": "in", "name": arg, "value": value, "type": type_} for arg, value, type_ in details["inputs"]]
     rows += [{"": "out", "name": "", "value": name, "type": type_} for name, type_ in details["outputs"]]
     rows += [{"": "const", "name": k, "value": v, "type": ""} for k, v in details["constants"]]
@@ -71,7 +91,8 @@ def show_node(details: dict) -> None:
         st.table(pd.DataFrame(rows), border="horizontal")
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@memo(128 * 2**20, key=lambda _graphs, key, pair: f"{key}:{pair}",
+      size=lambda found: sum(graph_bytes(graph) + len(dot) for graph, dot in found.values()))
 def paired_drawings(_graphs: dict[str, IRGraph], key: str, pair: tuple[str, str]) -> dict[str, tuple[IRGraph, str]]:
     """(folded graph, DOT) per label; in the DOT, the nodes of the two graphs named by `pair` that have no
     counterpart in the other get a red border (a dropped branch, an unrolled loop, a folded batch norm)."""
@@ -91,10 +112,10 @@ def side_by_side(drawings: dict[str, tuple[IRGraph, str]], key: str, source: str
         drawing = f"{key}:{label}"  # a selection belongs to one drawing: another model or step starts without one
         picked = picked_node if picked_drawing == drawing else ""
         with column:
-            st.markdown(f"**{label}** · {len(graph.nodes)} nodes")
+            st.markdown(f"**{plain(label)}** · {len(graph.nodes)} nodes")
             svg, problem = walk_svg(dot_text, len(graph.nodes))
             if problem:
-                st.warning(problem, icon=":material/warning:")
+                st.warning(plain(problem), icon=":material/warning:")
                 continue
             marked = nodes_at_line(graph, line) if line else ()
             marks = {node_id: "selected" for node_id in marked}

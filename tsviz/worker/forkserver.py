@@ -12,7 +12,8 @@ One job at a time, one line of JSON each way on stdin / stdout:
 child died), "too_large" (its answer passed the size cap). The server never parses the child's answer;
 the parent validates it. Each child gets its own session (its process group is killed on timeout), its
 resource limits, a private temp dir and PR_SET_PDEATHSIG; after it ends, every process it left behind is
-killed (the server is a child subreaper, so orphans come back to it) and the temp dir is removed.
+killed (the server is a child subreaper, so orphans come back to it) and the temp dir is removed; in the
+sandbox, all of /tmp (its only writable place) is emptied, so the next job sees nothing of this one.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import resource
 import select
 import shutil
 import signal
+import stat
 import sys
 import tempfile
 import time
@@ -32,6 +34,7 @@ import time
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 1, 4, 36
 POLL_S = 0.02  # how often the process count of a running job is checked
 SANDBOXED = os.environ.get("TSVIZ_SANDBOXED") == "1"  # alone in a pid namespace: kill(-1) reaches only jobs
+SCRATCH = "/tmp"  # in the sandbox: its one writable place, a tmpfs of its own, emptied after each job
 LOG_TAIL = 4000  # characters of the child's stderr kept for the error detail
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -78,6 +81,8 @@ def supervise(job: dict, limits: dict) -> tuple[dict, bytes]:
         for fd in (answer_r, stage_r, log_r):
             os.close(fd)
         shutil.rmtree(job_tmp, ignore_errors=True)
+        if SANDBOXED:
+            _empty(SCRATCH)  # the next job, maybe another user's, starts with nothing left by this one
     header["seconds"] = round(time.monotonic() - started, 4)
     return header, answer
 
@@ -270,6 +275,39 @@ def _kill_leftovers(pid: int) -> None:
             except ChildProcessError:
                 break
         time.sleep(0.01)
+
+
+def _empty(folder: str) -> None:
+    """Remove everything the job left in `folder`, whatever permissions it set, but keep what is mounted there
+    (an interpreter under /tmp is bound read-only into the sandbox's /tmp)."""
+    device = os.lstat(folder).st_dev
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        path = os.path.join(folder, name)
+        try:
+            info = os.lstat(path)
+        except OSError:
+            continue
+        if info.st_dev != device:
+            continue  # a mount
+        if stat.S_ISDIR(info.st_mode):
+            try:
+                os.chmod(path, 0o700)  # a job may have made it unreadable
+            except OSError:
+                pass
+            _empty(path)
+            try:
+                os.rmdir(path)
+            except OSError:
+                pass  # it holds a mount
+        else:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
 
 
 def _children() -> list[int]:
