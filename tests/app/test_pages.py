@@ -27,6 +27,13 @@ def app() -> AppTest:
     return AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
 
 
+def shown(element) -> str:
+    """An element's markdown (or a label) as a reader sees it: text from a model or a link is escaped
+    (tsviz.ui.text.plain)."""
+    markdown = element if isinstance(element, str) else element.value
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("  \n", "\n")
+
+
 def component_data(at: AppTest, name: str) -> list[dict]:
     """What the page sent to each of our browser components called `name` (tsviz_graph, tsviz_code)."""
     return [json.loads(e.proto.json) for e in at.get("bidi_component") if e.proto.component_name == name]
@@ -54,7 +61,7 @@ def upload(at: AppTest, name: str, data: bytes) -> AppTest:
 def test_opens_on_a_converted_sample_with_its_graph_and_code() -> None:
     at = app()
     assert not at.exception
-    assert at.header[0].value == "data_dependent_if.py · model() · script"
+    assert shown(at.header[0]) == "data_dependent_if.py · model() · script"
     assert len(graphs(at)) == 1 and "prim::If" in graphs(at)[0]
     assert any("def forward" in text for text in code_texts(at))
 
@@ -65,7 +72,7 @@ def test_each_mode_draws_the_hybrid_sample(mode: str) -> None:
     at.sidebar.selectbox(key="sample").set_value("hybrid.py").run()
     at.sidebar.radio(key="mode").set_value(mode).run()
     assert not at.exception and not at.error
-    assert at.header[0].value == f"hybrid.py · model() · {mode}"
+    assert shown(at.header[0]) == f"hybrid.py · model() · {mode}"
     assert len(graphs(at)) == 1
     if mode == "hybrid":
         assert "[traced]" in graphs(at)[0]
@@ -74,7 +81,7 @@ def test_each_mode_draws_the_hybrid_sample(mode: str) -> None:
 def test_trace_warning_is_shown_next_to_the_graph() -> None:
     at = app()
     at.sidebar.radio(key="mode").set_value("trace").run()
-    assert any("TracerWarning" in w.value and "line 20" in w.value for w in at.warning)
+    assert any("TracerWarning" in shown(w) and "line 20" in shown(w) for w in at.warning)
 
 
 def test_inlined_view_and_unfolded_constants() -> None:
@@ -88,7 +95,7 @@ def test_inlined_view_and_unfolded_constants() -> None:
 
 def test_upload_py_without_convention_scripts_then_traces_with_given_shapes() -> None:
     at = upload(app(), "tiny.py", PLAIN)
-    assert at.header[0].value == "tiny.py · Tiny · script" and len(graphs(at)) == 1
+    assert shown(at.header[0]) == "tiny.py · Tiny · script" and len(graphs(at)) == 1
     shape_box = next(t for t in at.sidebar.text_input if t.key.startswith("inputs:"))
     assert shape_box.value == "2x3 float32"  # suggested from the first nn.Linear, ready for trace mode
     at.sidebar.radio(key="mode").set_value("trace").run()
@@ -102,7 +109,7 @@ def test_unreadable_input_shape_is_explained() -> None:
     at = upload(app(), "tiny.py", PLAIN)
     next(t for t in at.sidebar.text_input if t.key.startswith("inputs:")).set_value("three by two").run()
     at.sidebar.radio(key="mode").set_value("trace").run()
-    assert any("cannot read the input 'three by two'" in e.value for e in at.sidebar.error)
+    assert any("cannot read the input 'three by two'" in shown(e) for e in at.sidebar.error)
 
 
 MNIST_SIZED = (b"import torch\nfrom torch import nn\n\n\nclass Digits(nn.Module):\n    def __init__(self):\n"
@@ -128,7 +135,7 @@ def test_choices_survive_a_page_switch() -> None:
     at.sidebar.selectbox(key="sample").set_value("loop_over_dim.py").run()
     at.sidebar.radio(key="mode").set_value("trace").run()
     at.switch_page("pages/1_Model_overview.py").run()
-    assert at.header[0].value == "Overview of loop_over_dim.py"
+    assert shown(at.header[0]) == "Overview of loop_over_dim.py"
     assert at.sidebar.radio(key="mode").value == "trace"
 
 
@@ -136,12 +143,12 @@ def test_upload_torchscript_archive() -> None:
     buffer = io.BytesIO()
     torch.jit.save(torch.jit.script(nn.Sequential(nn.Linear(2, 2), nn.Tanh())), buffer)
     at = upload(app(), "seq.pt", buffer.getvalue())
-    assert at.header[0].value == "seq.pt · forward · archive" and len(graphs(at)) == 1
+    assert shown(at.header[0]) == "seq.pt · forward · archive" and len(graphs(at)) == 1
 
 
 def test_bad_upload_shows_an_error_and_the_app_keeps_working() -> None:
     at = upload(app(), "broken.py", b"import torch\n\nclass M(:\n")
-    assert "broken.py line 3: syntax error" in at.error[0].value and not at.exception
+    assert "broken.py line 3: syntax error" in shown(at.error[0]) and not at.exception
     at.sidebar.radio(key="source_kind").set_value("Sample model").run()
     assert not at.error and len(graphs(at)) == 1
 
@@ -150,15 +157,15 @@ def test_state_dict_upload_says_what_to_upload_instead() -> None:
     buffer = io.BytesIO()
     torch.save(nn.Linear(2, 2).state_dict(), buffer)
     at = upload(app(), "weights.pt", buffer.getvalue())
-    assert "state dict" in at.error[0].value and "torch.jit.save" in at.error[0].value
+    assert "state dict" in shown(at.error[0]) and "torch.jit.save" in shown(at.error[0])
 
 
 def test_model_overview_page() -> None:
     at = app()
     at.switch_page("pages/1_Model_overview.py").run()
     assert not at.exception
-    assert at.header[0].value == "Overview of data_dependent_if.py"
-    assert "Ops in the inlined graph" in " ".join(s.value for s in at.subheader)
+    assert shown(at.header[0]) == "Overview of data_dependent_if.py"
+    assert "Ops in the inlined graph" in " ".join(shown(s) for s in at.subheader)
     assert at.dataframe[0].value["entry"].tolist() == ["model()", "Gate"]  # the entry points table
 
 
@@ -172,9 +179,9 @@ def diff_page(sample: str = "") -> AppTest:
 def test_trace_vs_script_page_shows_verdicts_outputs_hazards_and_graphs() -> None:
     at = diff_page()
     assert not at.exception
-    assert at.header[0].value == "Trace vs script · data_dependent_if.py"
-    assert at.error[0].value.startswith("trace differs from eager on inputs")
-    assert at.success[0].value.startswith("script matches eager on all")
+    assert shown(at.header[0]) == "Trace vs script · data_dependent_if.py"
+    assert shown(at.error[0]).startswith("trace differs from eager on inputs")
+    assert shown(at.success[0]).startswith("script matches eager on all")
     table = at.dataframe[0].value
     assert table.loc[table["input"] == "example negated", "trace"].item().startswith("✘")
     assert at.radio(key="hazard").options == ["Wrong output · line 20 · TracerWarning",
@@ -191,7 +198,7 @@ def test_clicking_a_node_of_the_compared_graphs_shows_its_details_and_line() -> 
     if_node = re.search(r"<title>(n\d+)</title>(?:(?!</g>).)*prim::If", script_if["svg"], re.S).group(1)
     at.session_state["pair_node"] = (script_if["layout"], if_node)  # what a click on that node of that drawing sets
     at.run()
-    assert any(m.value.startswith("**`prim::If`**") and "line 20" in m.value for m in at.markdown)
+    assert any(shown(m).startswith("**` prim::If `**") and "line 20" in shown(m) for m in at.markdown)
     assert any("→   20" in c.value for c in at.code)
 
 
@@ -201,22 +208,22 @@ def test_picking_a_hazard_shows_its_line_and_marks_its_nodes() -> None:
     assert any("→   21          for t in range(x.shape[0]):" in c.value for c in at.code)
     script = component_data(at, "tsviz_graph")[1]
     assert "selected" in script["marks"].values() and script["focus"]  # the prim::Loop made by line 21, in view
-    assert any("unrolled" in m.value for m in at.markdown)
+    assert any("unrolled" in shown(m) for m in at.markdown)
 
 
 def test_loosening_the_tolerance_changes_the_verdict_without_rerunning() -> None:
     at = diff_page("len_vs_shape.py")
-    assert at.error and at.error[0].value.startswith("trace differs")
+    assert at.error and shown(at.error[0]).startswith("trace differs")
     at.select_slider(key="diff_atol").set_value(0.1).run()
     at.select_slider(key="diff_rtol").set_value(0.1).run()
-    assert at.error and at.error[0].value.startswith("trace differs")  # still differs: the gap is about 0.3 / 50 %
-    assert "within 1e-01 absolutely" in " ".join(c.value for c in at.caption)
+    assert at.error and shown(at.error[0]).startswith("trace differs")  # still differs: the gap is about 0.3 / 50 %
+    assert "within 1e-01 absolutely" in " ".join(shown(c) for c in at.caption)
 
 
 def test_diff_page_with_hybrid_and_a_code_diff() -> None:
     at = diff_page("hybrid.py")
     at.toggle(key="diff_hybrid").set_value(True).run()
-    assert [s.value.split(" ")[0] for s in at.success] == ["script", "hybrid"]
+    assert [shown(s).split(" ")[0] for s in at.success] == ["script", "hybrid"]
     assert len(graphs(at)) == 3
     assert any(c.language == "diff" and "+  while" in c.value for c in at.code)
 
@@ -225,10 +232,10 @@ def test_diff_page_explains_archives_and_uploads_with_errors() -> None:
     buffer = io.BytesIO()
     torch.jit.save(torch.jit.script(nn.Linear(2, 2)), buffer)
     at = upload(app(), "lin.pt", buffer.getvalue()).switch_page("pages/2_Trace_vs_script.py").run()
-    assert "needs the model's Python source" in at.info[0].value and not at.exception
+    assert "needs the model's Python source" in shown(at.info[0]) and not at.exception
     at = upload(app(), "broken.py", b"import torch\n\nclass M(:\n")
     at.switch_page("pages/2_Trace_vs_script.py").run()
-    assert "broken.py line 3: syntax error" in at.error[0].value and not at.exception
+    assert "broken.py line 3: syntax error" in shown(at.error[0]) and not at.exception
 
 
 RECORDED = {  # what the worker would answer, so the page test does not time anything
@@ -267,7 +274,7 @@ def bench_page() -> AppTest:
 
 def test_benchmark_page_runs_every_variant_and_shows_table_and_charts(recorded_bench) -> None:
     at = bench_page()
-    assert not at.exception and "No CUDA GPU on this machine: CPU only." in at.caption[0].value
+    assert not at.exception and "No CUDA GPU on this machine: CPU only." in shown(at.caption[0])
     assert at.multiselect(key="bench_devices").options == ["cpu"]
     at.button[0].click().run()  # the form's Run benchmark
     assert recorded_bench == [("eager", "cpu"), ("trace", "cpu"), ("script", "cpu"), ("frozen", "cpu")]
@@ -276,7 +283,7 @@ def test_benchmark_page_runs_every_variant_and_shows_table_and_charts(recorded_b
     assert table.loc[(table["variant"] == "trace") & (table["batch_size"] == 8), "check"].item() == "DIFFERS from eager"
     assert table.loc[table["variant"] == "script", "noise"].str.startswith("noisy").all()
     assert len(at.get("plotly_chart")) == 3
-    assert at.subheader[0].value == "8 measurements · 2 noisy"
+    assert shown(at.subheader[0]) == "8 measurements · 2 noisy"
 
 
 def test_benchmark_csv_upload_is_plotted_beside_the_local_run(recorded_bench) -> None:
@@ -296,24 +303,40 @@ def test_benchmark_csv_upload_is_plotted_beside_the_local_run(recorded_bench) ->
 def test_benchmark_page_refuses_a_bad_csv_and_keeps_working(recorded_bench) -> None:
     at = bench_page()
     at.file_uploader(key="bench_csv").set_value(("notes.csv", b"a,b\n1,2\n", "text/csv")).run()
-    assert "notes.csv line 1: the CSV has no column" in at.error[0].value and not at.exception
+    assert "notes.csv line 1: the CSV has no column" in shown(at.error[0]) and not at.exception
 
 
 def test_benchmark_page_for_an_archive_explains_why_it_cannot_run(recorded_bench) -> None:
     buffer = io.BytesIO()
     torch.jit.save(torch.jit.script(nn.Linear(2, 2)), buffer)
     at = upload(app(), "lin.pt", buffer.getvalue()).switch_page("pages/3_Benchmarks.py").run()
-    assert "cannot be traced or scripted again" in at.info[0].value and not at.exception
+    assert "cannot be traced or scripted again" in shown(at.info[0]) and not at.exception
 
 
-def test_reduced_isolation_is_said_in_one_line(monkeypatch) -> None:
+def test_without_a_sandbox_uploads_are_refused_to_other_machines(monkeypatch) -> None:
+    """The probe failed: the sidebar says so with its reason; a browser that is not on the server's machine gets
+    the refusal and no uploader (samples still work); one on the machine, or any once the operator allows it,
+    gets the uploader."""
     from tsviz.client import sandbox
+    from tsviz.ui import page
 
-    monkeypatch.setattr(sandbox, "prefix", lambda: ())
-    monkeypatch.setattr(sandbox, "isolation", lambda: "reduced isolation: bubblewrap is not available")
+    monkeypatch.setattr(sandbox, "status", lambda: sandbox.Status((), "bubblewrap (bwrap) is not installed"))
+    monkeypatch.delenv(sandbox.ALLOW_ENV, raising=False)
+    monkeypatch.setattr(page, "client_address", lambda: "192.0.2.7")
     at = app()
-    assert [w.value for w in at.sidebar.warning] == ["reduced isolation: bubblewrap is not available"]
-    assert len(graphs(at)) == 1
+    assert [shown(w) for w in at.sidebar.warning] == [
+        "NOT sandboxed (bubblewrap (bwrap) is not installed): uploads run in a plain worker process for browsers "
+        "on this machine only (samples for everyone)"]
+    assert len(graphs(at)) == 1  # the sample
+    at.sidebar.radio(key="source_kind").set_value("Upload a file").run()
+    assert shown(at.sidebar.error[0]).startswith("Uploads are off for browsers on other machines")
+    assert shown(at.warning[0]).startswith("This server cannot sandbox uploads") and not at.file_uploader
+    monkeypatch.setattr(page, "client_address", lambda: "127.0.0.1")
+    assert at.run().file_uploader
+    monkeypatch.setattr(page, "client_address", lambda: None)  # not known: refused
+    assert not at.run().file_uploader
+    monkeypatch.setenv(sandbox.ALLOW_ENV, "1")
+    assert at.run().file_uploader
 
 
 def test_widgets_appearing_with_their_defaults_do_not_rerun_the_conversion(monkeypatch) -> None:
@@ -373,7 +396,7 @@ def test_an_upload_over_the_limit_is_refused_and_the_previous_model_stays(monkey
     real_check = page.check_upload
     monkeypatch.setattr(page, "check_upload", lambda name, size: real_check(name, 51 * 2**20))  # as if 51 MB
     at.file_uploader(key="upload").set_value(("huge.py", b"x = 1\n", "application/octet-stream")).run()
-    assert "huge.py: the file is 51.0 MB" in at.sidebar.error[0].value
+    assert "huge.py: the file is 51.0 MB" in shown(at.sidebar.error[0])
     assert at.session_state["uploaded"][0] == "small.py" and len(graphs(at)) == 1
 
 
@@ -389,16 +412,16 @@ def walk_app(**params: str) -> AppTest:
 
 def test_a_permalink_opens_the_submodule_the_search_and_the_selected_node() -> None:
     at = walk_app(sample="resnet_style.py", path="layer1.0", q="conv", node="n6")
-    assert not at.exception and at.header[0].value == "resnet_style.py · model() · script"
+    assert not at.exception and shown(at.header[0]) == "resnet_style.py · model() · script"
     (drawn,) = component_data(at, "tsviz_graph")
     assert "conv1.forward()" in drawn["svg"] and "layer1.forward()" not in drawn["svg"]
     assert sorted(m for m in drawn["marks"].values()) == ["match", "match", "selected"]
     assert drawn["focus"] == ["n6"]
-    assert [b.label for b in at.button if b.key and b.key.startswith("crumb:")] == ["model()", "layer1",
+    assert [shown(b.label) for b in at.button if b.key and b.key.startswith("crumb:")] == ["model()", "layer1",
                                                                                     "0 · BasicBlock"]
     code, source = component_data(at, "tsviz_code")
     assert source["highlight"] == [26] and "torch.relu" in code["lines"][code["highlight"][0] - 1]
-    assert any("2 matches for “conv”" in c.value for c in at.caption)
+    assert any("2 matches for “conv”" in shown(c) for c in at.caption)
 
 
 def test_the_breadcrumb_goes_back_up_and_the_url_follows() -> None:
@@ -431,7 +454,7 @@ def test_teaching_mode_puts_the_lesson_beside_a_zoomed_graph_and_stays_in_the_li
     at = walk_app(sample="loop_over_dim.py", teach="1")
     assert at.sidebar.toggle(key="teach").value is True
     assert not at.expander  # the lesson is not folded away: it stands beside the graph
-    assert any("tracing unrolls it" in m.value for m in at.markdown)
+    assert any("tracing unrolls it" in shown(m) for m in at.markdown)
     (drawn,) = component_data(at, "tsviz_graph")
     assert drawn["zoom"] > 1 and drawn["height"] > 620
     assert at.query_params["teach"] == "1"
@@ -448,7 +471,7 @@ def test_an_archive_links_its_nodes_to_the_code_stored_in_it() -> None:
     code, source = component_data(at, "tsviz_code")
     (line,) = source["highlight"]
     assert "torch.gt(" in source["lines"][line - 1]
-    assert any("first written at data_dependent_if.py line 20" in m.value for m in at.markdown)
+    assert any("first written at data_dependent_if.py line 20" in shown(m) for m in at.markdown)
     at.session_state["gnode"] = ""
     at.session_state["gline"] = line  # a click on that line of the stored code marks the nodes it made
     at.run()
@@ -458,12 +481,12 @@ def test_an_archive_links_its_nodes_to_the_code_stored_in_it() -> None:
 def test_passes_page_opens_on_freeze_with_both_graphs_and_the_summary() -> None:
     at = walk_app(sample="resnet_style.py")
     at.switch_page("pages/4_Passes.py").run()
-    assert not at.exception and at.header[0].value == "Passes · resnet_style.py"
+    assert not at.exception and shown(at.header[0]) == "Passes · resnet_style.py"
     steps = table(at, "what changed")
     assert list(steps["pass"]) == ["start", "inline", "constant_propagation", "dce", "freeze", "optimize_for_inference",
                                    "profiled_run"]
     assert at.session_state["pass_step"] == 4
-    assert any(m.value.startswith("**freeze: 20 conv+bn folded") for m in at.markdown)
+    assert any(shown(m).startswith("**freeze: 20 conv+bn folded") for m in at.markdown)
     before, after = component_data(at, "tsviz_graph")
     assert "aten::batch_norm" in before["svg"] and "aten::batch_norm" not in after["svg"]
     at.multiselect(key="passes").set_value(["inline", "dce"]).run()
@@ -473,7 +496,7 @@ def test_passes_page_opens_on_freeze_with_both_graphs_and_the_summary() -> None:
 def test_archive_page_shows_the_module_tree_tensors_and_annotated_code() -> None:
     at = walk_app(sample="feed_forward.py")
     at.switch_page("pages/5_Archive.py").run()
-    assert not at.exception and at.header[0].value == "Archive · feed_forward.py saved in script mode"
+    assert not at.exception and shown(at.header[0]) == "Archive · feed_forward.py saved in script mode"
     modules = table(at, "methods")
     assert list(modules["module"]) == ["(the model)", "fc1", "fc2", "head"]
     at.selectbox(key="archive_module").set_value("fc2").run()
@@ -487,11 +510,11 @@ def test_archive_page_shows_the_module_tree_tensors_and_annotated_code() -> None
 def test_export_check_page_shows_the_blocker_and_its_line() -> None:
     at = walk_app(sample="data_dependent_if.py")
     at.switch_page("pages/6_Export_check.py").run()
-    assert not at.exception and at.error[0].value.startswith("torch.export refuses this model: 1 blocker")
-    assert any(m.value.startswith("**Data-dependent control flow** · line 20") for m in at.markdown)
+    assert not at.exception and shown(at.error[0]).startswith("torch.export refuses this model: 1 blocker")
+    assert any(shown(m).startswith("**Data-dependent control flow** · line 20") for m in at.markdown)
     assert any("→   20" in c.value for c in at.code)
     at.sidebar.selectbox(key="sample").set_value("feed_forward.py").run()
-    assert at.success[0].value.startswith("Exports with torch.export") and not at.exception
+    assert shown(at.success[0]).startswith("Exports with torch.export") and not at.exception
     assert len(component_data(at, "tsviz_graph")) == 2
     assert table(at, "torch.export").set_index("op").loc["aten::linear", "torch.export"] == 3
 
@@ -503,14 +526,14 @@ SHAPE_BUG = (b"import torch\nfrom torch import nn\n\n\nclass M(nn.Module):\n    
 @pytest.mark.parametrize("page", ["pages/4_Passes.py", "pages/5_Archive.py", "pages/6_Export_check.py"])
 def test_new_pages_say_what_went_wrong_and_where(page: str) -> None:
     at = upload(app(), "broken.py", b"import torch\n\nclass M(:\n").switch_page(page).run()
-    assert not at.exception and "broken.py line 3: syntax error" in at.error[0].value
+    assert not at.exception and "broken.py line 3: syntax error" in shown(at.error[0])
     at = upload(at, "shapes.py", SHAPE_BUG).switch_page(page).run()  # converts in script mode; fails when run
     assert not at.exception
     if page.endswith("Passes.py"):
-        assert any(m.value.startswith("**profiled_run: failed (RuntimeError: mat1 and mat2 shapes cannot be")
+        assert any(shown(m).startswith("**profiled_run: failed (RuntimeError: mat1 and mat2 shapes cannot be")
                    for m in at.markdown)
     elif page.endswith("Export_check.py"):
-        assert any(m.value.startswith("**Other** · line 7 of shapes.py") for m in at.markdown)
+        assert any(shown(m).startswith("**Other** · line 7 of shapes.py") for m in at.markdown)
     else:
         assert table(at, "methods")["type"].iloc[0] == "M"
 

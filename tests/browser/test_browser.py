@@ -201,3 +201,69 @@ def test_passes_archive_and_export_pages_as_a_person_uses_them(server_url: str, 
     page.get_by_text("line 20 of data_dependent_if.py").wait_for(timeout=120_000)
     assert page.get_by_text("torch.cond(pred, true_fn, false_fn").count() == 1
     page.screenshot(path=str(ARTIFACTS / "10-export-check.png"))
+
+
+# ---- untrusted text and a server without a sandbox ------------------------------------------------------------
+
+HOSTILE_DOC = ('"""Click [here](javascript:alert(1)) or www.evil.example, see ![pixel](http://evil.example/p.png),\n'
+               ':red[alarm] and :material/warning: and $x^2$ and **loud**."""\nimport torch\nfrom torch import nn\n\n\n'
+               'class Doubler(nn.Module):\n    def forward(self, x):\n        return x * 2\n')
+
+
+def no_links_or_images_from(page) -> None:
+    """No link leads to javascript: or to the hostile text's host, and no image comes from there (the page's own
+    heading anchors carry the current URL, search text and all, in their query string: that is not a link)."""
+    found = page.evaluate("""() => [
+        ...[...document.querySelectorAll('a')].map(a => new URL(a.href, location.href)),
+        ...[...document.querySelectorAll('img')].map(i => new URL(i.src, location.href)),
+    ].map(u => u.protocol + '//' + u.hostname)""")
+    assert not [url for url in found if url.startswith("javascript") or "evil" in url], found
+
+
+def test_markdown_in_an_uploaded_docstring_and_in_the_link_is_shown_as_text(server_url: str, page,
+                                                                             tmp_path: Path) -> None:
+    upload(page, server_url, tmp_path / "lesson.py", HOSTILE_DOC)
+    page.get_by_text("The lesson of this model").click()
+    lesson = page.get_by_test_id("stExpanderDetails")
+    lesson.get_by_text("Click [here](javascript:alert(1)) or www.evil.example").wait_for(timeout=90_000)
+    lesson.get_by_text(":red[alarm] and :material/warning: and $x^2$ and **loud**.").wait_for()
+    no_links_or_images_from(page)
+    page.screenshot(path=str(ARTIFACTS / "11-hostile-docstring.png"))
+
+    page.goto(f"{server_url}/?sample=feed_forward.py&q=[x](javascript:alert(1))%20![i](http://evil.example/q.png)")
+    page.get_by_text("for “[x](javascript:alert(1)) ![i](http://evil.example/q.png)”").wait_for(timeout=90_000)
+    no_links_or_images_from(page)
+
+
+def reachable_address() -> str | None:
+    """This machine's address on its network (not loopback), or None where it has none."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("192.0.2.1", 9))  # no packet is sent: this only picks the outgoing interface
+            address = s.getsockname()[0]
+        except OSError:
+            return None
+    return None if address.startswith("127.") else address
+
+
+def test_without_a_sandbox_only_this_machine_may_upload(page, tmp_path: Path) -> None:
+    """The probe fails (as on a machine without bubblewrap): a browser from another address is told why and gets
+    no uploader, but samples work for it; a browser on the server's own machine may still upload."""
+    address = reachable_address()
+    if address is None:
+        pytest.skip("this machine has no non-loopback address to browse from")
+    with running_app(address="0.0.0.0", env={"TSVIZ_NO_SANDBOX": "1"}) as (local_url, _process):
+        remote_url = local_url.replace("127.0.0.1", address)
+        page.goto(remote_url)
+        page.wait_for_selector("svg g.node", timeout=90_000)  # the default sample, for everyone
+        page.get_by_text("Upload a file").click()
+        page.get_by_text("This server cannot sandbox uploads").wait_for(timeout=30_000)
+        page.get_by_text("Uploads are off for browsers on other machines").wait_for()
+        assert page.locator("input[type=file]").count() == 0
+        page.screenshot(path=str(ARTIFACTS / "12-no-sandbox-remote.png"))
+
+        upload(page, local_url, tmp_path / "doubler.py", UPLOAD)
+        page.get_by_text("doubler.py · Doubler · script").wait_for(timeout=90_000)
+        assert page.get_by_text("NOT sandboxed").count() >= 1  # the sidebar says so

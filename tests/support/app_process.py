@@ -1,6 +1,7 @@
 """The dashboard as a child process on a free local port: for the browser tests and the load benchmark."""
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -13,8 +14,10 @@ from tsviz.client.sandbox import ROOT
 
 
 @contextmanager
-def running_app(timeout_s: float = 120.0) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`streamlit run app.py` on 127.0.0.1 and a free port; yields (url, process) once /_stcore/health answers."""
+def running_app(timeout_s: float = 120.0, address: str = "127.0.0.1",
+                env: dict[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`streamlit run app.py` on `address` (loopback unless told) and a free port, with `env` added to its
+    environment; yields (url, process) once /_stcore/health answers."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -28,15 +31,16 @@ def running_app(timeout_s: float = 120.0) -> Iterator[tuple[str, subprocess.Pope
             "--server.port",
             str(port),
             "--server.address",
-            "127.0.0.1",
+            address,
             "--server.headless",
             "true",
         ],
         cwd=ROOT,
+        env={**os.environ, **(env or {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://{'127.0.0.1' if address == '0.0.0.0' else address}:{port}"
     try:
         deadline = time.monotonic() + timeout_s
         while not healthy(url):

@@ -1,6 +1,9 @@
 """The worker boundary: same result as in-process, and hangs, crashes and prints never reach the caller."""
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 from support.samples import SAMPLES, inspect_sample, request_for
 
@@ -119,3 +122,80 @@ def test_the_worker_has_no_network() -> None:
 def test_the_worker_runs_as_an_unprivileged_user() -> None:
     source = "import os\nassert os.getuid() == 65534, os.getuid()\n\ndef f(x):\n    return x\n"
     assert client.run("inspect", request_for("whoami.py", source)).entry == "f"
+
+
+@needs_sandbox
+def test_the_worker_cannot_write_anywhere_but_its_tmp() -> None:
+    source = ("import os\nfor folder in ('/', '/opt/tsviz', '/opt/tsviz/tsviz', '/dev', '/dev/shm', '/usr'):\n"
+              "    try:\n        open(os.path.join(folder, 'x'), 'w')\n    except OSError:\n        pass\n"
+              "    else:\n        raise AssertionError(folder)\nopen('/tmp/x', 'w').write('fine')\n\n\n"
+              "def f(x):\n    return x\n")
+    assert client.run("inspect", request_for("scribbler.py", source)).entry == "f"
+
+
+@needs_sandbox
+def test_a_python_environment_under_tmp_is_sandboxed() -> None:
+    """A virtual environment in /tmp (the sandbox's own /tmp used to hide it, so the probe failed and every job
+    ran unsandboxed) is mounted on top of that /tmp: the probe works, and a job runs as uid 65534."""
+    import subprocess
+    import sys
+    import tempfile
+
+    from support.samples import ROOT
+
+    where = Path(tempfile.mkdtemp(prefix="tsviz-venv-", dir="/tmp"))
+    try:
+        subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(where)],
+                       check=True, timeout=120)
+        python = str(where / "bin" / "python")
+        probe = subprocess.run([python, "-c", "import sys; from tsviz.client import sandbox; s = sandbox.status(); "
+                                "print(sys.prefix, s.works, s.reason)"], capture_output=True, text=True, cwd=ROOT,
+                               timeout=120)
+        assert probe.stdout.split()[:2] == [str(where), "True"], probe.stdout + probe.stderr
+        model = where.parent / f"{where.name}-whoami.py"
+        model.write_text("import os\nassert os.getuid() == 65534, os.getuid()\n\n\ndef f(x):\n    return x\n")
+        done = subprocess.run([python, "-m", "tsviz", "inspect", str(model)], capture_output=True, text=True,
+                              cwd=ROOT, timeout=300)
+        assert done.returncode == 0 and "NOT sandboxed" not in done.stderr, done.stdout + done.stderr
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
+        Path(f"{where}-whoami.py").unlink(missing_ok=True)
+
+
+def test_a_gpu_jobs_sandbox_binds_the_nvidia_devices_into_its_fresh_dev(monkeypatch) -> None:
+    """The device nodes come after the sandbox's own /dev (or it would hide them) and before /dev is made
+    read-only; everything else (no network, the cleared environment, the read-only root) is the same sandbox."""
+    from tsviz.client import sandbox
+
+    monkeypatch.setattr(sandbox, "status", lambda: sandbox.Status(("bwrap", "--unshare-all", "--clearenv", "--dev",
+                                                                     "/dev", "--remount-ro", "/dev", "--remount-ro",
+                                                                     "/")))
+    monkeypatch.setattr(sandbox.glob, "glob", lambda pattern: ["/dev/nvidia0", "/dev/nvidiactl"])
+    assert sandbox.prefix(gpu=True) == ("bwrap", "--unshare-all", "--clearenv", "--dev", "/dev",
+                                        "--dev-bind", "/dev/nvidia0", "/dev/nvidia0",
+                                        "--dev-bind", "/dev/nvidiactl", "/dev/nvidiactl",
+                                        "--remount-ro", "/dev", "--remount-ro", "/")
+    assert sandbox.prefix() == sandbox.status().prefix
+
+
+def _has_cuda() -> bool:
+    import glob
+
+    return bool(glob.glob("/dev/nvidia0"))
+
+
+@needs_sandbox
+@pytest.mark.skipif(not _has_cuda(), reason="needs an NVIDIA GPU")
+def test_a_cuda_benchmark_runs_in_the_sandbox() -> None:
+    """On a GPU machine: the device probe sees the GPU from inside the sandbox, and a CUDA benchmark job (whose
+    file checks it is uid 65534 with no network) runs there and matches eager."""
+    from tsviz.model.types import BenchJob
+
+    assert client.run("devices").cuda_devices
+    source = (SAMPLES / "feed_forward.py").read_text() + (
+        "\nimport os as _os\nimport socket as _socket\nassert _os.getuid() == 65534\n"
+        "try:\n    _socket.create_connection(('1.1.1.1', 53), timeout=2)\nexcept OSError:\n    pass\n"
+        "else:\n    raise AssertionError('network')\n")
+    job = BenchJob(request_for("feed_forward.py", source), "script", "cuda", (1,), min_run_time=0.1)
+    rows = client.run("bench", job).rows
+    assert rows and all(not r.error and r.matches_eager and r.device == "cuda" for r in rows), rows

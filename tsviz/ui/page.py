@@ -137,6 +137,9 @@ def require_result(loaded: Loaded) -> InspectResult:
 
 
 def no_model_yet() -> None:
+    if state.source_kind == "Upload a file" and not sandbox.allows_uploads_from(client_address()):
+        st.warning(sandbox.REFUSAL, icon=":material/gpp_bad:")
+        return
     st.info("Upload a `.py` model file or a TorchScript `.pt` archive in the sidebar, or pick a sample model.")
 
 
@@ -155,7 +158,8 @@ def sidebar() -> Loaded:
                              format_func=lambda f: f.removesuffix(".py").replace("_", " "))
         filename, content = name, (SAMPLES_DIR / name).read_bytes()
     elif not uploads_allowed:  # fail closed: no sandbox, and this browser is not on the server's machine
-        bar.error(sandbox.REFUSAL, icon=":material/gpp_bad:")
+        bar.error("Uploads are off for browsers on other machines: this server has no sandbox.",
+                  icon=":material/gpp_bad:")
         state.uploaded = None
         return Loaded(None, None, None)
     else:
