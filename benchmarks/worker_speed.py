@@ -65,7 +65,7 @@ def main() -> None:
         warm_times = [warm(kind, i) for i in range(args.repeats)]
         fresh_times = [fresh(kind, 1000 + i) for i in range(max(3, args.repeats // 4))]
         print(f"{kind:8s} {statistics.median(warm_times):18.4f} {statistics.median(fresh_times):18.4f}")
-    pool.pool().shutdown()
+    pool.shared_pool().shutdown()
 
 
 if __name__ == "__main__":

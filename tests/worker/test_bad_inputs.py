@@ -222,11 +222,10 @@ def test_a_module_planted_by_one_job_is_not_seen_by_the_next(monkeypatch: pytest
     writable folder on its import path."""
     if not SANDBOXED:
         pytest.skip("needs the bubblewrap sandbox (outside it, /tmp is the host's)")
-    import importlib
+    from tsviz.client import pool
 
-    pools = importlib.import_module("tsviz.client.pool")  # the module (tsviz.client.pool is also a function)
-    one = pools.Pool(size=1)
-    monkeypatch.setattr(pools, "_POOL", one)
+    one = pool.Pool(size=1)
+    monkeypatch.setattr(pool, "_POOL", one)
     client.clear_cache()
     try:
         client.run("inspect", request_for("planter.py", PLANTER))

@@ -15,7 +15,7 @@ from typing import Any
 
 from tsviz.client.answers import outcome, parse_cost, result_or_raise
 from tsviz.client.cache import Cache
-from tsviz.client.pool import OnWait, pool, preload, run_alone
+from tsviz.client.pool import OnWait, preload, run_alone, shared_pool
 from tsviz.model.jobs import Limits, filename_of, job
 from tsviz.model.jsonio import to_data
 from tsviz.model.uploads import content_digest
@@ -49,7 +49,7 @@ def run(name: str, request: object = None, *, limits: Limits | None = None, on_w
     if cuda or not spec.user_content:
         header, answer = run_alone(message, limits, filename)
     else:
-        header, answer = pool().run(message, limits, filename, on_wait, owner)
+        header, answer = shared_pool().run(message, limits, filename, on_wait, owner)
     found = outcome(header, answer, spec.result, limits, filename)
     if spec.cached:
         _CACHE.put(key, found, parse_cost(answer))  # about what the rebuilt result holds in memory
@@ -65,7 +65,7 @@ def ping(on_wait: OnWait | None = None) -> float:
 
 def warm_up() -> None:
     """Start the worker pool in the background, so the first job does not wait for torch to import."""
-    pool().warm_up()
+    shared_pool().warm_up()
 
 
 def clear_cache() -> None:

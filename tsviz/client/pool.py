@@ -272,7 +272,7 @@ def preload(jobs: tuple[str, ...]) -> None:
     _PRELOAD = tuple(jobs)
 
 
-def pool() -> Pool:
+def shared_pool() -> Pool:
     """The process's worker pool (sandboxed where bubblewrap works), made on first use."""
     global _POOL
     with _POOL_LOCK:
