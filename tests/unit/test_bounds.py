@@ -62,7 +62,8 @@ def test_a_page_keeps_one_waiting_job_and_a_full_queue_says_so(monkeypatch: pyte
     waiting(one, 2)
     threads.append(start_job(one, "newer", "session-b:graph", said))  # the queue is full: refused outright
     threads[-1].join(5)
-    assert said["newer"] == "m.py: the worker's queue is full: 2 jobs are waiting (the server is busy; try again in a minute)"
+    assert said["newer"] == ("m.py: the worker's queue is full: 2 jobs are waiting (the server is busy; try again in "
+                             "a minute)")
     threads.append(start_job(one, "newest", "session-c:graph", said))
     threads[-1].join(5)
     assert "queue is full" in said["newest"]
