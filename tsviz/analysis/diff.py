@@ -75,7 +75,7 @@ def _diff(model_file: ModelFile, request: DiffRequest) -> DiffResult:
     check = sources.check_inputs(model_file.source) or []
     names = sources.input_names(model_file.entry, target)
     stage("run", f"running forward() of {request.model.filename} eager and converted on many inputs")
-    generated = _inputs(target, inputs, check, names, request.seed)
+    generated = comparison_inputs(target, inputs, check, names, request.seed)
     cases = [_run_case(i, item, modules) for i, item in enumerate(generated, 1)]
     clock.lap("run")
 
@@ -101,7 +101,8 @@ def _diff(model_file: ModelFile, request: DiffRequest) -> DiffResult:
 # ---- inputs --------------------------------------------------------------------------------------
 
 
-def _inputs(target: Any, example: tuple, check: list[tuple], names: list[str], seed: int) -> Iterator[_Input]:
+def comparison_inputs(target: Any, example: tuple, check: list[tuple], names: list[str],
+                      seed: int) -> Iterator[_Input]:
     """The file's inputs (kept even when eager fails on them), then generated ones the eager model accepts."""
     yield _with_eager(target, _Input("example inputs", "example", example))
     for i, values in enumerate(check, 1):

@@ -1,9 +1,8 @@
-"""The torch.export migration check: TorchScript is deprecated in favour of torch.export; would this model export?
-
-Tries torch.export.export non-strict (Python runs as Python) and strict (TorchDynamo reads the bytecode), then,
-when a static export works, once more with the batch dimension dynamic. Each failure becomes a Blocker with the
-line of the user's source, the kind of problem and the fix the export documentation recommends. Where an export
-works, its graph (ATen ops) is kept next to the TorchScript graph of the same model. Runs inside the worker.
+"""torch.export for the migration ladder (tsviz/analysis/migrate.py): one export attempt, a failure in the user's
+terms (a Blocker with the line of their source, the kind of problem and the fix the export documentation
+recommends), the dynamic batch, the model's TorchScript graph, and an exported program as an IRGraph, its
+torch.cond / while_loop subgraphs nested as regions the way TorchScript's prim::If / prim::Loop blocks are.
+Runs inside the worker.
 """
 from __future__ import annotations
 
@@ -16,19 +15,17 @@ import torch
 import torch._dynamo  # noqa: F401  (1.4 s to import: the fork server does it once, not every export job)
 
 from tsviz.analysis.convert import convert
-from tsviz.analysis.inspect_model import MAX_INLINED_NODES
 from tsviz.analysis.ir import extract_graph
-from tsviz.analysis.modelfile import ModelFile, source_model
+from tsviz.analysis.modelfile import ModelFile
 from tsviz.analysis.outputs import error_text
 from tsviz.model.errors import TsvizError
 from tsviz.model.stages import stage
 from tsviz.model.types import (
     EMPTY_GRAPH,
+    Block,
     Blocker,
     Edge,
     ExportAttempt,
-    ExportResult,
-    InspectRequest,
     IRGraph,
     Node,
     Port,
@@ -55,59 +52,30 @@ FIXES = {
         "Strict export (TorchDynamo) could not follow this line. Rewrite it with torch operations, or export with "
         "strict=False, which runs your Python as Python and records only the tensor operations."),
     "not a module": "torch.export.export takes an nn.Module: wrap the function in a module whose forward calls it.",
+    "unsupported op": (
+        "TS2EPConverter has no rule for this TorchScript op. If you still have the source, export it with "
+        "torch.export instead (a loop over a size becomes plain code there, or torch._higher_order_ops.while_loop "
+        "for a loop on values); otherwise trace the model again, which unrolls the loop for one size, and convert "
+        "the traced archive."),
     "other": "Read torch's message below; draft_export() lists every problem export finds in one run.",
 }
 
 
-def export_check(request: InspectRequest) -> ExportResult:
-    with source_model(request, "the export check") as model_file:
-        return _check(model_file, request)
-
-
-def _check(model_file: ModelFile, request: InspectRequest) -> ExportResult:
-    torch.manual_seed(0)
-    (target, inputs, _), guessed = model_file.build_with_inputs()
-    notes = list(guessed)
-    origin = model_file.origin
-    torchscript, ts_mode = _torchscript_graph(model_file, target, inputs)
-    size_lines = _size_lines(torchscript)
-    attempts, blockers, program = [], [], None
-    for name, strict in (("non-strict", False), ("strict", True)):
-        stage("convert", f"exporting {request.filename} with torch.export ({name})")
-        attempt, found, exported = _attempt(name, f"torch.export.export(model, inputs, strict={strict})", target,
-                                            inputs, dict(strict=strict), origin.path, size_lines)
-        attempts.append(attempt)
-        blockers += found
-        program = program or exported
-    if program is not None and isinstance(target, torch.nn.Module):
-        stage("convert", f"exporting {request.filename} with a dynamic batch dimension")
-        batched, note = _batch_of_two(inputs)
-        notes += [note] if note else []
-        shapes = _dynamic_batch(batched)
-        if shapes is not None:
-            attempt, found, _ = _attempt("dynamic batch", "torch.export.export(model, inputs, dynamic_shapes=({0: "
-                                         "Dim('batch')}, ...))", target, batched, dict(dynamic_shapes=shapes),
-                                         origin.path, size_lines)
-            attempts.append(attempt)
-            blockers += found
-    return ExportResult(
-        filename=request.filename, source=request.content.decode("utf-8", errors="replace"),
-        attempts=tuple(attempts), blockers=tuple(_unique(blockers)),
-        graph=fx_graph(program, origin.path, origin.name) if program is not None else EMPTY_GRAPH,
-        code=program.graph_module.code.strip() + "\n" if program is not None else "",
-        torchscript=torchscript if len(torchscript.nodes) <= MAX_INLINED_NODES else EMPTY_GRAPH,  # else counted
-        torchscript_mode=ts_mode, torchscript_op_counts=tuple(torchscript.op_counts().items()), notes=tuple(notes))
-
-
-def _attempt(name: str, call: str, target: Any, inputs: tuple, options: dict, user_path: str,
-             size_lines: list[int]) -> tuple[ExportAttempt, list[Blocker], Any]:
+def attempt_export(name: str, call: str, target: Any, inputs: tuple, options: dict, user_path: str,
+                   size_lines: list[int]) -> tuple[ExportAttempt, list[Blocker], Any]:
     start = time.perf_counter()
     try:
         program = torch.export.export(target, tuple(inputs), **options)
     except Exception as e:  # every refusal is a finding, whatever torch raised
-        return (ExportAttempt(name, False, time.perf_counter() - start, call),
-                [blocker_of(e, name, user_path, size_lines)], None)
+        blocker = blocker_of(e, name, user_path, size_lines)
+        return (ExportAttempt(name, False, time.perf_counter() - start, call, outputs=blocked(blocker)),
+                [blocker], None)
     return ExportAttempt(name, True, time.perf_counter() - start, call), [], program
+
+
+def blocked(*blockers: Blocker) -> str:
+    """What stopped a rung, in a few words: "blocked: data-dependent control flow at line 20"."""
+    return "blocked: " + "; ".join(f"{b.kind}" + (f" at line {b.line}" if b.line else "") for b in blockers)
 
 
 def blocker_of(error: BaseException, attempt: str, user_path: str, size_lines: list[int] = ()) -> Blocker:
@@ -130,6 +98,11 @@ def blocker_of(error: BaseException, attempt: str, user_path: str, size_lines: l
         line = line or (size_lines[0] if size_lines else 0)
         message = (f"dim 0 of the inputs (the batch, in most models), marked dynamic, was specialised{size}: the "
                    "code turns that size into a Python number" + (" (this line reads it)" if line else ""))
+    elif "Guard failed:" in text:  # a program made for fixed sizes (TS2EPConverter's) checks them when run
+        kind = "dynamic shapes"
+        guard = re.search(r"Guard failed: ([^\n]+)", text)
+        message = (f"the program was made for the sample's sizes and checks them ({guard.group(1).strip()}): "
+                   "export from the source with a Dim for the batch, or convert a sample of the batch you need")
     elif "to be an instance of `torch.nn.Module`" in text:
         kind, message = "not a module", "the entry point is a function, and torch.export exports modules"
     elif name == "TorchRuntimeError":  # dynamo ran the op on fake tensors and it failed: a bug eager has too
@@ -149,7 +122,7 @@ def _explanation(text: str) -> str:
     return f"{lines[0]}: {explained}"[:400] if explained else lines[0][:300]
 
 
-def _size_lines(graph: IRGraph) -> list[int]:
+def size_lines(graph: IRGraph) -> list[int]:
     """Lines of the user's source that read a size (len, .size()), then those with a counted loop (`for t in
     range(x.shape[0])`, whose size read has no line of its own): where a dynamic size gets specialised."""
 
@@ -159,7 +132,7 @@ def _size_lines(graph: IRGraph) -> list[int]:
     return lines(("aten::size", "aten::len")) + lines(("prim::Loop",))
 
 
-def _unique(blockers: list[Blocker]) -> list[Blocker]:
+def unique(blockers: list[Blocker]) -> list[Blocker]:
     """One blocker per kind and line (non-strict and strict often find the same one)."""
     seen, kept = set(), []
     for b in blockers:
@@ -169,7 +142,7 @@ def _unique(blockers: list[Blocker]) -> list[Blocker]:
     return kept
 
 
-def _batch_of_two(inputs: tuple) -> tuple[tuple, str]:
+def batch_of_two(inputs: tuple) -> tuple[tuple, str]:
     """Torch specialises sizes 0 and 1, so a dynamic batch needs an example batch of at least 2."""
     tensors = [x for x in inputs if isinstance(x, torch.Tensor) and x.dim() > 0]
     if not tensors or all(x.shape[0] >= 2 for x in tensors):
@@ -180,66 +153,130 @@ def _batch_of_two(inputs: tuple) -> tuple[tuple, str]:
                      "as fixed.")
 
 
-def _dynamic_batch(inputs: tuple) -> tuple | None:
+def dynamic_batch(inputs: tuple) -> tuple | None:
     """dynamic_shapes making dim 0 of every tensor input one shared `batch` dimension."""
     batch = torch.export.Dim("batch")
     shapes = tuple({0: batch} if isinstance(x, torch.Tensor) and x.dim() > 0 else None for x in inputs)
     return shapes if any(s is not None for s in shapes) else None
 
 
-def _torchscript_graph(model_file: ModelFile, target: Any, inputs: tuple) -> tuple[IRGraph, str]:
-    """The model's inlined TorchScript graph: scripted, or traced when scripting fails ("" when both fail)."""
+def torchscript_graph(model_file: ModelFile, target: Any,
+                      inputs: tuple) -> tuple[IRGraph, str, Any, list[tuple[str, float]]]:
+    """The model's inlined TorchScript graph, its mode and module: scripted, or traced when scripting fails ("" and
+    None when both fail); and (mode, seconds) of each try."""
     origin = model_file.origin
+    tries = []
     for mode in ("script", "trace"):
         stage("convert", f"converting {origin.name} with {mode}")
+        start = time.perf_counter()
         try:
             module = convert(target, mode, inputs, origin).module
         except TsvizError:
+            tries.append((mode, time.perf_counter() - start))
             continue
+        tries.append((mode, time.perf_counter() - start))
         graph = module.inlined_graph if hasattr(module, "inlined_graph") else module.graph
-        return extract_graph(graph, user_path=origin.path, display_name=origin.name), mode
-    return EMPTY_GRAPH, ""
+        return extract_graph(graph, user_path=origin.path, display_name=origin.name), mode, module, tries
+    return EMPTY_GRAPH, "", None, tries
 
 
 def fx_graph(program: Any, user_path: str, display_name: str) -> IRGraph:
     """An exported program's graph as an IRGraph: ATen calls as `aten::op` nodes, parameters and buffers as
-    attribute reads (so they fold into the nodes that use them, as TorchScript's do)."""
+    attribute reads (so they fold into the nodes that use them, as TorchScript's do), and the subgraphs of
+    torch.cond / while_loop as blocks of their node ("true_graph_0", "false_graph_0"), drawn as nested regions."""
     signature = program.graph_signature
     lifted = {**signature.inputs_to_parameters, **signature.inputs_to_buffers,
               **getattr(signature, "inputs_to_lifted_tensor_constants", {})}
-    ids: dict[str, str] = {}
-    nodes: list[Node] = []
-    edges: list[Edge] = []
-    for fx in program.graph.nodes:
-        node_id = f"n{len(nodes)}"
-        ids[fx.name] = node_id
-        out = (Value(fx.name, _type_of(fx.meta.get("val"))),)
-        if fx.op == "placeholder":
-            if fx.name in lifted:
-                nodes.append(Node(node_id, "prim::GetAttr", outputs=out, attrs=(("name", lifted[fx.name]),)))
-            else:
-                nodes.append(Node(node_id, "input", outputs=out, attrs=(("name", fx.name),)))
-            continue
-        args = fx.args[0] if fx.op == "output" else fx.args
-        names = [a.name for a in getattr(getattr(fx.target, "_schema", None), "arguments", ())]
-        ports, consts = [], []
-        for i, arg in enumerate(args):
-            label = names[i] if i < len(names) else ""
-            node_refs = [a for a in (arg if isinstance(arg, (list, tuple)) else [arg]) if isinstance(a, torch.fx.Node)]
-            if node_refs:
-                for ref in node_refs:
+    builder = _FxBuilder(lifted, user_path, display_name)
+    builder.add(program.graph_module, "")
+    return IRGraph(tuple(builder.nodes), tuple(e for e in builder.edges if e.src), tuple(builder.blocks))
+
+
+class _FxBuilder:
+    def __init__(self, lifted: dict[str, str], user_path: str, display_name: str) -> None:
+        self.lifted, self.user_path, self.display_name = lifted, user_path, display_name
+        self.nodes: list[Node] = []
+        self.edges: list[Edge] = []
+        self.blocks: list[Block] = []
+
+    def add(self, module: Any, block: str, bound: list[str] | None = None, owner: str = "") -> None:
+        """The nodes of `module`'s graph into `block`; a subgraph's placeholders are `bound` to the outer node ids
+        its `owner` (the cond / while_loop node) passes in, and its outputs flow back to the owner."""
+        ids: dict[str, str] = {}
+        placeholders = iter(bound) if bound is not None else None
+        for fx in module.graph.nodes:
+            out = (Value(fx.name, _type_of(fx.meta.get("val"))),)
+            if fx.op == "placeholder":
+                if placeholders is not None:  # a subgraph's input: the outer value it is called with
+                    ids[fx.name] = next(placeholders, "")
+                elif fx.name in self.lifted:
+                    ids[fx.name] = self._node(Node(self._id(), "prim::GetAttr", outputs=out, block=block,
+                                                   attrs=(("name", self.lifted[fx.name]),)))
+                else:
+                    ids[fx.name] = self._node(Node(self._id(), "input", outputs=out, block=block,
+                                                   attrs=(("name", fx.name),)))
+                continue
+            if fx.op == "get_attr":
+                continue  # a subgraph, drawn inside the node that calls it
+            if fx.op == "output" and placeholders is not None:
+                for ref in _refs(fx.args[0]):
+                    self.edges.append(Edge(ids.get(ref.name, ""), owner, ref.name, "", "block_return"))
+                continue
+            node_id = self._id()
+            ids[fx.name] = node_id
+            subgraphs = [a for a in fx.args if isinstance(a, torch.fx.Node) and a.op == "get_attr"]
+            args = fx.args[0] if fx.op == "output" else [a for a in fx.args if a not in subgraphs]
+            names = [a.name for a in getattr(getattr(fx.target, "_schema", None), "arguments", ())]
+            ports, consts = [], []
+            for i, arg in enumerate(args):
+                label = names[i] if i < len(names) and not subgraphs else ""
+                refs = _refs(arg)
+                for ref in refs:
                     ports.append(Port(ref.name, ids.get(ref.name, ""), label))
-                    edges.append(Edge(ids.get(ref.name, ""), node_id, ref.name, _type_of(ref.meta.get("val"))))
-            else:
-                consts.append((label or f"#{i}", repr(arg)[:48]))
-        kind = "output" if fx.op == "output" else _kind(fx)
-        nodes.append(Node(node_id, kind, inputs=tuple(ports), outputs=() if fx.op == "output" else out,
-                          consts=tuple(consts), source=_source(fx, user_path, display_name)))
-    return IRGraph(tuple(nodes), tuple(e for e in edges if e.src))
+                    self.edges.append(Edge(ids.get(ref.name, ""), node_id, ref.name, _type_of(ref.meta.get("val"))))
+                if not refs:
+                    consts.append((label or f"#{i}", repr(arg)[:48]))
+            kind = "output" if fx.op == "output" else _kind(fx)
+            self._node(Node(node_id, kind, inputs=tuple(ports), outputs=() if fx.op == "output" else out,
+                            consts=tuple(consts), block=block, scope=_scope(fx),
+                            source=_source(fx, self.user_path, self.display_name)))
+            # cond(pred, true_fn, false_fn, operands), while_loop(cond_fn, body_fn, carried, additional)
+            operands = [ids.get(ref.name, "") for arg in args if isinstance(arg, (list, tuple)) for ref in _refs(arg)]
+            for attr in subgraphs:
+                inner = f"b{len(self.blocks)}"
+                self.blocks.append(Block(inner, node_id, attr.target, block))
+                self.add(getattr(module, attr.target), inner, operands, node_id)
+
+    def _id(self) -> str:
+        return f"n{len(self.nodes)}"
+
+    def _node(self, node: Node) -> str:
+        self.nodes.append(node)
+        return node.id
+
+
+def _refs(arg: Any) -> list[Any]:
+    """The fx nodes an argument reads, through nested tuples and lists."""
+    if isinstance(arg, torch.fx.Node):
+        return [arg]
+    if isinstance(arg, (list, tuple)):
+        return [ref for item in arg for ref in _refs(item)]
+    return []
+
+
+def _scope(fx: Any) -> str:
+    """The module path the node was recorded in ("up", "layers.0.attn"), from export's nn_module_stack."""
+    stack = fx.meta.get("nn_module_stack") or {}
+    if not stack:
+        return ""
+    path = re.sub(r"^L\['self'\]\.?", "", str(list(stack.values())[-1][0]))
+    return path if re.fullmatch(r"[\w.]*", path) else ""  # not a module path (a subgraph's own frame)
 
 
 def _kind(fx: Any) -> str:
-    """aten.conv2d.default -> aten::conv2d; operator.getitem -> prim::getitem."""
+    """aten.conv2d.default -> aten::conv2d; operator.getitem -> prim::getitem; torch.cond -> higher_order::cond."""
+    if isinstance(fx.target, torch._ops.HigherOrderOperator):
+        return f"higher_order::{fx.target.__name__}"
     text = str(fx.target)
     if text.startswith("aten."):
         return "aten::" + text.split(".")[1]

@@ -1,4 +1,4 @@
-"""The command line: tsviz inspect | diff | bench | report | passes | archive | export-check | render.
+"""The command line: tsviz inspect | diff | bench | report | passes | archive | migrate | render.
 
 Every command runs its job through the same sandboxed worker as the dashboard (tsviz.client), with the same
 limits and messages: a file given here is as contained as one uploaded to the page. `--in-process` runs the
@@ -25,7 +25,7 @@ from tsviz.model.errors import InputError, TsvizError
 from tsviz.model.inputs import parse_input_spec
 from tsviz.model.jobs import job, saved_archive_request
 from tsviz.model.jsonio import to_data
-from tsviz.model.types import DiffRequest, InspectRequest, InspectResult, PassRequest
+from tsviz.model.types import DiffRequest, InspectRequest, InspectResult, MigrateRequest, PassRequest
 from tsviz.report import views
 from tsviz.report.review import review_report
 
@@ -220,17 +220,32 @@ def _archive(args: Any) -> int:
     return 0
 
 
-def _export_check(args: Any) -> int:
-    result = run(args, "export", request_of(args))
+def _migrate(args: Any) -> int:
+    request = MigrateRequest(request_of(args), aoti=args.aoti, apply_fixes=args.apply_fixes)
+    result = run(args, "migrate", request)
+    if args.out is not None and result.program:
+        args.out.mkdir(parents=True, exist_ok=True)
+        path = args.out / f"{Path(result.filename).stem}.pt2"
+        path.write_bytes(result.program)
+        print(f"wrote {path} (torch.export.save; load it with torch.export.load)", file=sys.stderr)
+    elif args.out is not None and result.program_size:
+        print(f"tsviz: the program is {result.program_size / 2**20:.0f} MB, too large to pass back; export it in "
+              "your own code with torch.export.save", file=sys.stderr)
     if args.json:
         return _print_json(views.export_data(result))
-    print(f"{result.filename}: " + ("exports with torch.export" if result.exported else "does not export"))
+    print(f"{result.filename}: " + ("exports with torch.export" if result.exported else "does not export")
+          + f" (inputs: {', '.join(result.inputs)})")
     for note in result.notes:
         print(f"note: {note}")
-    for a in result.attempts:
-        print(f"  {a.name}: {'ok' if a.ok else 'failed'} ({a.seconds:.2f} s)")
+    for row in views.ladder_rows(result):
+        print(f"  {row['result']:<11} {row['rung']:<14} {row['seconds']:>7.2f} s  {row['outputs']}")
     for b in result.blockers:
-        print(f"{result.filename}:{b.line}: {b.kind} ({b.attempt}): {b.message}\n    fix: {b.fix}")
+        where = f":{b.line}" if b.line else ""
+        first = f" (first written at {b.saved_from})" if b.saved_from else ""
+        print(f"{result.filename}{where}: {b.kind} ({b.attempt}){first}: {b.message}\n    fix: {b.fix}")
+    if result.suggested_fixes:
+        done = "applied above" if args.apply_fixes else "rerun with --apply-fixes to apply them"
+        print(f"torch's suggested fixes for a dynamic batch: {result.suggested_fixes} ({done})")
     return 0
 
 
@@ -260,7 +275,7 @@ def _report(args: Any) -> int:
 
 
 JOBS_OF = {"inspect": ("inspect",), "diff": ("diff",), "bench": ("bench", "devices"), "report": ("inspect", "diff"),
-           "passes": ("passes",), "archive": ("inspect",), "export-check": ("export",), "render": ("inspect",)}
+           "passes": ("passes",), "archive": ("inspect",), "migrate": ("migrate",), "render": ("inspect",)}
 COMMANDS = {
     "inspect": _inspect,
     "diff": _diff,
@@ -268,6 +283,6 @@ COMMANDS = {
     "report": _report,
     "passes": _passes,
     "archive": _archive,
-    "export-check": _export_check,
+    "migrate": _migrate,
     "render": _render,
 }

@@ -66,11 +66,20 @@ def build_parser() -> argparse.ArgumentParser:
     archive.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     archive.set_defaults(command="archive")
 
-    export = sub.add_parser("export-check", help="would torch.export take this model? blockers with line, kind "
-                                                 "and fix; op counts next to TorchScript's")
-    _add_model_options(export, with_mode=False)
-    export.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    export.set_defaults(command="export-check")
+    migrate = sub.add_parser("migrate", aliases=["export-check"],
+                             help="the migration ladder off TorchScript: script or trace, torch.export (non-strict, "
+                                  "strict, dynamic batch), draft_export and AOTInductor for a .py; TS2EPConverter "
+                                  "for a .pt archive. Each rung's verdict, time, blockers with lines and fixes, and "
+                                  "whether its outputs match")
+    _add_model_options(migrate, with_mode=False)
+    migrate.add_argument("--aoti", action="store_true",
+                         help="also compile with AOTInductor, load the package and run it (needs g++; a minute or "
+                              "more)")
+    migrate.add_argument("--apply-fixes", action="store_true",
+                         help="rerun the dynamic-batch export with torch's own suggested fixes")
+    migrate.add_argument("--out", type=Path, default=None, help="write the exported program here as FILE.pt2")
+    migrate.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    migrate.set_defaults(command="migrate")
 
     render = sub.add_parser("render", help="write the graph as DOT or SVG")
     _add_model_options(render)

@@ -114,6 +114,7 @@ def _probe(root: str) -> Status:
         bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
         "--uid", NOBODY, "--gid", NOBODY, "--clearenv",
         "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp", "--setenv", "PYTHONPATH", _APP,
+        "--setenv", "USER", "nobody", "--setenv", "LOGNAME", "nobody",  # uid 65534 has no passwd entry inside
         "--setenv", "PYTHONDONTWRITEBYTECODE", "1", "--setenv", "PYTHONSAFEPATH", "1",
         "--setenv", "OMP_NUM_THREADS", "1", "--setenv", SANDBOXED_ENV, "1",
         *(arg for name in ("CUDA_VISIBLE_DEVICES",) if name in os.environ

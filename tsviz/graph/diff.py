@@ -13,20 +13,21 @@ _IGNORED = {"input", "output", "prim::Constant", "prim::GetAttr"}
 def unmatched_nodes(left: IRGraph, right: IRGraph) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Ids of the nodes of `left` with no partner in `right`, and the other way round.
 
-    Nodes pair up by op kind: first those that also share a line of the user's source, then the rest
-    in graph order. What is left over is what one conversion has and the other has not: the branch
+    Nodes pair up by op kind: first those that also share a line of the user's source, then those that share a
+    module path, then the rest in graph order. TorchScript's prim::If / prim::Loop pair with torch.export's
+    torch.cond / while_loop. What is left over is what one conversion has and the other has not: the branch
     a trace dropped, the copies of an unrolled loop, the size queries a trace froze.
     """
     left_nodes, right_nodes = _comparable(left), _comparable(right)
     paired_left: set[str] = set()
     paired_right: set[str] = set()
-    for key in (_kind_and_line, _kind):
+    for key in (_kind_and_line, _kind_and_scope, _kind):
         waiting: dict[tuple, list[str]] = defaultdict(list)
         for node in right_nodes:
-            if node.id not in paired_right:
+            if node.id not in paired_right and key(node) is not None:
                 waiting[key(node)].append(node.id)
         for node in left_nodes:
-            if node.id in paired_left or not waiting.get(key(node)):
+            if node.id in paired_left or key(node) is None or not waiting.get(key(node)):
                 continue
             paired_left.add(node.id)
             paired_right.add(waiting[key(node)].pop(0))
@@ -38,13 +39,20 @@ def _comparable(graph: IRGraph) -> list[Node]:
     return [n for n in graph.nodes if n.kind not in _IGNORED]
 
 
-def _kind_and_line(node: Node) -> tuple:
+_SAME_KIND = {"higher_order::cond": "prim::If", "higher_order::while_loop": "prim::Loop"}
+
+
+def _kind_and_line(node: Node) -> tuple | None:
     line = node.source.line if node.source is not None and node.source.user else None
-    return (node.kind, line) if line else (node.kind, None, node.id)  # no user line: never pairs in this round
+    return (_kind(node), line) if line else None  # no user line: it does not pair in this round
+
+
+def _kind_and_scope(node: Node) -> tuple | None:
+    return (_kind(node), node.scope) if node.scope else None
 
 
 def _kind(node: Node) -> tuple:
-    return (node.kind,)
+    return (_SAME_KIND.get(node.kind, node.kind),)
 
 
 def op_count_rows(graphs: dict[str, IRGraph]) -> list[dict[str, object]]:

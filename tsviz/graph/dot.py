@@ -16,7 +16,7 @@ _FAMILY_COLOURS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("norm",), "#dadaeb"),
     (("pool",), "#fdd0a2"),
     (("relu", "gelu", "silu", "tanh", "sigmoid", "softmax", "elu", "hardswish", "dropout"), "#fde0ef"),
-    (("prim::If", "prim::Loop"), "#fff2b2"),
+    (("prim::If", "prim::Loop", "higher_order::cond", "higher_order::while_loop"), "#fff2b2"),
     (("prim::CallMethod", "prim::CallFunction"), "#d9f0f7"),
 )
 _IO_COLOUR = "#e8e8e8"
@@ -125,8 +125,10 @@ def _node_line(node: Node, mark: str | None = None) -> str:
     attrs = [f'label="{_esc(label)}"', f'fillcolor="{_colour(node)}"', f'tooltip="{_esc(_tooltip(node, label))}"']
     if node.kind in ("input", "output"):
         attrs.append("shape=oval")
-    elif node.kind in ("prim::If", "prim::Loop"):
-        attrs.append("shape=diamond" if node.kind == "prim::If" else "shape=hexagon")
+    elif node.kind in ("prim::If", "higher_order::cond"):
+        attrs.append("shape=diamond")
+    elif node.kind in ("prim::Loop", "higher_order::while_loop"):
+        attrs.append("shape=hexagon")
     elif node.kind == "prim::CallMethod":
         attrs.append("shape=box3d")
     if mark:

@@ -20,6 +20,7 @@ from tsviz.model.types import (
     ExportResult,
     InspectRequest,
     InspectResult,
+    MigrateRequest,
     PassRequest,
     PassResult,
 )
@@ -74,7 +75,7 @@ JOBS: dict[str, Job] = {job.name: job for job in (
     Job("inspect", InspectRequest, InspectResult, "tsviz.analysis.inspect_model:inspect_file"),
     Job("diff", DiffRequest, DiffResult, "tsviz.analysis.diff:diff_file"),
     Job("passes", PassRequest, PassResult, "tsviz.analysis.passes:explore_passes"),
-    Job("export", InspectRequest, ExportResult, "tsviz.analysis.export:export_check"),
+    Job("migrate", MigrateRequest, ExportResult, "tsviz.analysis.migrate:migrate", Limits(benchmark_s=300)),
     Job("bench", BenchJob, BenchResult, "tsviz.analysis.bench:bench_variant", Limits(cpu_s=600)),
     Job("devices", None, DeviceInfo, "tsviz.analysis.bench:probe_devices", Limits.every_stage(60),
         cached=False, user_content=False),

@@ -529,16 +529,37 @@ class Blocker:
     line: int  # in the user's file; 0 when torch said nowhere
     message: str
     fix: str
-    attempt: str  # which export found it: "non-strict", "strict", "dynamic batch"
+    attempt: str  # the rung that found it: "non-strict", "strict", "dynamic batch", "draft_export", "ts2ep"
     detail: str = ""  # torch's own message, shortened
+    op: str = ""  # the op it is about, where torch names one ("prim::Loop" for TS2EPConverter)
+    saved_from: str = ""  # archives: where the archive's debug info says `line` was first written
 
 
 @dataclass(frozen=True, slots=True)
 class ExportAttempt:
-    name: str  # "non-strict", "strict", "dynamic batch"
+    """One rung of the migration ladder: what was run, whether it worked, how long it took, and whether the
+    program it made computes what the model (or the archive) computes."""
+
+    name: str  # "script", "trace", "load", "ts2ep", "non-strict", "strict", "dynamic batch", "draft_export", "aoti"
     ok: bool
     seconds: float
-    note: str = ""  # what was tried: "torch.export.export(model, inputs, strict=False)"
+    note: str = ""  # what was run: "torch.export.export(model, inputs, strict=False)"
+    skipped: str = ""  # why the rung did not run (then `ok` is False and `seconds` 0)
+    outputs: str = ""  # the numerical check: "matches eager on 4 inputs (largest difference 2.4e-07)"
+    outputs_ok: bool | None = None  # None: not checked
+
+    @property
+    def status(self) -> str:
+        return "skipped" if self.skipped else "pass" if self.ok else "fail"
+
+
+@dataclass(frozen=True, slots=True)
+class MigrateRequest:
+    """The migration ladder for one model: every rung that applies, AOTInductor only when asked (a compile)."""
+
+    model: InspectRequest
+    aoti: bool = False
+    apply_fixes: bool = False  # rerun the dynamic-batch export with torch's own suggested fixes
 
 
 @dataclass(frozen=True, slots=True)
@@ -553,11 +574,21 @@ class ExportResult:
     torchscript_mode: str = ""          # when too large to draw (see torchscript_op_counts)
     torchscript_op_counts: tuple[tuple[str, int], ...] = ()
     notes: tuple[str, ...] = ()
+    kind: str = "py"  # "pt": an archive, converted with TS2EPConverter
+    converted: IRGraph = EMPTY_GRAPH  # archives: the program TS2EPConverter made from the archive
+    program: bytes = b""  # the program (torch.export.save, a .pt2), when one was made and is small enough
+    program_size: int = 0
+    program_from: str = ""  # the rung that made it
+    suggested_fixes: str = ""  # torch's own "Suggested fixes" for a dynamic batch it had to specialise
+    inputs: tuple[str, ...] = ()  # the sample inputs every rung ran on: "4x2x8 float32"
 
     @property
     def exported(self) -> bool:
-        """A static export worked, strict or not (the dynamic-batch check is advice on top)."""
-        return any(a.ok for a in self.attempts if a.name != "dynamic batch")
+        """A static export (or, for an archive, the conversion) worked; the rest of the ladder is advice on top."""
+        return any(a.ok for a in self.attempts if a.name in ("non-strict", "strict", "ts2ep"))
+
+    def rung(self, name: str) -> ExportAttempt | None:
+        return next((a for a in self.attempts if a.name == name), None)
 
     def op_counts(self) -> dict[str, dict[str, int]]:
         """ATen op -> count in the exported graph and in the TorchScript graph, side by side."""

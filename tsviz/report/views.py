@@ -155,14 +155,28 @@ def export_op_rows(result: ExportResult) -> list[dict]:
     return rows
 
 
+LADDER_COLUMNS = ["rung", "result", "seconds", "outputs", "what ran"]
+
+
+def ladder_rows(result: ExportResult) -> list[dict]:
+    """The migration checklist: one row per rung, in the order they ran."""
+    marks = {"pass": "✔ pass", "fail": "✘ fail", "skipped": "– skipped"}
+    return [{"rung": a.name, "result": marks[a.status], "seconds": round(a.seconds, 2),
+             "outputs": a.outputs or a.skipped, "what ran": a.note} for a in result.attempts]
+
+
 def export_data(result: ExportResult) -> dict:
-    """The JSON object of `export-check --json`."""
+    """The JSON object of `migrate --json`: the page's checklist, blockers and findings, as data."""
     return {
         "file": result.filename,
+        "kind": result.kind,
         "exported": result.exported,
-        "attempts": [to_data(a) for a in result.attempts],
-        "blockers": [{"line": b.line, "kind": b.kind, "message": b.message, "fix": b.fix, "attempt": b.attempt}
-                     for b in result.blockers],
+        "inputs": list(result.inputs),
+        "rungs": [{**to_data(a), "status": a.status} for a in result.attempts],
+        "blockers": [{"line": b.line, "kind": b.kind, "message": b.message, "fix": b.fix, "attempt": b.attempt,
+                      "op": b.op, "first_written_at": b.saved_from} for b in result.blockers],
+        "suggested_fixes": result.suggested_fixes,
+        "program": {"from": result.program_from, "bytes": result.program_size} if result.program_from else None,
         "op_counts": result.op_counts(),
         "torchscript_mode": result.torchscript_mode,
         "notes": list(result.notes),

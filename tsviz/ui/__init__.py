@@ -11,7 +11,7 @@ from tsviz.graph.verdict import DEFAULT_ATOL, DEFAULT_RTOL, case_rows, verdict
 from tsviz.model.errors import TsvizError
 from tsviz.model.inputs import parse_sizes
 from tsviz.model.jobs import is_archive, saved_archive_request
-from tsviz.model.types import DEFAULT_PASSES, PASSES, VARIANTS, PassRequest
+from tsviz.model.types import DEFAULT_PASSES, PASSES, VARIANTS, MigrateRequest, PassRequest
 from tsviz.report import bench, views
 from tsviz.ui.jobs import devices, in_worker, result_or_stop, review_report, run_bench_job
 from tsviz.ui.page import (
@@ -41,7 +41,8 @@ from tsviz.ui.widgets import (
 )
 
 __all__ = [
-    "DEFAULT_ATOL", "DEFAULT_PASSES", "DEFAULT_RTOL", "GraphWalk", "HAZARDS", "Loaded", "PASSES", "PassRequest",
+    "DEFAULT_ATOL", "DEFAULT_PASSES", "DEFAULT_RTOL", "GraphWalk", "HAZARDS", "Loaded", "MigrateRequest", "PASSES",
+    "PassRequest",
     "SEVERITY_TITLES", "State", "TsvizError", "VARIANTS", "bench", "case_rows", "code", "code_diff", "code_view",
     "counted",
     "devices", "diff_key", "diff_request", "graph", "graph_view", "grouped_notes", "in_worker", "is_archive",

@@ -46,7 +46,7 @@ PAGES = (("app.py", "Graph & code", ":material/account_tree:"),
          ("pages/3_Benchmarks.py", "Benchmarks", ":material/speed:"),
          ("pages/4_Passes.py", "Passes", ":material/tune:"),
          ("pages/5_Archive.py", "Archive", ":material/inventory_2:"),
-         ("pages/6_Export_check.py", "Export check", ":material/output:"))
+         ("pages/6_Export_check.py", "Migrate", ":material/output:"))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,372 @@
+"""The migration ladder off TorchScript: every rung that applies to a model, each with its verdict, its time, its
+blockers (line and fix) and whether what it made computes what the model computes. Runs inside the worker.
+
+For a .py: script (trace when script fails), torch.export non-strict and strict, the batch dimension dynamic
+(with torch's own suggested fixes, and a rerun that applies them), draft_export's report, and AOTInductor.
+For a .pt archive, whose source may be gone: load, TS2EPConverter (the converter torch ships for exactly this),
+the batch dimension dynamic on what it made, and AOTInductor. The exported program is offered as a .pt2.
+"""
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from tsviz.analysis import archive
+from tsviz.analysis.diff import comparison_inputs
+from tsviz.analysis.export import (
+    FIXES,
+    attempt_export,
+    batch_of_two,
+    blocked,
+    blocker_of,
+    dynamic_batch,
+    fx_graph,
+    size_lines,
+    torchscript_graph,
+    unique,
+)
+from tsviz.analysis.guess import tensor_from_spec
+from tsviz.analysis.inspect_model import MAX_INLINED_NODES, describe
+from tsviz.analysis.ir import extract_graph
+from tsviz.analysis.modelfile import ModelFile, private_copy, source_model
+from tsviz.analysis.outputs import call_safely, compare_outputs, error_text
+from tsviz.graph.verdict import DEFAULT_ATOL, DEFAULT_RTOL
+from tsviz.model.errors import InputError
+from tsviz.model.jobs import is_archive
+from tsviz.model.stages import stage
+from tsviz.model.types import EMPTY_GRAPH, Blocker, ExportAttempt, ExportResult, IRGraph, MigrateRequest
+
+MAX_PROGRAM_MB = 8  # a larger .pt2 stays out of the answer (its size is kept)
+_UNSUPPORTED = re.compile(r"^\s*\d+\. (\S+) \[(.*)\]\s*$")
+_WRITTEN_AT = re.compile(r"# (.+?):(\d+):\d+\s*$")
+_SUGGESTED = re.compile(r"Suggested fixes:\n((?:  .+\n?)+)")
+_DRAFT_KINDS = {"DATA_DEPENDENT_ERROR": "data-dependent control flow", "CONSTRAINT_VIOLATION_ERROR": "dynamic shapes"}
+
+
+def migrate(request: MigrateRequest) -> ExportResult:
+    if is_archive(request.model.filename):
+        with private_copy(request.model) as path:
+            return _archive_ladder(request, path)
+    with source_model(request.model, "the migration ladder") as model_file:
+        return _source_ladder(request, model_file)
+
+
+# ---- a .py -------------------------------------------------------------------------------------------
+
+
+def _source_ladder(request: MigrateRequest, model_file: ModelFile) -> ExportResult:
+    torch.manual_seed(0)
+    name = request.model.filename
+    (target, inputs, _), guessed = model_file.build_with_inputs()
+    origin = model_file.origin
+    notes, rungs, blockers = list(guessed), [], []
+    graph, mode, module, seconds = torchscript_graph(model_file, target, inputs)
+    for tried, took in seconds:
+        ok = tried == mode
+        rungs.append(_checked(ExportAttempt(tried, ok, took, f"torch.jit.{tried}(model)"), target,
+                              module if ok else None, inputs, "eager"))
+    lines = size_lines(graph)
+    program, program_from = None, ""
+    for rung, strict in (("non-strict", False), ("strict", True)):
+        stage("convert", f"exporting {name} with torch.export ({rung})")
+        attempt, found, exported = attempt_export(rung, f"torch.export.export(model, inputs, strict={strict})",
+                                                  target, inputs, dict(strict=strict), origin.path, lines)
+        rungs.append(_checked(attempt, target, exported.module() if exported else None, inputs, "eager"))
+        blockers += found
+        if exported is not None and program is None:
+            program, program_from = exported, rung
+    fixes = ""
+    if isinstance(target, nn.Module):
+        if program is not None:
+            rung, found, fixes, note = _dynamic_rung(request, target, inputs, origin.path, lines, "eager")
+            rungs.append(rung)
+            blockers += found
+            notes += [note] if note else []
+        rung, found = _draft_rung(name, target, inputs, origin.path, origin.name)
+        rungs.append(rung)
+        blockers += found
+    rungs.append(_aoti_rung(request, program, target, inputs, "eager"))
+    return _result(request, rungs, blockers, notes, program, program_from, fixes, inputs,
+                   source=request.model.content.decode("utf-8", errors="replace"), torchscript=graph, mode=mode,
+                   graph=fx_graph(program, origin.path, origin.name) if program is not None else EMPTY_GRAPH)
+
+
+def _dynamic_rung(request: MigrateRequest, target: Any, inputs: tuple, user_path: str, lines: list[int],
+                  reference: str) -> tuple[ExportAttempt, list[Blocker], str, str]:
+    """The batch dimension dynamic; where torch specialises it, its own suggested fixes, applied when asked."""
+    stage("convert", f"exporting {request.model.filename} with a dynamic batch dimension")
+    batched, note = batch_of_two(inputs)
+    shapes = dynamic_batch(batched)
+    if shapes is None:
+        return ExportAttempt("dynamic batch", False, 0.0, skipped="no input has a batch dimension"), [], "", note
+    call = "torch.export.export(model, inputs, dynamic_shapes=({0: Dim('batch')}, ...))"
+    attempt, found, exported = attempt_export("dynamic batch", call, target, batched, dict(dynamic_shapes=shapes),
+                                              user_path, lines)
+    fixes = suggested_fixes(found)
+    if fixes and request.apply_fixes:
+        from torch.export.dynamic_shapes import refine_dynamic_shapes_from_suggested_fixes
+
+        refined = refine_dynamic_shapes_from_suggested_fixes(f"Suggested fixes:\n{fixes}", shapes)
+        attempt, found, exported = attempt_export(
+            "dynamic batch", f"{call}, then torch's suggested fixes: {' · '.join(fixes.split(chr(10)))}", target,
+            batched, dict(dynamic_shapes=refined), user_path, lines)
+        note = "The dynamic-batch export ran again with torch's own suggested fixes applied."
+    return _checked(attempt, target, exported.module() if exported else None, batched, reference), found, fixes, note
+
+
+def suggested_fixes(blockers: list[Blocker]) -> str:
+    """torch's own "Suggested fixes" lines ("batch = 8") from a constraint violation, or ""."""
+    for blocker in blockers:
+        found = _SUGGESTED.search(blocker.detail + "\n")
+        if found:
+            return "\n".join(line.strip() for line in found.group(1).splitlines() if line.strip())
+    return ""
+
+
+def _draft_rung(name: str, target: Any, inputs: tuple, user_path: str,
+                display_name: str) -> tuple[ExportAttempt, list[Blocker]]:
+    """draft_export always returns a program; its report lists every guard and data-dependent error it met."""
+    stage("convert", f"running torch.export.draft_export on {name}")
+    start = time.perf_counter()
+    call = "torch.export.draft_export(model, inputs)"
+    try:
+        report = torch.export.draft_export(target, tuple(inputs))._report
+    except Exception as e:  # draft_export can still fail outright (unsupported Python, a bug eager has too)
+        blocker = blocker_of(e, "draft_export", user_path)
+        return ExportAttempt("draft_export", False, time.perf_counter() - start, call, outputs=blocked(blocker)), [
+            blocker]
+    seconds = time.perf_counter() - start
+    blockers = [_draft_blocker(failure, report, user_path, display_name) for failure in report.failures]
+    return ExportAttempt("draft_export", report.successful(), seconds, call,
+                         outputs="no issues found" if report.successful() else
+                         f"{len(blockers)} issue{'s' if len(blockers) != 1 else ''} in its report: "
+                         + blocked(*blockers).removeprefix("blocked: ")), blockers
+
+
+def _draft_blocker(failure: Any, report: Any, user_path: str, display_name: str) -> Blocker:
+    data = failure.data if isinstance(failure.data, dict) else {}
+    files = getattr(report, "str_to_filename", {}) or {}
+    lines = Path(user_path).read_text(errors="replace").splitlines()
+    frames = [f for f in data.get("user_stack", ()) if isinstance(f, dict) and (
+        files.get(f.get("filename")) == user_path  # the report names files by number; where that fails, the
+        or 0 < f.get("line", 0) <= len(lines) and lines[f["line"] - 1].strip() == str(f.get("loc", "")).strip())]
+    frame = frames[-1] if frames else {}
+    kind = _DRAFT_KINDS.get(failure.failure_type.name, "other")
+    where = f"`{frame['loc']}` " if frame.get("loc") else ""
+    expr = f" ({data['expr']}; draft_export assumed {data.get('result', '?')})" if data.get("expr") else ""
+    message = f"{where}needs a value export cannot know ahead of time{expr}" if kind != "other" else \
+        f"{failure.failure_type.name.lower().replace('_', ' ')}{expr}"
+    return Blocker(kind, int(frame.get("line", 0)), message, FIXES[kind], "draft_export",
+                   detail=str(failure)[:1500], saved_from="")
+
+
+# ---- a .pt archive -----------------------------------------------------------------------------------
+
+
+def _archive_ladder(request: MigrateRequest, path: Path) -> ExportResult:
+    from torch._export.converter import TS2EPConverter
+
+    name = request.model.filename
+    zipped = archive.check_torchscript(request.model.content, name)
+    code_files = archive.code_files(zipped)
+    source, starts = archive.code_listing(code_files)
+    stage("load", f"loading the archive {name} (torch.jit.load runs its code)")
+    start = time.perf_counter()
+    module = archive.load_archive(str(path), name)
+    rungs = [ExportAttempt("load", True, time.perf_counter() - start, "torch.jit.load(path)")]
+    stage("convert", f"reading the graph of {name}")
+    graph = extract_graph(module.inlined_graph, user_path=str(path), display_name=name, stored_code=starts)
+    inputs, notes = archive_inputs(module, request)
+    stage("convert", f"converting {name} with TS2EPConverter")
+    start = time.perf_counter()
+    call = "TS2EPConverter(archive, inputs).convert()"
+    program, blockers = None, []
+    try:
+        converter = TS2EPConverter(module, inputs)
+        explained = converter.explain(print_output=False)
+        blockers = unsupported_nodes(explained, graph)
+        if not blockers:
+            program = converter.convert()
+    except Exception as e:  # the converter's own failures are findings too
+        blockers = [blocker_of(e, "ts2ep", str(path))]
+    rungs.append(_checked(ExportAttempt("ts2ep", program is not None, time.perf_counter() - start, call,
+                                        outputs=blocked(*blockers) if blockers else ""),
+                          module, program.module() if program is not None else None, inputs, "the archive"))
+    fixes = ""
+    if program is not None:
+        rung, found, fixes, note = _dynamic_rung(request, program.module(), inputs, str(path), [], "the archive")
+        rungs.append(rung)
+        blockers += found
+        notes += [note] if note else []
+    rungs.append(ExportAttempt("draft_export", False, 0.0, skipped="it needs the model's Python source"))
+    rungs.append(_aoti_rung(request, program, module, inputs, "the archive"))
+    converted = fx_graph(program, str(path), name) if program is not None else EMPTY_GRAPH
+    return _result(request, rungs, blockers, notes, program, "ts2ep" if program is not None else "", fixes, inputs,
+                   source=source, torchscript=graph, mode="archive", converted=converted, graph=converted)
+
+
+def unsupported_nodes(explained: str, graph: IRGraph) -> list[Blocker]:
+    """TS2EPConverter.explain()'s list as blockers: the op, its line in the code stored in the archive, and the
+    line it was first written at (from the archive's debug info, where it kept some)."""
+    blockers = []
+    for line in explained.splitlines():
+        found = _UNSUPPORTED.match(line)
+        if not found:
+            continue
+        op, text = found.groups()
+        written = _WRITTEN_AT.search(text)
+        saved_from = f"{Path(written.group(1)).name} line {written.group(2)}" if written else ""
+        nodes = [n for n in graph.nodes if n.kind == op and n.source is not None]
+        same = [n for n in nodes if n.source.saved_from == saved_from] or nodes
+        stored = same[0].source.line if same else 0
+        kind = "unsupported op"
+        message = (f"TS2EPConverter cannot convert {op}" + (" (a loop whose trip count is known only at run time)"
+                                                           if op == "prim::Loop" else ""))
+        blockers.append(Blocker(kind, stored, message, FIXES[kind], "ts2ep", detail=text[:1500], op=op,
+                                saved_from=saved_from))
+    return blockers
+
+
+def archive_inputs(module: Any, request: MigrateRequest) -> tuple[tuple, list[str]]:
+    """Sample inputs for an archive: the request's, else the sizes a traced archive recorded, else the first
+    that its forward accepts among sizes read from its first parameter."""
+    generator = torch.Generator().manual_seed(0)
+    specs = request.model.input_specs
+    if specs:
+        if any(spec.expr for spec in specs):
+            raise InputError("an archive's inputs are shapes and dtypes, not expressions", file=request.model.filename,
+                             hint="e.g. 2x16 or 1x3x32x32 float32")
+        return tuple(tensor_from_spec(spec, generator) for spec in specs), []
+    recorded = _recorded_inputs(module, generator)
+    if recorded:
+        return recorded, [f"Inputs: {', '.join(describe(x) for x in recorded)}, the sizes the traced archive "
+                          "recorded."]
+    for candidate in _candidates(module, generator):
+        _, error = call_safely(module, candidate)
+        if not error:
+            return candidate, [f"Inputs: {', '.join(describe(x) for x in candidate)}, guessed from the archive's "
+                               "first parameter; give others as --input (or in the sidebar)."]
+    raise InputError("could not find inputs this archive's forward accepts", file=request.model.filename,
+                     hint="give them: --input 2x16 on the command line, or the input fields in the sidebar")
+
+
+def _recorded_inputs(module: Any, generator: torch.Generator) -> tuple:
+    values = []
+    for value in list(module.graph.inputs())[1:]:
+        kind = value.type()
+        if not isinstance(kind, torch._C.TensorType):
+            return ()
+        sizes, dtype = kind.sizes(), kind.dtype()
+        if sizes is None or dtype is None:
+            return ()
+        values.append(torch.randn(sizes, generator=generator).to(dtype) if dtype.is_floating_point
+                      else torch.randint(0, 8, sizes, generator=generator, dtype=dtype))
+    return tuple(values)
+
+
+def _candidates(module: Any, generator: torch.Generator) -> list[tuple]:
+    """Sizes read from the first weight (Linear: its in_features; Conv: its channels and common image sizes; ids
+    below its rows), each given to every argument of forward's schema (a cell's input and its state alike)."""
+    weight = next((p for p in module.parameters() if p.dim() >= 2), None)
+    if weight is None:
+        firsts = [torch.randn(2, 16, generator=generator)]
+    elif weight.dim() == 4:
+        firsts = [torch.randn(2, weight.shape[1], size, size, generator=generator) for size in (32, 28, 64, 224)]
+    elif weight.dim() == 3:
+        firsts = [torch.randn(1, weight.shape[1], 64, generator=generator)]
+    else:
+        firsts = [torch.randn(2, weight.shape[1], generator=generator),
+                  torch.randn(4, 2, weight.shape[1], generator=generator),
+                  torch.randint(0, weight.shape[0], (2, 8), generator=generator)]
+    schema = module.forward.schema if hasattr(module, "forward") else module.schema
+    arity = max(1, sum(1 for argument in schema.arguments if argument.name != "self"))
+    return [tuple(first.clone() for _ in range(arity)) for first in firsts]
+
+
+# ---- shared rungs ------------------------------------------------------------------------------------
+
+
+def _aoti_rung(request: MigrateRequest, program: Any, reference: Any, inputs: tuple, what: str) -> ExportAttempt:
+    """AOTInductor: compile the program to a package, load it and run it. Only when asked: it compiles C++."""
+    call = "torch._inductor.aoti_compile_and_package(program)"
+    compiler = shutil.which("g++") or shutil.which("c++")
+    why = ("not asked: it compiles C++ (a minute or more); tick AOTInductor or pass --aoti" if not request.aoti
+           else "no exported program to compile" if program is None
+           else "no C++ compiler on this machine (apt-get install g++)" if compiler is None else "")
+    if why:
+        return ExportAttempt("aoti", False, 0.0, call, skipped=why)
+    stage("benchmark", f"compiling {request.model.filename} with AOTInductor")
+    start = time.perf_counter()
+    folder = tempfile.mkdtemp(prefix="tsviz-aoti-")
+    try:
+        package = torch._inductor.aoti_compile_and_package(program, package_path=f"{folder}/model.pt2")
+        runner = torch._inductor.aoti_load_package(package)
+        seconds = time.perf_counter() - start
+        return _checked(ExportAttempt("aoti", True, seconds, call), reference, runner, inputs, what)
+    except Exception as e:  # a compile or load failure is this rung's verdict
+        return ExportAttempt("aoti", False, time.perf_counter() - start, call, outputs=error_text(e))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _checked(attempt: ExportAttempt, reference: Any, candidate: Any, example: tuple, what: str) -> ExportAttempt:
+    """The rung with its numerical check: `candidate` against `reference` on the example and generated inputs
+    (other sizes, scaled values, random draws: the machinery of Trace vs script)."""
+    if candidate is None:
+        return attempt
+    matched, differ, refused, largest, problem = 0, 0, 0, 0.0, ""
+    for item in comparison_inputs(reference, example, [], [], 0):
+        if item.eager_error:
+            continue
+        got, error = call_safely(candidate, item.values)
+        if error:
+            refused += 1
+            problem = problem or f"{item.label}: {error}"
+            continue
+        outcome = compare_outputs(item.eager, got)
+        if outcome.matches(DEFAULT_ATOL, DEFAULT_RTOL):
+            matched += 1
+            largest = max(largest, outcome.max_abs or 0.0)
+        else:
+            differ += 1
+            problem = f"{item.label}: " + (outcome.error or outcome.mismatch or f"largest difference "
+                                           f"{outcome.max_abs:.2g}")
+    text = f"matches {what} on {matched} input{'s' if matched != 1 else ''} (largest difference {largest:.1e})"
+    if differ:
+        text += f"; DIFFERS on {differ}"
+    if refused:
+        text += f"; refuses {refused} (other shapes: a static program takes only the example's)"
+    if problem and (differ or refused):
+        text += f" · e.g. {problem}"
+    return ExportAttempt(attempt.name, attempt.ok, attempt.seconds, attempt.note, outputs=text[:400],
+                         outputs_ok=matched > 0 and not differ)
+
+
+def _result(request: MigrateRequest, rungs: list[ExportAttempt], blockers: list[Blocker], notes: list[str],
+            program: Any, program_from: str, fixes: str, inputs: tuple, *, source: str, torchscript: IRGraph,
+            mode: str, graph: IRGraph, converted: IRGraph = EMPTY_GRAPH) -> ExportResult:
+    saved = _saved(program) if program is not None else b""
+    too_large = len(saved) > MAX_PROGRAM_MB * 2**20
+    return ExportResult(
+        filename=request.model.filename, source=source, attempts=tuple(rungs), blockers=tuple(unique(blockers)),
+        graph=graph, code=program.graph_module.code.strip() + "\n" if program is not None else "",
+        torchscript=torchscript if len(torchscript.nodes) <= MAX_INLINED_NODES else EMPTY_GRAPH,
+        torchscript_mode=mode, torchscript_op_counts=tuple(torchscript.op_counts().items()), notes=tuple(notes),
+        kind="pt" if is_archive(request.model.filename) else "py", converted=converted,
+        program=b"" if too_large else saved, program_size=len(saved), program_from=program_from,
+        suggested_fixes=fixes, inputs=tuple(describe(x) for x in inputs))
+
+
+def _saved(program: Any) -> bytes:
+    buffer = io.BytesIO()
+    torch.export.save(program, buffer)
+    return buffer.getvalue()
+
