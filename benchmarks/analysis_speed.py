@@ -1,12 +1,12 @@
-"""How long the Passes, Archive and Export check pages wait for the worker, per sample.
+"""How long the Passes, Archive and Migrate pages wait for the worker, per sample.
 
     python benchmarks/analysis_speed.py [--repeats 3]
 
 Each job goes through the real worker pool (sandboxed where bubblewrap works), and each run's file is made
 unique (a comment line) so the result cache never answers. "passes" runs the whole default pipeline,
 "archive" loads the sample's saved script-mode archive and reads its report (as an upload of it would),
-"export" runs the three
-torch.export attempts. Also printed: the size of each job's JSON answer, which the dashboard parses.
+"migrate" climbs the migration ladder (script, three torch.export attempts, draft_export; no AOTInductor).
+Also printed: the size of each job's JSON answer, which the dashboard parses.
 Medians of the repeats, in seconds.
 """
 
@@ -21,7 +21,7 @@ from pathlib import Path
 from tsviz import client
 from tsviz.client import sandbox
 from tsviz.model.jsonio import to_data
-from tsviz.model.types import InspectRequest, PassRequest
+from tsviz.model.types import InspectRequest, MigrateRequest, PassRequest
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_models"
 MODELS = ("feed_forward.py", "resnet_style.py", "transformer_encoder.py", "transformer_12_layers.py")
@@ -38,7 +38,7 @@ def jobs_for(name: str, run: int) -> dict:
         "passes": lambda: client.run("passes", PassRequest(request(name, run))),
         # as an upload of it: the page's limits
         "archive": lambda: client.run("inspect", InspectRequest(f"{name}.pt", archive)),
-        "export": lambda: client.run("export", request(name, run)),
+        "migrate": lambda: client.run("migrate", MigrateRequest(request(name, run))),
     }
 
 

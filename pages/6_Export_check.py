@@ -28,16 +28,17 @@ result = ui.result_or_stop("migrate", ui.MigrateRequest(ui.model_request(loaded)
                                                         apply_fixes=st.session_state.get(fixes_key, False)),
                            f"Climbing the migration ladder for {name}")
 
-made = "converts with TS2EPConverter" if archive else "exports with torch.export"
+made = "Converts with TS2EPConverter" if archive else "Exports with torch.export"
 if result.exported:
-    st.success(f"{made.capitalize()}" + ("" if all(a.ok for a in result.attempts if not a.skipped)
+    st.success(made + ("" if all(a.ok for a in result.attempts if not a.skipped)
                                           else ", with the findings below"), icon=":material/check_circle:")
 else:
     st.error(f"{'TS2EPConverter' if archive else 'torch.export'} refuses this model: {len(result.blockers)} blocker"
              f"{'s' if len(result.blockers) != 1 else ''} below.", icon=":material/block:")
 st.dataframe(pd.DataFrame(ui.views.ladder_rows(result), columns=ui.views.LADDER_COLUMNS), hide_index=True,
              key="ladder", column_config={"outputs": st.column_config.TextColumn(width="large")})
-st.caption(f"Every rung ran on {ui.plain(', '.join(result.inputs))}.")
+if not any(note.startswith("Inputs:") for note in result.notes):
+    st.caption(f"Every rung ran on {ui.plain(', '.join(result.inputs))}.")
 for note in result.notes:
     st.caption(ui.plain(note))
 if result.program:

@@ -507,16 +507,37 @@ def test_archive_page_shows_the_module_tree_tensors_and_annotated_code() -> None
     assert any("# ← feed_forward.py line" in c.value for c in at.code)
 
 
-def test_export_check_page_shows_the_blocker_and_its_line() -> None:
+def test_migrate_page_shows_the_ladder_the_blocker_and_its_line() -> None:
     at = walk_app(sample="data_dependent_if.py")
     at.switch_page("pages/6_Export_check.py").run()
     assert not at.exception and shown(at.error[0]).startswith("torch.export refuses this model: 1 blocker")
+    ladder = table(at, "rung")
+    assert list(ladder["rung"]) == ["script", "non-strict", "strict", "draft_export", "aoti"]
+    assert list(ladder["result"]) == ["✔ pass", "✘ fail", "✘ fail", "✘ fail", "– skipped"]
     assert any(shown(m).startswith("**Data-dependent control flow** · line 20") for m in at.markdown)
     assert any("→   20" in c.value for c in at.code)
     at.sidebar.selectbox(key="sample").set_value("feed_forward.py").run()
     assert shown(at.success[0]).startswith("Exports with torch.export") and not at.exception
     assert len(component_data(at, "tsviz_graph")) == 2
     assert table(at, "torch.export").set_index("op").loc["aten::linear", "torch.export"] == 3
+    assert at.get("download_button")  # the .pt2
+
+
+def test_migrate_page_converts_an_archive_and_reruns_with_torchs_fixes() -> None:
+    from support.samples import inspect_sample
+
+    at = upload(app(), "gate.pt", inspect_sample("data_dependent_if.py", "script").archive)
+    at.switch_page("pages/6_Export_check.py").run()
+    assert not at.exception and shown(at.success[0]).startswith("Converts with TS2EPConverter")
+    ladder = table(at, "rung").set_index("rung")
+    assert ladder.loc["ts2ep", "result"] == "✔ pass" and "matches the archive on 7 inputs" in ladder.loc["ts2ep",
+                                                                                                       "outputs"]
+    assert any("prim::If" in d["svg"] for d in component_data(at, "tsviz_graph"))
+    assert any("higher_order::cond" in d["svg"] for d in component_data(at, "tsviz_graph"))
+    at = walk_app(sample="len_vs_shape.py").switch_page("pages/6_Export_check.py").run()
+    assert "batch = 4" in [c.value for c in at.code]
+    at.button(key="apply_fixes").click().run()
+    assert table(at, "rung").set_index("rung").loc["dynamic batch", "result"] == "✔ pass"
 
 
 SHAPE_BUG = (b"import torch\nfrom torch import nn\n\n\nclass M(nn.Module):\n    def forward(self, x):\n"
@@ -544,3 +565,15 @@ def test_every_page_keeps_its_model_in_the_link() -> None:
     at.sidebar.selectbox(key="sample").set_value("feed_forward.py").run()
     assert at.query_params["sample"] == "feed_forward.py" and at.query_params["mode"] == "script"
     assert "path" not in at.query_params  # the graph page's walk is its own
+
+
+def test_an_archives_inputs_for_the_migrate_page_come_from_the_sidebar() -> None:
+    from support.samples import inspect_sample
+
+    at = upload(app(), "cell.pt", inspect_sample("recurrent_cell.py", "script").archive)
+    fields = [t for t in at.sidebar.text_input if t.key.startswith("inputs:")]
+    assert [t.label for t in fields] == ["x", "h"]
+    fields[0].set_value("5x4 float32")
+    fields[1].set_value("5x4 float32")
+    at.switch_page("pages/6_Export_check.py").run()
+    assert not at.exception and "Every rung ran on 5x4 float32, 5x4 float32." in [shown(c) for c in at.caption]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from support.cli import tsviz
-from support.samples import SAMPLES
+from support.samples import SAMPLES, request_for
 
 
 def test_inspect_json_has_the_documented_keys() -> None:
@@ -172,6 +172,43 @@ def test_passes_on_the_command_line() -> None:
     assert data["steps"][2]["summary"].startswith("freeze: 20 conv+bn folded")
     done = tsviz("passes", str(SAMPLES / "resnet_style.py"), "--passes", "inline,fuse_everything")
     assert done.returncode == 2 and "unknown pass(es) fuse_everything" in done.stderr
+
+
+def test_migrate_gives_the_pages_json_and_writes_the_pt2(tmp_path: Path) -> None:
+    """`tsviz migrate ARCHIVE --json` is the page's data (times aside), and --out writes a .pt2 that reloads."""
+    import io
+
+    import torch
+    from support.samples import inspect_sample
+
+    from tsviz.analysis.migrate import migrate
+    from tsviz.model.types import MigrateRequest
+    from tsviz.report import views
+
+    archive = tmp_path / "gate.pt"
+    archive.write_bytes(inspect_sample("data_dependent_if.py", "script").archive)
+    done = tsviz("migrate", str(archive), "--json", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    here = views.export_data(migrate(MigrateRequest(request_for("gate.pt", archive.read_bytes()))))
+    for rung in data["rungs"] + here["rungs"]:
+        rung.pop("seconds")
+    assert data == json.loads(json.dumps(here))
+    assert data["kind"] == "pt" and data["exported"] and data["program"]["from"] == "ts2ep"
+    program = torch.export.load(str(tmp_path / "gate.pt2")).module()
+    x = torch.randn(2, 8)
+    torch.testing.assert_close(program(x), torch.jit.load(io.BytesIO(archive.read_bytes()))(x))
+
+
+def test_migrate_refuses_a_loop_archive_on_its_line(tmp_path: Path) -> None:
+    from support.samples import inspect_sample
+
+    archive = tmp_path / "loop.pt"
+    archive.write_bytes(inspect_sample("loop_over_dim.py", "script").archive)
+    done = tsviz("migrate", str(archive))
+    assert done.returncode == 0, done.stderr
+    assert "loop.pt: does not export" in done.stdout and "✘ fail      ts2ep" in done.stdout
+    assert "loop.pt:12: unsupported op (ts2ep) (first written at loop_over_dim.py line 21)" in done.stdout
 
 
 def test_export_check_on_the_command_line() -> None:

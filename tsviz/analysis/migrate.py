@@ -253,7 +253,7 @@ def archive_inputs(module: Any, request: MigrateRequest) -> tuple[tuple, list[st
         _, error = call_safely(module, candidate)
         if not error:
             return candidate, [f"Inputs: {', '.join(describe(x) for x in candidate)}, guessed from the archive's "
-                               "first parameter; give others as --input (or in the sidebar)."]
+                               "first parameter; give others in the sidebar (or --input)."]
     raise InputError("could not find inputs this archive's forward accepts", file=request.model.filename,
                      hint="give them: --input 2x16 on the command line, or the input fields in the sidebar")
 

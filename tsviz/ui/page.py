@@ -198,7 +198,20 @@ def sidebar() -> Loaded:
         st.session_state[default_entry_key(file_key)] = result.entry
     if result is not None and not archive:
         _model_options(bar, result, file_key, guessed=not request.input_specs)
+    elif result is not None:
+        _archive_input_fields(bar, result, file_key)
     return Loaded(request, result, error, sample=kind == "Sample model")
+
+
+def _archive_input_fields(bar, result: InspectResult, file_key: str) -> None:
+    """An archive's forward arguments, for the Migrate page's sample inputs (empty: it finds some itself)."""
+    names = [dict(n.attrs).get("name", "") for n in result.graph.nodes if n.kind == "input"]
+    names = [name for name in names if name != "self"]
+    if not names:
+        return
+    bar.markdown("**Example inputs** for the Migrate page: a shape and dtype each (empty: it finds some itself)")
+    for i, name in enumerate(names):
+        bar.text_input(plain(name or f"input {i}"), key=input_key(file_key, i), placeholder="e.g. 2x8 float32")
 
 
 def _model_options(bar, result: InspectResult, file_key: str, guessed: bool) -> None:
@@ -279,7 +292,7 @@ def _saved_input_specs(file_key: str) -> tuple[InputSpec, ...]:
     texts = []
     while (text := st.session_state.get(input_key(file_key, len(texts)))) is not None:
         texts.append(text)
-    if tuple(texts) == st.session_state.get(guess_key(file_key)):
+    if tuple(texts) == st.session_state.get(guess_key(file_key)) or not any(texts):
         return ()
     try:
         return tuple(parse_input_spec(text) for text in texts)
