@@ -13,6 +13,7 @@ import re
 import shutil
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -310,7 +311,12 @@ def _aoti_rung(request: MigrateRequest, program: Any, reference: Any, inputs: tu
         package = torch._inductor.aoti_compile_and_package(program, package_path=f"{folder}/model.pt2")
         runner = torch._inductor.aoti_load_package(package)
         seconds = time.perf_counter() - start
-        return _checked(ExportAttempt("aoti", True, seconds, call), reference, runner, inputs, what)
+        checked = _checked(ExportAttempt("aoti", True, seconds, call), reference, runner, inputs, what)
+        if "DIFFERS" in checked.outputs:  # seen on the samples: a package run on other sizes computes nonsense
+            checked = replace(checked, outputs=checked.outputs + " · an AOTInductor package checks no input sizes "
+                              "unless compiled with AOTI_RUNTIME_CHECK_INPUTS=1: other sizes give wrong numbers, "
+                              "not an error")
+        return checked
     except Exception as e:  # a compile or load failure is this rung's verdict
         return ExportAttempt("aoti", False, time.perf_counter() - start, call, outputs=error_text(e))
     finally:
