@@ -7,15 +7,21 @@ import streamlit as st
 from tsviz import ui
 
 loaded = ui.page_setup("Graph & code")
+teach = st.sidebar.toggle("Teaching mode", key=ui.State.teach.key,
+                          help="For a projector: larger type, the lesson (or the editor) beside the graph, the graph "
+                               "zoomed in.")
+if teach:
+    ui.teaching_style()
+if loaded.edited and loaded.result is None and ui.state.editing:
+    ui.failed_edit(loaded)  # the edited copy does not import: its error, the editor, the last graph; a stop
 result = ui.require_result(loaded)
 
 walk = ui.GraphWalk.load(loaded)  # which submodule, selection, search: from session state and the URL
-teach = st.sidebar.toggle("Teaching mode", key=ui.State.teach.key,
-                          help="For a projector: larger type, the lesson beside the graph, the graph zoomed in.")
-if teach:
-    ui.teaching_style()
 
 st.header(ui.plain(f"{result.filename} · {result.entry} · {result.mode}"))
+editing = result.kind == "py" and ui.edit_toggle()
+if editing and not teach:  # right under the switch on every run, converted or not: a component that moves reloads
+    ui.editor(loaded, result.source)  # (in teaching mode it sits beside the graph, below)
 if result.doc and not teach:
     with st.expander("The lesson of this model", expanded=not walk.path):  # out of the way once walking
         ui.lesson(result.doc, loaded.sample)
@@ -23,11 +29,15 @@ for note in result.notes:
     st.info(ui.plain(note), icon=":material/info:")
 if result.error is not None:
     ui.show_error(result.error, result.source)
+    if editing:  # keep editing: the last graph that converted, greyed out
+        ui.stale_graph(loaded)
     if result.error.type == "ScriptError" and result.mode == "script":
         st.button("Try hybrid mode: it traces just the parts that do not compile and scripts the rest",
                   key="to_hybrid", icon=":material/call_split:", on_click=ui.State.mode.set, args=("hybrid",))
     st.stop()
 
+if editing:
+    ui.remember(loaded, result)
 for warning in result.warnings:
     where = f"line {warning.line} of {warning.file}" if warning.line else warning.file
     st.warning(f"**{ui.plain(warning.category)}** at {ui.plain(where)}: {ui.plain(warning.message)}",
@@ -79,19 +89,29 @@ shown, code = walk.drawing(view, fold)
 dot_text = walk.dot(view, fold)
 dot_col.download_button("DOT", dot_text, file_name=f"{stem}.{result.mode}.{view}.dot", mime="text/vnd.graphviz",
                         key="download_dot", help="Download this graph as Graphviz DOT")
-if result.archive:
-    pt_col.download_button(".pt", result.archive, file_name=f"{stem}.{result.mode}.pt", mime="application/octet-stream",
-                           key="download_pt", help="Download the converted module (torch.jit.save)")
+# an uploaded archive is offered as it came (the page holds it); a converted one as the worker saved it
+archive = loaded.request.content if result.kind == "pt" else result.archive
+if archive:
+    pt_col.download_button(".pt", archive, file_name=result.filename if result.kind == "pt" else
+                           f"{stem}.{result.mode}.pt", mime="application/octet-stream", key="download_pt",
+                           help=f"Download the {'archive' if result.kind == 'pt' else 'converted module'} "
+                                f"({ui.views.size_text(result.archive_size)}, torch.jit.save)")
+elif loaded.request.local_path:
+    pt_col.caption(f".pt: {ui.views.size_text(result.archive_size)}", help="The local file this server was started "
+                   "on: it is already on your disk.")
 else:
-    pt_col.caption(f".pt: {result.archive_size / 2**20:.0f} MB", help="Too large to pass through the dashboard: "
+    pt_col.caption(f".pt: {ui.views.size_text(result.archive_size)}", help="Too large to pass through the dashboard: "
                    f"{ui.code(f'python -m tsviz inspect {result.filename} --out DIR')} writes it.")
 
 matches = ui.graph.search(shown, query)
 marks, focus = walk.marks(shown, matches)
 if teach:  # the lesson beside the graph; .code and the node's details move below
-    lesson_col, graph_col = st.columns([2, 5])
+    lesson_col, graph_col = st.columns([3, 4] if editing else [2, 5])
     with lesson_col:
-        ui.lesson(result.doc, loaded.sample)
+        if editing:
+            ui.editor(loaded, result.source, large=True)
+        else:
+            ui.lesson(result.doc, loaded.sample)
     side_col = st.container()
 else:
     graph_col, side_col = st.columns([3, 2])
@@ -101,8 +121,8 @@ with graph_col:
              if query.strip() else "")
     hint = " · double-click a submodule box to open it" if view == "graph" and result.views else ""
     in_source = "your source" if result.kind == "py" else "the code stored in the archive"
-    st.caption(f"{where}{len(shown.nodes)} IR nodes, {len(shown.blocks)} blocks · L<n> is the line in {in_source}"
-               f"{hint}{found}")
+    counted = ui.count_text(walk.drawing(view, False)[0], shown if fold else None)  # the same count as the CLI's
+    st.caption(f"{where}{counted}, {len(shown.blocks)} blocks · L<n> is the line in {in_source}{hint}{found}")
     svg, problem = ui.walk_svg(dot_text, len(shown.nodes))
     if view == "inlined" and result.inlined_skipped:
         problem = (f"The inlined graph of this model has {result.inlined_skipped:,} IR nodes: too many to draw or "

@@ -297,3 +297,74 @@ def test_walk_the_migration_ladder_on_an_archive(server_url: str, page, tmp_path
     program = torch.export.load(str(saved)).module()
     x = torch.randn(2, 8)
     torch.testing.assert_close(program(x), torch.jit.load(str(archive))(x))
+
+
+def test_tsviz_file_opens_the_dashboard_on_a_local_file(page, tmp_path: Path) -> None:
+    """`tsviz FILE --no-browser` serves the file itself: the sidebar says "local file", the graph is drawn by a
+    sandboxed worker that reads the file where it lies (mounted read-only), and nothing was uploaded."""
+    with running_app(local_file=str(ROOT / "sample_models" / "resnet_style.py")) as (url, _process):
+        page.goto(url)
+        page.get_by_text("resnet_style.py · model() · script").wait_for(timeout=120_000)
+        page.wait_for_selector("svg g.node", timeout=60_000)
+        assert page.get_by_text("read where it lies, not uploaded").count() == 1
+        assert "local=1" in page.url
+        page.screenshot(path=str(ARTIFACTS / "14-local-file.png"))
+
+
+def ace_set(page, text: str) -> None:
+    """Replace the editor's text (Ace, in its component frame) and press Ctrl+Enter, as a person applies it."""
+    frame = page.frame_locator("iframe[title='streamlit_ace.streamlit_ace']")
+    frame.locator(".ace_content").wait_for(timeout=60_000)
+    frame.locator(".ace_editor").evaluate("(e, t) => { e.env.editor.setValue(t, 1); e.env.editor.focus(); }", text)
+    page.keyboard.press("Control+Enter")
+
+
+def test_edit_a_sample_in_place_and_watch_the_trace_follow(server_url: str, page) -> None:
+    """len_vs_shape, traced: `n = len(x)` bakes the batch size (a TracerWarning on line 17; the graph divides by
+    a constant 4). Edited in the browser to `n = x.shape[0]`, the warning goes and the graph reads the size
+    (aten::size); reverted, both come back. No upload; nothing on the page asks the network for anything."""
+    outside = []
+
+    def guard(route) -> None:
+        if not route.request.url.startswith(server_url):
+            outside.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/*", guard)
+    page.goto(f"{server_url}/?sample=len_vs_shape.py&mode=trace")
+    page.get_by_text("TracerWarning").first.wait_for(timeout=90_000)
+    page.wait_for_selector("svg g.node", timeout=60_000)
+    assert page.locator("svg g.node", has_text="aten::size").count() == 0  # the batch size is a constant: 4
+    page.get_by_text("Edit a copy").click()
+    original = (ROOT / "sample_models" / "len_vs_shape.py").read_text()
+    ace_set(page, original.replace("n = len(x)", "n = x.shape[0]"))
+    page.get_by_text("Showing your edited copy").wait_for(timeout=90_000)
+    page.locator("svg g.node", has_text="aten::size").first.wait_for(timeout=90_000)  # the new graph
+    page.wait_for_function("() => ![...document.querySelectorAll('[data-testid=stAlert]')]"
+                           ".some(e => e.innerText.includes('TracerWarning'))", timeout=60_000)
+    page.screenshot(path=str(ARTIFACTS / "15-edited.png"))
+
+    page.get_by_role("button", name="Revert").click()  # back to the file: the warning returns
+    page.get_by_text("TracerWarning").first.wait_for(timeout=90_000)
+    page.get_by_text("Showing your edited copy").wait_for(state="detached", timeout=60_000)
+    page.wait_for_function("() => ![...document.querySelectorAll('svg g.node')]"
+                           ".some(g => g.textContent.includes('aten::size'))", timeout=60_000)
+    assert outside == [], outside
+
+
+def test_an_edit_that_does_not_compile_keeps_the_last_graph_greyed(server_url: str, page) -> None:
+    page.goto(f"{server_url}/?sample=feed_forward.py")
+    page.wait_for_selector("svg g.node", timeout=90_000)
+    page.get_by_text("Edit a copy").click()
+    original = (ROOT / "sample_models" / "feed_forward.py").read_text()
+    broken = original.replace("def forward(self, x", "def forward(self x", 1)
+    ace_set(page, broken)
+    page.get_by_text("syntax error").first.wait_for(timeout=90_000)
+    page.get_by_text("The last version that converted, greyed out").wait_for(timeout=30_000)
+    assert page.get_by_text("feed_forward.py, around line 19").count() == 1  # the edited line, in context
+    page.get_by_text("The last version that converted, greyed out").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "16-edit-error.png"))
+    ace_set(page, original)
+    page.get_by_text("The last version that converted, greyed out").wait_for(state="detached", timeout=90_000)

@@ -14,27 +14,22 @@ from tsviz.client.sandbox import ROOT
 
 
 @contextmanager
-def running_app(timeout_s: float = 120.0, address: str = "127.0.0.1",
-                env: dict[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+def running_app(timeout_s: float = 120.0, address: str = "127.0.0.1", env: dict[str, str] | None = None,
+                local_file: str = "") -> Iterator[tuple[str, subprocess.Popen]]:
     """`streamlit run app.py` on `address` (loopback unless told) and a free port, with `env` added to its
-    environment; yields (url, process) once /_stcore/health answers."""
+    environment (or, given a `local_file`, `python -m tsviz FILE --no-browser`); yields (url, process) once
+    /_stcore/health answers."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    if local_file:
+        command = [sys.executable, "-m", "tsviz", local_file, "--no-browser", "--port", str(port), "--address",
+                   address]
+    else:
+        command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                   "--server.address", address, "--server.headless", "true"]
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            address,
-            "--server.headless",
-            "true",
-        ],
+        command,
         cwd=ROOT,
         env={**os.environ, **(env or {})},
         stdout=subprocess.DEVNULL,

@@ -297,3 +297,37 @@ def test_the_tsviz_console_script_is_installed() -> None:
     assert shutil.which("tsviz"), "pip install -e . installs the tsviz command"
     done = tsviz("--help")
     assert done.returncode == 0 and "export-check" in done.stdout
+
+
+# ---- nothing comes back silently empty ------------------------------------------------------------------
+
+
+def test_a_graph_too_big_to_extract_is_said_everywhere(tmp_path: Path) -> None:
+    """The 12-layer encoder's inlined graph is counted, not extracted: inspect says so in words and in JSON,
+    and render refuses with exit 2 instead of writing a blank drawing."""
+    model = str(SAMPLES / "transformer_12_layers.py")
+    done = tsviz("inspect", model)
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"inlined: [\d,]+ IR nodes, counted, not extracted \(see the note\)", done.stdout)
+    assert "note: The inlined graph has" in done.stdout and "Open one submodule at a time" in done.stdout
+    data = json.loads(tsviz("inspect", model, "--json").stdout)
+    assert any(note.startswith("The inlined graph has") for note in data["notes"])
+    assert not data["inlined_graph"]["nodes"] and sum(data["inlined_graph"]["op_counts"].values()) > 6000
+    out = tmp_path / "inlined.svg"
+    done = tsviz("render", model, "--view", "inlined", "--format", "svg", "--out", str(out))
+    assert done.returncode == 2 and "too many to extract or draw (the limit is 6,000)" in done.stderr
+    assert not out.exists()
+
+
+def test_one_node_count_with_folding_named() -> None:
+    done = tsviz("inspect", str(SAMPLES / "feed_forward.py"))
+    assert "module graph: 10 IR nodes (7 drawn, constants folded)" in done.stdout, done.stdout
+
+
+def test_tsviz_file_is_the_serve_command_and_refuses_what_it_cannot_open(tmp_path: Path) -> None:
+    from tsviz.cli import main
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello")
+    assert main([str(notes)]) == 2  # `tsviz FILE` with a file tsviz does not read: refused before any server
+    assert main(["serve", str(tmp_path / "missing.pt")]) == 2

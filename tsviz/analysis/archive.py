@@ -5,9 +5,11 @@ import io
 import pickletools
 import re
 import zipfile
+from pathlib import Path
 from typing import Any
 
 from tsviz.model.errors import ArchiveError
+from tsviz.model.types import InspectRequest
 
 _UPLOAD_INSTEAD = (
     "upload a TorchScript archive made with torch.jit.save(torch.jit.script(model), 'model.pt') "
@@ -20,19 +22,28 @@ _RUNS_CODE = {"os", "posix", "nt", "subprocess", "sys", "shutil", "socket", "run
 _SERIALIZED_FRAME = re.compile(r'File "(code/[^"]+)", line (\d+), in (\w+)')
 
 
-def check_torchscript(data: bytes, filename: str) -> zipfile.ZipFile:
-    """Raise ArchiveError saying what the file is when it is not a TorchScript archive."""
-    if not data:
+def archive_data(request: InspectRequest) -> bytes | Path:
+    """What check_torchscript reads: the upload's bytes, or the local file where it lies."""
+    return Path(request.local_path) if request.local_path else request.content
+
+
+def check_torchscript(data: bytes | Path, filename: str) -> zipfile.ZipFile:
+    """Raise ArchiveError saying what the file is when it is not a TorchScript archive. `data` is the bytes, or
+    a local file's path (read in place: a 400 MB archive is not read into memory for this)."""
+    size = len(data) if isinstance(data, bytes) else data.stat().st_size
+    if not size:
         raise ArchiveError("the file is empty", file=filename, hint="upload the file again; it may not have been saved")
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        if data[:4] == b"PK\x03\x04":
+    opened = io.BytesIO(data) if isinstance(data, bytes) else data
+    if not zipfile.is_zipfile(opened):
+        head = data[:4] if isinstance(data, bytes) else data.open("rb").read(4)
+        if head == b"PK\x03\x04":
             what = "a damaged or truncated zip archive (it starts like one, but its end is missing)"
-        elif data[:1] == _PICKLE_PROTOCOL_2_PLUS:
+        elif head[:1] == _PICKLE_PROTOCOL_2_PLUS:
             what = "a legacy torch.save file (a plain pickle), not a TorchScript archive"
         else:
             what = "not a PyTorch file at all (it is not a zip archive)"
         raise ArchiveError(f"this file is {what}", file=filename, hint=_UPLOAD_INSTEAD)
-    archive = zipfile.ZipFile(io.BytesIO(data))
+    archive = zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data)
     names = archive.namelist()
     if any("/code/" in name and name.endswith(".py") for name in names):
         return archive

@@ -16,7 +16,7 @@ from tsviz.analysis.modelfile import open_model_file, private_copy
 from tsviz.model.errors import TsvizError
 from tsviz.model.jobs import is_archive
 from tsviz.model.stages import stage
-from tsviz.model.types import EMPTY_GRAPH, InspectRequest, InspectResult, IRGraph, ModuleView
+from tsviz.model.types import EMPTY_GRAPH, MAX_INLINED_NODES, InspectRequest, InspectResult, IRGraph, ModuleView
 
 
 def inspect_file(request: InspectRequest) -> InspectResult:
@@ -64,7 +64,7 @@ def _inspect_source(request: InspectRequest, path: Path) -> InspectResult:
     except TsvizError as e:
         return InspectResult(**known, notes=notes, error=e.info())
     graph, inlined, skipped = graphs(converted.module, origin, converted.traced)
-    notes = (*notes, *converted.notes)
+    notes = (*notes, *converted.notes, *skipped_note(skipped))
     if converted.traced_parts:  # auto-hybrid's picks are this file's default now: the sidebar shows them
         known["default_trace_submodules"] = converted.traced
     return InspectResult(
@@ -79,7 +79,7 @@ def _inspect_source(request: InspectRequest, path: Path) -> InspectResult:
 
 
 def _inspect_archive(request: InspectRequest, path: Path) -> InspectResult:
-    zipped = archive.check_torchscript(request.content, request.filename)
+    zipped = archive.check_torchscript(archive.archive_data(request), request.filename)
     code_files = archive.code_files(zipped)
     stage("load", f"loading the archive {request.filename} (torch.jit.load runs its code)")
     module = archive.load_archive(str(path), request.filename)
@@ -90,14 +90,14 @@ def _inspect_archive(request: InspectRequest, path: Path) -> InspectResult:
     return InspectResult(
         filename=request.filename, kind="pt", mode="archive", entry="forward", entries=(),
         doc="A TorchScript archive: already compiled, so the trace / script / hybrid choice does not apply.",
+        notes=skipped_note(skipped),
         source=source, code=module_code(module), graph=graph, inlined=inlined, **skipped,
-        source_files=code_files, **_archive(request.content, request),
+        source_files=code_files, **_archive(request.content, request, size=path.stat().st_size),
         views=module_views(module, origin, (), stored_code=starts),
         archive_report=archive_report(module, zipped),
     )
 
 
-MAX_INLINED_NODES = 6000  # beyond this the inlined graph is not extracted: no layout shows it, submodules do
 
 
 def graphs(module: Any, origin: Origin, traced: tuple[str, ...],
@@ -113,6 +113,15 @@ def graphs(module: Any, origin: Origin, traced: tuple[str, ...],
     return extract_graph(module.graph, **options), extract_graph(inlined, **options), {}
 
 
+def skipped_note(skipped: dict[str, Any]) -> tuple[str, ...]:
+    """Say so when the inlined graph was counted but not extracted (an empty graph must never look like none)."""
+    if not skipped:
+        return ()
+    return (f"The inlined graph has {skipped['inlined_skipped']:,} IR nodes, over the {MAX_INLINED_NODES:,} that "
+            "can be drawn or sent: its op counts are kept, its nodes are not. Open one submodule at a time in the "
+            "module graph instead.",)
+
+
 def count_kinds(block: Any, kinds: Counter[str]) -> None:
     """Add every node kind of a graph or block, nested blocks included, to `kinds`."""
     for node in block.nodes():
@@ -121,10 +130,12 @@ def count_kinds(block: Any, kinds: Counter[str]) -> None:
             count_kinds(inner, kinds)
 
 
-def _archive(module_bytes: bytes, request: InspectRequest) -> dict[str, Any]:
-    """The .pt for download, unless it is larger than the request allows (its size is kept either way)."""
-    too_large = request.max_archive_mb and len(module_bytes) > request.max_archive_mb * 2**20
-    return dict(archive=b"" if too_large else module_bytes, archive_size=len(module_bytes))
+def _archive(module_bytes: bytes, request: InspectRequest, size: int = 0) -> dict[str, Any]:
+    """The .pt for download, unless it is larger than the request allows (its size is kept either way). A local
+    file (`tsviz FILE`, whose bytes are empty here) is already on the user's disk: only its size."""
+    size = size or len(module_bytes)
+    too_large = request.max_archive_mb and size > request.max_archive_mb * 2**20
+    return dict(archive=b"" if too_large or request.local_path else module_bytes, archive_size=size)
 
 
 def module_views(module: Any, origin: Origin, traced: tuple[str, ...],

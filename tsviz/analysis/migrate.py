@@ -176,7 +176,7 @@ def _archive_ladder(request: MigrateRequest, path: Path) -> ExportResult:
     from torch._export.converter import TS2EPConverter
 
     name = request.model.filename
-    zipped = archive.check_torchscript(request.model.content, name)
+    zipped = archive.check_torchscript(archive.archive_data(request.model), name)
     code_files = archive.code_files(zipped)
     source, starts = archive.code_listing(code_files)
     stage("load", f"loading the archive {name} (torch.jit.load runs its code)")

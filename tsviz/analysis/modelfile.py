@@ -26,7 +26,12 @@ from tsviz.model.uploads import check_suffix
 
 @contextmanager
 def private_copy(request: InspectRequest) -> Iterator[Path]:
-    """The upload's bytes in a private temp dir (removed afterwards), under a safe version of its name."""
+    """The upload's bytes in a private temp dir (removed afterwards), under a safe version of its name; a local
+    file (`tsviz FILE`) where it lies, read-only, with no copy."""
+    if request.local_path:
+        check_suffix(request.filename)
+        yield Path(request.local_path)
+        return
     with tempfile.TemporaryDirectory(prefix="tsviz-") as tmp:
         yield write_private_copy(request, tmp)
 

@@ -47,7 +47,7 @@ def explore_passes(request: PassRequest) -> PassResult:
 def _start(request: PassRequest, path: Any, origin: Origin) -> tuple[Any, tuple | None, tuple[str, ...]]:
     """The converted module (or the loaded archive) and the inputs for the profiled run."""
     if is_archive(request.model.filename):
-        archive.check_torchscript(request.model.content, request.model.filename)
+        archive.check_torchscript(archive.archive_data(request.model), request.model.filename)
         stage("load", f"loading the archive {request.model.filename}")
         module = archive.load_archive(str(path), request.model.filename)
         return module.eval(), None, ()

@@ -7,6 +7,7 @@ job here instead, for debugging one's own file. A user error exits 2 with one li
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import replace
 from functools import cache
@@ -17,15 +18,23 @@ from tsviz import client
 from tsviz.cli.parser import build_parser
 from tsviz.client import sandbox
 from tsviz.graph.dot import to_dot
-from tsviz.graph.fold import fold_constants
+from tsviz.graph.fold import count_text, fold_constants
 from tsviz.graph.hazards import KINDS, SEVERITY_TITLES, counted, grouped_notes
-from tsviz.graph.layout import render_svg
+from tsviz.graph.layout import svg_or_problem
 from tsviz.graph.verdict import case_rows
 from tsviz.model.errors import InputError, TsvizError
 from tsviz.model.inputs import parse_input_spec
 from tsviz.model.jobs import job, saved_archive_request
 from tsviz.model.jsonio import to_data
-from tsviz.model.types import DiffRequest, InspectRequest, InspectResult, MigrateRequest, PassRequest
+from tsviz.model.types import (
+    MAX_INLINED_NODES,
+    DiffRequest,
+    InspectRequest,
+    InspectResult,
+    MigrateRequest,
+    PassRequest,
+)
+from tsviz.model.uploads import check_suffix
 from tsviz.report import views
 from tsviz.report.review import review_report
 
@@ -34,6 +43,9 @@ XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'  # 
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-") and Path(argv[0]).is_file():
+        argv = ["serve", *argv]  # `tsviz FILE`, as `netron FILE`
     args = build_parser().parse_args(argv)
     client.preload(JOBS_OF[args.command])  # the worker starts with only what this command runs
     try:
@@ -109,8 +121,9 @@ def _inspect(args: Any) -> int:
         print(f"traced {part.name or 'the whole model'} ({part.type}), which does not compile: {where}{part.reason}")
     if result.input_shapes:
         print(f"inputs: {', '.join(result.input_shapes)}")
-    print(f"graph: {len(result.graph.nodes)} nodes; inlined: {len(result.inlined.nodes)} nodes, "
-          f"{len(result.inlined.blocks)} blocks")
+    inlined = (f"{result.inlined_skipped:,} IR nodes, counted, not extracted (see the note)"
+               if result.inlined_skipped else f"{count_text(result.inlined)}, {len(result.inlined.blocks)} blocks")
+    print(f"module graph: {count_text(result.graph)}; inlined: {inlined}")
     for w in result.warnings:
         print(f"{w.category}: {w.file}:{w.line}: {w.message}")
     print()
@@ -251,10 +264,21 @@ def _migrate(args: Any) -> int:
 
 def _render(args: Any) -> int:
     result = converted(args)
+    if args.view == "inlined" and result.inlined_skipped:
+        raise TsvizError(f"the inlined graph has {result.inlined_skipped:,} IR nodes, too many to extract or draw "
+                         f"(the limit is {MAX_INLINED_NODES:,})", file=result.filename,
+                         hint="render the module graph (--view graph), or inspect --json for its op counts")
     graph = result.inlined if args.view == "inlined" else result.graph
-    dot_text = to_dot(graph if args.no_fold else fold_constants(graph))
+    drawn = graph if args.no_fold else fold_constants(graph)
+    dot_text = to_dot(drawn)
+    svg = ""
+    if args.format == "svg":
+        svg, problem = svg_or_problem(dot_text, len(drawn.nodes))
+        if problem:
+            raise TsvizError(problem, file=result.filename, hint="write --format dot and lay it out yourself, or "
+                             "render the module graph")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(dot_text if args.format == "dot" else XML_DECLARATION + render_svg(dot_text))
+    args.out.write_text(dot_text if args.format == "dot" else XML_DECLARATION + svg)
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 
@@ -275,8 +299,36 @@ def _report(args: Any) -> int:
 
 
 JOBS_OF = {"inspect": ("inspect",), "diff": ("diff",), "bench": ("bench", "devices"), "report": ("inspect", "diff"),
-           "passes": ("passes",), "archive": ("inspect",), "migrate": ("migrate",), "render": ("inspect",)}
+           "passes": ("passes",), "archive": ("inspect",), "migrate": ("migrate",), "render": ("inspect",),
+           "serve": ()}  # () : every job
+def _serve(args: Any) -> int:
+    """The dashboard in this process, its worker pool started first (the first graph does not wait for torch to
+    import), on a local file when one is given: its path goes to the workers, never its bytes."""
+    import threading
+    import webbrowser
+
+    from streamlit import config as streamlit_config
+    from streamlit.web import bootstrap
+
+    if args.file is not None:  # refuse a missing file or another type now, with the usual message
+        if not args.file.is_file():
+            raise InputError("no such file", file=str(args.file), hint="check the path")
+        check_suffix(args.file.name)
+        os.environ[sandbox.LOCAL_ENV] = str(args.file.resolve())
+    print(f"tsviz: {sandbox.isolation()}", file=sys.stderr)
+    client.warm_up()
+    app = str(Path(__file__).resolve().parents[2] / "app.py")
+    flags = {"server_port": args.port, "server_address": args.address, "server_headless": True}
+    streamlit_config._main_script_path = app  # the project's .streamlit/config.toml applies from any folder
+    bootstrap.load_config_options(flag_options=flags)
+    if not args.no_browser:  # as `netron FILE` does (Streamlit's own opening would first ask for an e-mail)
+        threading.Timer(2.0, webbrowser.open, [f"http://{args.address}:{args.port}"]).start()
+    bootstrap.run(app, False, [], flags)
+    return 0
+
+
 COMMANDS = {
+    "serve": _serve,
     "inspect": _inspect,
     "diff": _diff,
     "bench": _bench,

@@ -81,6 +81,16 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     migrate.set_defaults(command="migrate")
 
+    serve = sub.add_parser("serve", help="open the dashboard, on a local file of any size when one is given (also "
+                                         "`tsviz FILE`): the file is read where it lies, never uploaded")
+    serve.add_argument("file", type=Path, nargs="?", help="a .py model file or a TorchScript .pt archive")
+    serve.add_argument("--port", type=int, default=8501)
+    serve.add_argument("--address", default="127.0.0.1",
+                       help="where the server listens (default: this machine only; see the README's Security section "
+                            "before you open it to others)")
+    serve.add_argument("--no-browser", action="store_true", help="do not open a browser tab")
+    serve.set_defaults(command="serve")
+
     render = sub.add_parser("render", help="write the graph as DOT or SVG")
     _add_model_options(render)
     render.add_argument("--view", choices=("graph", "inlined"), default="graph",

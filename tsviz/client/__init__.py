@@ -13,10 +13,11 @@ import time
 from dataclasses import asdict, replace
 from typing import Any
 
+from tsviz.client import sandbox
 from tsviz.client.answers import outcome, parse_cost, result_or_raise
 from tsviz.client.cache import Cache
 from tsviz.client.pool import OnWait, preload, run_alone, shared_pool
-from tsviz.model.jobs import Limits, filename_of, job
+from tsviz.model.jobs import Limits, filename_of, job, model_of, with_model
 from tsviz.model.jsonio import to_data
 from tsviz.model.uploads import content_digest
 
@@ -45,6 +46,9 @@ def run(name: str, request: object = None, *, limits: Limits | None = None, on_w
                                     sort_keys=True).encode()).hexdigest()
     if spec.cached and (hit := _CACHE.get(key)) is not None:
         return result_or_raise(hit)
+    model = model_of(request)
+    if model is not None and model.local_path:  # the worker reads it where its sandbox mounts it
+        request = with_model(request, replace(model, local_path=sandbox.inside(model.local_path)))
     message = {"job": name, "request": to_data(request), "memory_mb": limits.memory_mb}
     if cuda or not spec.user_content:
         header, answer = run_alone(message, limits, filename)

@@ -25,6 +25,8 @@ NOBODY = "65534"
 SANDBOXED_ENV = "TSVIZ_SANDBOXED"  # set inside: the fork server may then kill every other process in its namespace
 OFF_ENV = "TSVIZ_NO_SANDBOX"  # for tests and benchmarks: behave as a machine without bubblewrap
 ALLOW_ENV = "TSVIZ_ALLOW_UNSANDBOXED"  # the operator accepts running other people's uploads without a sandbox
+LOCAL_ENV = "TSVIZ_LOCAL_FILE"  # `tsviz FILE`: the one host file the server may hand to its workers, read-only
+_INPUT = "/input"  # where it is mounted inside
 TMP_MB = 512  # the sandbox's /tmp: a job's scratch files, emptied after each job
 _APP = "/opt/tsviz"  # where the tsviz package is mounted inside
 ROOT = Path(__file__).resolve().parents[2]  # the project: tsviz/ is mounted from here
@@ -82,6 +84,21 @@ def allows_uploads_from(remote_ip: str | None) -> bool:
         return False
 
 
+def local_file() -> str:
+    """The local file the server was started on (`tsviz FILE`), as an absolute path; "" when there is none."""
+    path = os.environ.get(LOCAL_ENV, "")
+    return str(Path(path).resolve()) if path and Path(path).is_file() else ""
+
+
+def inside(path: str) -> str:
+    """Where a worker finds the local file: mounted read-only at /input/NAME in the sandbox, else where it is."""
+    return _mounted(path) if status().works and path == local_file() else path
+
+
+def _mounted(path: str) -> str:
+    return f"{_INPUT}/{''.join(c if c.isalnum() or c in '._-' else '_' for c in Path(path).name)}"
+
+
 def worker_command(sandboxed: bool, gpu: bool = False) -> tuple[list[str], dict[str, str], str]:
     """(argv prefix, environment, working directory) for a fork server. In the sandbox the environment is set by
     bwrap; outside it, only _KEPT_ENV is passed on and the server starts in an empty private folder (the job's
@@ -123,6 +140,7 @@ def _probe(root: str) -> Status:
         "--size", str(TMP_MB * 2**20), "--tmpfs", "/tmp",
         *_system_mounts(), *_python_mounts(root),
         "--ro-bind", str(Path(root) / "tsviz"), f"{_APP}/tsviz",
+        *(("--ro-bind", local, _mounted(local)) if (local := local_file()) else ()),
         "--proc", "/proc", "--dev", "/dev", "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/",
     )
     try:  # the kernel may refuse namespaces (a container without privileges): then say why

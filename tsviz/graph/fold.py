@@ -9,6 +9,14 @@ _FOLDABLE_LISTS = ("prim::ListConstruct", "prim::TupleConstruct")
 MAX_CONST_TEXT = 48
 
 
+def count_text(graph: IRGraph, folded: IRGraph | None = None) -> str:
+    """One node count everywhere (page, command line, report): the IR nodes, and how many are drawn once
+    constants and attribute reads are folded into their users."""
+    folded = folded if folded is not None else fold_constants(graph)
+    shown = f" ({len(folded.nodes):,} drawn, constants folded)" if len(folded.nodes) != len(graph.nodes) else ""
+    return f"{len(graph.nodes):,} IR nodes{shown}"
+
+
 def fold_constants(graph: IRGraph) -> IRGraph:
     """Drop prim::Constant, prim::GetAttr and all-constant lists; their values move into `consts`.
 

@@ -7,7 +7,7 @@ table, like everything on the server's side, never imports torch.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tsviz.model.errors import InputError
@@ -95,6 +95,11 @@ def model_of(request: object) -> InspectRequest | None:
         return request
     model = getattr(request, "model", None)
     return model if isinstance(model, InspectRequest) else None
+
+
+def with_model(request: object, model: InspectRequest) -> object:
+    """The request with its model file replaced (the request itself, when it is one)."""
+    return model if isinstance(request, InspectRequest) else replace(request, model=model)
 
 
 def filename_of(request: object) -> str:

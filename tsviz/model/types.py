@@ -8,6 +8,7 @@ from typing import Literal
 Mode = Literal["trace", "script", "hybrid"]
 MODES: tuple[str, ...] = ("trace", "script", "hybrid")
 GraphView = Literal["graph", "inlined"]
+MAX_INLINED_NODES = 6000  # beyond this an inlined graph is counted, not extracted: no layout shows it, submodules do
 # Graph ids, checked whenever a graph is built, so that one rebuilt from a forged answer cannot smuggle anything
 # into DOT or the page: nodes "n12", blocks "b3"; "" where a reference is empty (top level, unknown producer).
 _NODE_ID = re.compile(r"(n[0-9]{1,9})?")
@@ -207,6 +208,10 @@ class InspectRequest:
     input_specs: tuple[InputSpec, ...] = ()  # used when the file gives no example inputs
     trace_submodules: tuple[str, ...] | None = None  # hybrid; None picks the default
     max_archive_mb: int = 8  # a larger converted .pt is left out of the result (0: no limit; the CLI's choice)
+    # `tsviz FILE`: the file the server was started on, read by the worker where it lies (mounted read-only into
+    # its sandbox), never sent as bytes; `content` stays empty. Its size and modification time name the version.
+    local_path: str = ""
+    local_stamp: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from tsviz.model.errors import InputError
 
 SUFFIXES = (".py", ".pt")
 MAX_UPLOAD_MB = 50  # the dashboard's limit; .streamlit/config.toml's server.maxUploadSize says the same
+LOCAL_COMMAND = "tsviz"  # `tsviz FILE` (or `python -m tsviz serve FILE`): the dashboard on a local file, no upload
 
 
 def check_suffix(filename: str) -> None:
@@ -23,8 +24,8 @@ def check_upload(filename: str, size: int) -> None:
     check_suffix(filename)
     if size > MAX_UPLOAD_MB * 2**20:
         raise InputError(f"the file is {size / 2**20:.1f} MB; the dashboard takes files up to {MAX_UPLOAD_MB} MB",
-                         file=filename, hint="run `python -m tsviz FILE` on the command line for larger models, "
-                                             "or raise server.maxUploadSize in .streamlit/config.toml")
+                         file=filename, hint=f"on the machine that has it, `{LOCAL_COMMAND} {filename}` opens the "
+                                             "dashboard on it, read where it lies, of any size")
     if size == 0:
         raise InputError("the file is empty", file=filename, hint="upload the file again; it may not have been saved")
 

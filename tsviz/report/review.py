@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from tsviz.assets import asset
 from tsviz.graph.dot import to_dot
-from tsviz.graph.fold import fold_constants
+from tsviz.graph.fold import count_text, fold_constants
 from tsviz.graph.hazards import KINDS, SEVERITY_TITLES, counted, grouped_notes
 from tsviz.graph.layout import svg_or_problem
 from tsviz.graph.verdict import verdict
@@ -38,7 +38,7 @@ def build_report(result: InspectResult, svg: str, *, diff: DiffResult | None = N
         f"<title>{e(result.filename)} · tsviz report</title>",
         f"<style>{asset('report.css')}</style></head><body>",
         f"<h1>{e(result.filename)} · {e(result.entry)} · {e(result.mode)}</h1>",
-        f"<p class='meta'>tsviz review report, {when:%Y-%m-%d %H:%M} UTC · {len(result.graph.nodes)} IR nodes in the "
+        f"<p class='meta'>tsviz review report, {when:%Y-%m-%d %H:%M} UTC · {e(count_text(result.graph))} in the "
         f"module graph · {sum(result.inlined_op_counts().values()):,} inlined</p>",
     ]
     if result.doc:

@@ -5,6 +5,7 @@ from a page), walk.py (the graph page's walk), widgets.py (shared rendering), vi
 """
 from tsviz.graph import walk as graph
 from tsviz.graph.diff import code_diff, op_changes, op_count_rows
+from tsviz.graph.fold import count_text
 from tsviz.graph.hazards import KINDS as HAZARDS
 from tsviz.graph.hazards import SEVERITY_TITLES, counted, grouped_notes
 from tsviz.graph.verdict import DEFAULT_ATOL, DEFAULT_RTOL, case_rows, verdict
@@ -13,6 +14,7 @@ from tsviz.model.inputs import parse_sizes
 from tsviz.model.jobs import is_archive, saved_archive_request
 from tsviz.model.types import DEFAULT_PASSES, PASSES, VARIANTS, MigrateRequest, PassRequest
 from tsviz.report import bench, views
+from tsviz.ui.editor import edit_toggle, editor, failed_edit, remember, stale_graph
 from tsviz.ui.jobs import devices, in_worker, result_or_stop, review_report, run_bench_job
 from tsviz.ui.page import (
     Loaded,
@@ -41,14 +43,12 @@ from tsviz.ui.widgets import (
 )
 
 __all__ = [
-    "DEFAULT_ATOL", "DEFAULT_PASSES", "DEFAULT_RTOL", "GraphWalk", "HAZARDS", "Loaded", "MigrateRequest", "PASSES",
-    "PassRequest",
-    "SEVERITY_TITLES", "State", "TsvizError", "VARIANTS", "bench", "case_rows", "code", "code_diff", "code_view",
-    "counted",
-    "devices", "diff_key", "diff_request", "graph", "graph_view", "grouped_notes", "in_worker", "is_archive",
-    "lesson", "model_request", "no_model_yet", "op_changes", "op_count_rows", "page_setup", "paired_drawings",
-    "parse_sizes", "plain",
-    "require_request", "require_result", "require_source", "result_key", "result_or_stop", "review_report",
-    "run_bench_job", "saved_archive_request", "show_error", "show_node", "side_by_side", "source_excerpt", "state",
-    "teaching_style", "traced_parts", "verdict", "views", "walk_svg",
+    "DEFAULT_ATOL", "DEFAULT_PASSES", "DEFAULT_RTOL", "HAZARDS", "PASSES", "SEVERITY_TITLES", "VARIANTS", "GraphWalk",
+    "Loaded", "MigrateRequest", "PassRequest", "State", "TsvizError", "bench", "case_rows", "code", "code_diff",
+    "code_view", "count_text", "counted", "devices", "diff_key", "diff_request", "edit_toggle", "editor",
+    "failed_edit", "graph", "graph_view", "grouped_notes", "in_worker", "is_archive", "lesson", "model_request",
+    "no_model_yet", "op_changes", "op_count_rows", "page_setup", "paired_drawings", "parse_sizes", "plain",
+    "remember", "require_request", "require_result", "require_source", "result_key", "result_or_stop",
+    "review_report", "run_bench_job", "saved_archive_request", "show_error", "show_node", "side_by_side",
+    "source_excerpt", "stale_graph", "state", "teaching_style", "traced_parts", "verdict", "views", "walk_svg",
 ]

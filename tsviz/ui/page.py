@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -14,13 +15,15 @@ from tsviz.model.errors import TsvizError
 from tsviz.model.inputs import DTYPES, format_input_spec, parse_input_spec
 from tsviz.model.jobs import is_archive
 from tsviz.model.types import MODES, DiffRequest, ErrorInfo, InputSpec, InspectRequest, InspectResult
-from tsviz.model.uploads import SUFFIXES, check_upload, content_digest
+from tsviz.model.uploads import LOCAL_COMMAND, MAX_UPLOAD_MB, SUFFIXES, check_upload, content_digest
+from tsviz.report.views import size_text
 from tsviz.ui.jobs import in_worker
 from tsviz.ui.state import (
     URL_KEYS,
     State,
     default_entry_key,
     default_picks_key,
+    editor_key,
     entry_key,
     guess_key,
     init_key,
@@ -34,6 +37,7 @@ from tsviz.ui.text import code, plain
 from tsviz.ui.widgets import show_error
 
 SAMPLES_DIR = Path(__file__).resolve().parents[2] / "sample_models"
+ICON = Path(__file__).resolve().parents[1] / "assets" / "icon.png"
 DEFAULT_SAMPLE = "data_dependent_if.py"
 MODE_HELP = {
     "trace": "run forward() once on example inputs and record the ops",
@@ -57,6 +61,8 @@ class Loaded:
     result: InspectResult | None
     error: ErrorInfo | None
     sample: bool = False  # one of our sample models (its docstring's markdown is ours), not an upload
+    base_key: str = ""  # names the file as chosen (sample, upload, local file), edited or not
+    edited: bool = False  # the request holds the session's edited copy of that file
 
 
 def sample_files() -> list[str]:
@@ -96,7 +102,8 @@ def _once_per_server() -> None:
 
 def page_setup(title: str) -> Loaded:
     """Every page starts here: page config, navigation, and the shared model picker."""
-    st.set_page_config(page_title=f"{title} · tsviz", page_icon=":material/account_tree:", layout="wide")
+    # the icon is a file of ours: a :material/...: icon would be fetched from Google's servers by every browser
+    st.set_page_config(page_title=f"{title} · tsviz", page_icon=str(ICON), layout="wide")
     _once_per_server()
     read_url_once()
     keep_sidebar_choices()
@@ -151,8 +158,15 @@ def sidebar() -> Loaded:
     uploads_allowed = sandbox.allows_uploads_from(client_address())
     if not sandbox.status().works:
         bar.warning(plain(sandbox.isolation()), icon=":material/shield:")
-    kind = bar.radio("Model", ["Sample model", "Upload a file"], key=State.source_kind.key, horizontal=True)
-    if kind == "Sample model":
+    local = sandbox.local_file()
+    kinds = ["Sample model", "Upload a file"] + (["Local file"] if local else [])
+    kind = bar.radio("Model", kinds, key=State.source_kind.key, horizontal=True)
+    stamp = ""
+    if kind == "Local file":  # `tsviz FILE`: the path goes to the worker; this process never reads the bytes
+        info = os.stat(local)
+        filename, content, stamp = Path(local).name, b"", f"{info.st_size}:{info.st_mtime_ns}"
+        bar.caption(f"Local file {code(local)}, {size_text(info.st_size)}: read where it lies, not uploaded.")
+    elif kind == "Sample model":
         State.sample.setdefault(DEFAULT_SAMPLE)
         name = bar.selectbox("Sample", sample_files(), key=State.sample.key,
                              format_func=lambda f: f.removesuffix(".py").replace("_", " "))
@@ -165,6 +179,8 @@ def sidebar() -> Loaded:
     else:
         upload = bar.file_uploader("A .py model file or a TorchScript .pt archive",
                                    type=[s.lstrip(".") for s in SUFFIXES], key="upload")
+        bar.caption(f"Up to {MAX_UPLOAD_MB} MB. A larger file: run {code(f'{LOCAL_COMMAND} path/to/model.pt')} on the "
+                    "machine that has it; the dashboard opens on it there, read where it lies, not uploaded.")
         if upload is not None:  # kept outside the widget so it survives a page switch
             try:
                 check_upload(upload.name, upload.size)
@@ -184,7 +200,16 @@ def sidebar() -> Loaded:
     State.mode.setdefault("script")
     mode = bar.radio("Mode", MODES, key=State.mode.key, horizontal=True, disabled=archive,
                      help=" · ".join(f"{m}: {h}" for m, h in MODE_HELP.items()))
-    file_key = content_key(content)
+    file_key = content_key(content or f"{local}:{stamp}".encode())  # the file's options stay with it through edits
+    applied = st.session_state.get(editor_key(file_key))  # Ctrl+Enter in the graph page's editor, this very run
+    if applied is not None and applied.encode() != content:
+        state.edits = {**state.edits, file_key: applied.encode()}
+    elif applied is not None:  # edited back to the file itself
+        state.edits = {k: v for k, v in state.edits.items() if k != file_key}
+    edit = state.edits.get(file_key)
+    if edit is not None:
+        content, local, stamp = edit, "", ""
+        bar.caption("Showing your edited copy: Revert in the editor goes back to the file.")
     request = InspectRequest(
         filename=filename, content=content, mode="script" if archive else mode,
         entry=_saved_entry(file_key),
@@ -192,6 +217,7 @@ def sidebar() -> Loaded:
         # script mode runs nothing, so the shape fields (which appear after the first run) do not change its request
         input_specs=_saved_input_specs(file_key) if mode != "script" else (),
         trace_submodules=_saved_picks(file_key),
+        local_path=local if kind == "Local file" else "", local_stamp=stamp,
     )
     result, error = in_worker("inspect", request, f"Converting {filename}")
     if result is not None and not request.entry:
@@ -200,7 +226,8 @@ def sidebar() -> Loaded:
         _model_options(bar, result, file_key, guessed=not request.input_specs)
     elif result is not None:
         _archive_input_fields(bar, result, file_key)
-    return Loaded(request, result, error, sample=kind == "Sample model")
+    return Loaded(request, result, error, sample=kind == "Sample model" and edit is None, base_key=file_key,
+                  edited=edit is not None)
 
 
 def _archive_input_fields(bar, result: InspectResult, file_key: str) -> None:
@@ -270,7 +297,7 @@ def _model_options(bar, result: InspectResult, file_key: str, guessed: bool) -> 
 def model_request(loaded: Loaded) -> InspectRequest:
     """The sidebar's model for a job that tries every conversion itself (the mode does not matter), with the
     shapes typed for it whatever the mode."""
-    return replace(loaded.request, mode="script", input_specs=_saved_input_specs(content_key(loaded.request.content)))
+    return replace(loaded.request, mode="script", input_specs=_saved_input_specs(loaded.base_key))
 
 
 def diff_request(loaded: Loaded, hybrid: bool = False, seed: int = 0) -> DiffRequest:
@@ -325,6 +352,8 @@ def model_url_params(request: InspectRequest) -> dict[str, str]:
     params = {"mode": request.mode}
     if state.source_kind == "Sample model":
         params["sample"] = request.filename
+    elif request.local_path:
+        params["local"] = "1"
     else:
         params["upload"] = content_key(request.content)
     return params
@@ -336,7 +365,9 @@ def read_url_once() -> None:
         return
     state.url_read = True
     params = st.query_params
-    if params.get("sample") in sample_files():
+    if sandbox.local_file() and not params.get("sample") and not params.get("upload"):
+        state.source_kind = "Local file"  # `tsviz FILE` opens on its file
+    elif params.get("sample") in sample_files():
         state.source_kind = "Sample model"
         state.sample = params["sample"]
     elif params.get("upload"):

@@ -64,6 +64,10 @@ class State:
     walk_of: Key[str] = Key("")  # the result the walk belongs to
     collapsed: Key[dict[str, frozenset[str]]] = Key({})  # folded if/loop regions per drawing
     report: Key[tuple[str, str]] = Key(("", ""))  # (result key, HTML) of the last review report
+    editing: Key[bool] = Key(False)  # the graph page's editor is open
+    edits: Key[dict[str, bytes]] = Key({})  # a file's key -> its edited copy, used in place of the file
+    edit_revision: Key[dict[str, int]] = Key({})  # a file's key -> how often its edit was reverted (a fresh editor)
+    last_good: Key[dict] = Key({})  # a file's key -> the InspectResult of its last edit that converted
     # side-by-side graphs (Trace vs script, Passes, Export check)
     pair_node: Key[tuple[str, str]] = Key(("", ""))  # (drawing, node id) picked in one of them
     # benchmarks
@@ -101,6 +105,11 @@ def guess_key(file: str) -> str:
 
 def input_key(file: str, index: int) -> str:
     return f"inputs:{file}:{index}"
+
+
+def editor_key(file: str) -> str:
+    """The editor widget of a file: its value is the text last applied in it (a revert starts a new one)."""
+    return f"editor:{file}:{state.edit_revision.get(file, 0)}"
 
 
 def picks_key(file: str) -> str:

@@ -23,7 +23,7 @@ from tsviz.ui.widgets import graph_bytes
 def result_key(request: InspectRequest) -> str:
     """A stable key for a request: content hash plus options."""
     text = repr((request.filename, request.mode, request.entry, request.init_args, request.input_specs,
-                 request.trace_submodules))
+                 request.trace_submodules, request.local_path, request.local_stamp))
     return hashlib.sha256((content_digest(request.content) + text).encode()).hexdigest()[:20]
 
 

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from tsviz.model import stages
 from tsviz.model.errors import TsvizError, WorkerError
-from tsviz.model.jobs import JOBS, Job
+from tsviz.model.jobs import JOBS, Job, is_archive, model_of, with_model
 from tsviz.model.jsonio import from_data, to_data
 
 
@@ -30,8 +32,12 @@ def function_of(spec: Job) -> Callable[..., Any]:
 
 def call(spec: Job, request: object) -> Any:
     """The job's function on its request: the result, or a TsvizError raised (also the command line's
-    --in-process path)."""
+    --in-process path). A local .py (`tsviz FILE`) is read here, in the worker; a local archive is read in place
+    by the job itself."""
     run = function_of(spec)
+    model = model_of(request)
+    if model is not None and model.local_path and not is_archive(model.filename):
+        request = with_model(request, replace(model, content=Path(model.local_path).read_bytes()))
     return run() if spec.request is None else run(request)
 
 
