@@ -315,6 +315,8 @@ def ace_set(page, text: str) -> None:
     """Replace the editor's text (Ace, in its component frame) and press Ctrl+Enter, as a person applies it."""
     frame = page.frame_locator("iframe[title='streamlit_ace.streamlit_ace']")
     frame.locator(".ace_content").wait_for(timeout=60_000)
+    frame.get_by_role("button").wait_for(timeout=60_000)  # its Apply button: the component is up
+    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=120_000)
     frame.locator(".ace_editor").evaluate("(e, t) => { e.env.editor.setValue(t, 1); e.env.editor.focus(); }", text)
     page.keyboard.press("Control+Enter")
 

@@ -7,7 +7,6 @@ job here instead, for debugging one's own file. A user error exits 2 with one li
 from __future__ import annotations
 
 import json
-import os
 import sys
 from dataclasses import replace
 from functools import cache
@@ -302,28 +301,14 @@ JOBS_OF = {"inspect": ("inspect",), "diff": ("diff",), "bench": ("bench", "devic
            "passes": ("passes",), "archive": ("inspect",), "migrate": ("migrate",), "render": ("inspect",),
            "serve": ()}  # () : every job
 def _serve(args: Any) -> int:
-    """The dashboard in this process, its worker pool started first (the first graph does not wait for torch to
-    import), on a local file when one is given: its path goes to the workers, never its bytes."""
-    import threading
-    import webbrowser
-
-    from streamlit import config as streamlit_config
-    from streamlit.web import bootstrap
+    """The dashboard in this process (tsviz/ui/serve.py), on a local file when one is given."""
+    from tsviz.ui.serve import serve
 
     if args.file is not None:  # refuse a missing file or another type now, with the usual message
         if not args.file.is_file():
             raise InputError("no such file", file=str(args.file), hint="check the path")
         check_suffix(args.file.name)
-        os.environ[sandbox.LOCAL_ENV] = str(args.file.resolve())
-    print(f"tsviz: {sandbox.isolation()}", file=sys.stderr)
-    client.warm_up()
-    app = str(Path(__file__).resolve().parents[2] / "app.py")
-    flags = {"server_port": args.port, "server_address": args.address, "server_headless": True}
-    streamlit_config._main_script_path = app  # the project's .streamlit/config.toml applies from any folder
-    bootstrap.load_config_options(flag_options=flags)
-    if not args.no_browser:  # as `netron FILE` does (Streamlit's own opening would first ask for an e-mail)
-        threading.Timer(2.0, webbrowser.open, [f"http://{args.address}:{args.port}"]).start()
-    bootstrap.run(app, False, [], flags)
+    serve(args.file, args.port, args.address, open_browser=not args.no_browser)
     return 0
 
 
