@@ -118,7 +118,9 @@ class WorkerPeak(threading.Thread):
             time.sleep(0.05)
 
 
-def time_page(url: str, selector: str) -> float:
+def time_page(url: str, selector: str, consent: str = "") -> float:
+    """Seconds from opening `url` until `selector` is drawn (clicking the `consent` button on the way, inside the
+    timing, as a person must)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -126,6 +128,8 @@ def time_page(url: str, selector: str) -> float:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         start = time.perf_counter()
         page.goto(url)
+        if consent:
+            page.get_by_text(consent, exact=True).click(timeout=300_000)
         page.wait_for_selector(selector, timeout=300_000)
         seconds = time.perf_counter() - start
         browser.close()
@@ -157,7 +161,7 @@ def netron_run(path: Path) -> float:
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for(f"http://localhost:{port}/")
-        return time_page(f"http://localhost:{port}/", "#graph .node, svg .node")
+        return time_page(f"http://localhost:{port}/", "#canvas g.node", consent="Accept")  # its cookie notice
     finally:
         server.terminate()
         server.wait()
