@@ -143,7 +143,7 @@ def tsviz_run(path: Path) -> tuple[float, float, float, float]:
                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for(f"http://127.0.0.1:{port}/_stcore/health")
-        time.sleep(3)  # the worker pool, started with the server, has imported torch
+        time.sleep(10)  # the worker pool, started with the server, has imported torch and every job's modules
         before = rss_mb(server.pid)
         peak = WorkerPeak(server.pid)
         peak.start()
@@ -171,8 +171,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cache", type=Path, default=Path("/tmp/tsviz-large-archives"))
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--only", default="", help="one archive's name (bert_base.pt, gpt2.pt, encoder_12x768.pt)")
     args = parser.parse_args()
-    paths = build(args.cache)
+    paths = [p for p in build(args.cache) if not args.only or p.name == args.only]
     print("| archive | size | tsviz: page to graph | Netron: page to graph | dashboard RSS before → peak | "
           "worker peak RSS |")
     print("|---|---|---|---|---|---|")

@@ -577,3 +577,17 @@ def test_an_archives_inputs_for_the_migrate_page_come_from_the_sidebar() -> None
     fields[1].set_value("5x4 float32")
     at.switch_page("pages/6_Export_check.py").run()
     assert not at.exception and "Every rung ran on 5x4 float32, 5x4 float32." in [shown(c) for c in at.caption]
+
+
+def test_an_uploaded_archive_downloads_whatever_its_size() -> None:
+    """A 17 MB archive, over the 8 MB a converted .pt may take in the worker's answer, is offered for download
+    as it came, its size in MB as the uploader counts them (decimal)."""
+    import io
+
+    buffer = io.BytesIO()
+    torch.jit.save(torch.jit.script(nn.Linear(2048, 2048)), buffer)
+    data = buffer.getvalue()
+    at = upload(app(), "big.pt", data)
+    assert not at.exception and len(graphs(at)) == 1
+    [button] = [b for b in at.get("download_button") if b.proto.label == ".pt"]
+    assert "16.79 MB" in button.proto.help and len(data) > 16_000_000

@@ -3,6 +3,7 @@ graph does not wait for torch to import), on a local file when one is given: its
 mounted read-only in their sandbox, never its bytes."""
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import threading
@@ -23,6 +24,14 @@ def serve(file: Path | None, port: int, address: str, open_browser: bool) -> Non
         os.environ[sandbox.LOCAL_ENV] = str(file.resolve())  # read by the sandbox and the sidebar
     print(f"tsviz: {sandbox.isolation()}", file=sys.stderr)
     client.warm_up()
+    # What the first page would otherwise import and collect while its visitor waits: the pages' modules
+    # (pandas, plotly) now, then everything imported so far moved out of the collector's reach.
+    import plotly.express  # noqa: F401
+
+    import tsviz.ui  # noqa: F401
+
+    gc.collect()
+    gc.freeze()
     flags = {"server_port": port, "server_address": address, "server_headless": True}
     streamlit_config._main_script_path = str(APP)  # the project's .streamlit/config.toml applies from any folder
     bootstrap.load_config_options(flag_options=flags)
