@@ -366,6 +366,8 @@ def test_an_edit_that_does_not_compile_keeps_the_last_graph_greyed(server_url: s
     page.get_by_text("syntax error").first.wait_for(timeout=90_000)
     page.get_by_text("The last version that converted, greyed out").wait_for(timeout=30_000)
     assert page.get_by_text("feed_forward.py, around line 19").count() == 1  # the edited line, in context
+    assert page.get_by_text("fix the line in the editor above and press Ctrl+Enter").count() == 1
+    page.locator(".st-key-stale_graph img").wait_for(timeout=30_000)  # the last graph, greyed
     page.get_by_text("The last version that converted, greyed out").scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "16-edit-error.png"))
     ace_set(page, original)

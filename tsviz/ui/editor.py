@@ -8,6 +8,8 @@ content. The last version that converted is kept, to be shown greyed out under a
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 from streamlit_ace import st_ace
 
@@ -61,7 +63,8 @@ def failed_edit(loaded: Loaded) -> None:
     st.header(loaded.request.filename)
     edit_toggle()
     editor(loaded, source)  # where the graph page draws it: a component that moves is loaded afresh, blank
-    show_error(loaded.error, source)  # the message and the edited line in context
+    error = replace(loaded.error, hint="fix the line in the editor above and press Ctrl+Enter")
+    show_error(error, source)  # the message and the edited line in context
     stale_graph(loaded)
     st.stop()
 
@@ -76,5 +79,6 @@ def stale_graph(loaded: Loaded) -> None:
     if problem:
         return
     st.caption("The last version that converted, greyed out until this one does:")
-    st.html(f"<div style='opacity:.38;filter:grayscale(1);pointer-events:none;max-height:520px;overflow:hidden'>"
-            f"{svg}</div>")
+    with st.container(key="stale_graph", height=520):  # st.html would strip the SVG; an image keeps it
+        st.html("<style>.st-key-stale_graph img { opacity: .38; filter: grayscale(1); }</style>")
+        st.image(svg)
