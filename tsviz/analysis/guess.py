@@ -118,8 +118,8 @@ def _is_known(module: nn.Module) -> bool:
     return isinstance(module, _KNOWN)
 
 
-_IMAGE_SIDES = (32, 28, 64, 224, 96, 16)  # CIFAR, MNIST, then common crops
-_SIGNAL_LENGTHS = (32, 128, 1000)
+IMAGE_SIDES = (32, 28, 64, 224, 96, 16)  # CIFAR, MNIST, then common crops
+SIGNAL_LENGTHS = (32, 128, 1000)
 
 
 def _from_layer(layer: nn.Module, model: nn.Module, dtype: str) -> list[InputSpec]:
@@ -132,9 +132,9 @@ def _from_layer(layer: nn.Module, model: nn.Module, dtype: str) -> list[InputSpe
     if isinstance(layer, nn.Linear):
         return [InputSpec((BATCH, layer.in_features), dtype), InputSpec((BATCH, SEQ, layer.in_features), dtype)]
     if isinstance(layer, nn.Conv1d):
-        return [InputSpec((1, layer.in_channels, n), dtype) for n in _SIGNAL_LENGTHS]
+        return [InputSpec((1, layer.in_channels, n), dtype) for n in SIGNAL_LENGTHS]
     if isinstance(layer, nn.Conv2d):
-        return [InputSpec((1, layer.in_channels, n, n), dtype) for n in _IMAGE_SIDES]
+        return [InputSpec((1, layer.in_channels, n, n), dtype) for n in IMAGE_SIDES]
     if isinstance(layer, nn.Conv3d):
         return [InputSpec((1, layer.in_channels, 8, 16, 16), dtype), InputSpec((1, layer.in_channels, 16, 64, 64),
                                                                                  dtype)]
@@ -186,9 +186,13 @@ def value_from_spec(spec: InputSpec, generator: torch.Generator, names: dict[str
 
 
 def tensor_from_spec(spec: InputSpec, generator: torch.Generator) -> torch.Tensor:
-    dtype = TORCH_DTYPES[spec.dtype]
+    return random_tensor(spec.shape, TORCH_DTYPES[spec.dtype], generator)
+
+
+def random_tensor(shape: tuple[int, ...], dtype: torch.dtype, generator: torch.Generator) -> torch.Tensor:
+    """Normal floats, fair booleans, or small integers (valid ids for any embedding) of `shape` and `dtype`."""
     if dtype.is_floating_point:
-        return torch.randn(spec.shape, generator=generator).to(dtype)
+        return torch.randn(shape, generator=generator).to(dtype)
     if dtype == torch.bool:
-        return torch.rand(spec.shape, generator=generator) > 0.5
-    return torch.randint(0, 8, spec.shape, generator=generator, dtype=dtype)
+        return torch.rand(shape, generator=generator) > 0.5
+    return torch.randint(0, 8, shape, generator=generator, dtype=dtype)

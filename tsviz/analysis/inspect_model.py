@@ -92,7 +92,7 @@ def _inspect_archive(request: InspectRequest, path: Path) -> InspectResult:
         doc="A TorchScript archive: already compiled, so the trace / script / hybrid choice does not apply.",
         notes=skipped_note(skipped),
         source=source, code=module_code(module), graph=graph, inlined=inlined, **skipped,
-        source_files=code_files, **_archive(request.content, request, size=path.stat().st_size),
+        source_files=code_files, archive_size=path.stat().st_size,  # the page has the file, the CLI its path
         views=module_views(module, origin, (), stored_code=starts),
         archive_report=archive_report(module, zipped),
     )
@@ -130,12 +130,10 @@ def count_kinds(block: Any, kinds: Counter[str]) -> None:
             count_kinds(inner, kinds)
 
 
-def _archive(module_bytes: bytes, request: InspectRequest, size: int = 0) -> dict[str, Any]:
-    """The .pt for download, unless it is larger than the request allows (its size is kept either way). A local
-    file (`tsviz FILE`, whose bytes are empty here) is already on the user's disk: only its size."""
-    size = size or len(module_bytes)
-    too_large = request.max_archive_mb and size > request.max_archive_mb * 2**20
-    return dict(archive=b"" if too_large or request.local_path else module_bytes, archive_size=size)
+def _archive(module_bytes: bytes, request: InspectRequest) -> dict[str, Any]:
+    """The converted .pt for download, unless it is larger than the request allows (its size is kept either way)."""
+    too_large = request.max_archive_mb and len(module_bytes) > request.max_archive_mb * 2**20
+    return dict(archive=b"" if too_large else module_bytes, archive_size=len(module_bytes))
 
 
 def module_views(module: Any, origin: Origin, traced: tuple[str, ...],

@@ -34,8 +34,8 @@ from tsviz.analysis.export import (
     torchscript_graph,
     unique,
 )
-from tsviz.analysis.guess import tensor_from_spec
-from tsviz.analysis.inspect_model import MAX_INLINED_NODES, describe
+from tsviz.analysis.guess import BATCH, IMAGE_SIDES, SEQ, SIGNAL_LENGTHS, random_tensor, tensor_from_spec
+from tsviz.analysis.inspect_model import describe
 from tsviz.analysis.ir import extract_graph
 from tsviz.analysis.modelfile import ModelFile, private_copy, source_model
 from tsviz.analysis.outputs import call_safely, compare_outputs, error_text
@@ -43,7 +43,15 @@ from tsviz.graph.verdict import DEFAULT_ATOL, DEFAULT_RTOL
 from tsviz.model.errors import InputError
 from tsviz.model.jobs import is_archive
 from tsviz.model.stages import stage
-from tsviz.model.types import EMPTY_GRAPH, Blocker, ExportAttempt, ExportResult, IRGraph, MigrateRequest
+from tsviz.model.types import (
+    EMPTY_GRAPH,
+    MAX_INLINED_NODES,
+    Blocker,
+    ExportAttempt,
+    ExportResult,
+    IRGraph,
+    MigrateRequest,
+)
 
 MAX_PROGRAM_MB = 8  # a larger .pt2 stays out of the answer (its size is kept)
 _UNSUPPORTED = re.compile(r"^\s*\d+\. (\S+) \[(.*)\]\s*$")
@@ -268,25 +276,25 @@ def _recorded_inputs(module: Any, generator: torch.Generator) -> tuple:
         sizes, dtype = kind.sizes(), kind.dtype()
         if sizes is None or dtype is None:
             return ()
-        values.append(torch.randn(sizes, generator=generator).to(dtype) if dtype.is_floating_point
-                      else torch.randint(0, 8, sizes, generator=generator, dtype=dtype))
+        values.append(random_tensor(tuple(sizes), dtype, generator))
     return tuple(values)
 
 
 def _candidates(module: Any, generator: torch.Generator) -> list[tuple]:
-    """Sizes read from the first weight (Linear: its in_features; Conv: its channels and common image sizes; ids
-    below its rows), each given to every argument of forward's schema (a cell's input and its state alike)."""
+    """Sizes read from the first weight, as the guess for a .py reads them from its first layer (Linear: its
+    in_features; Conv: its channels and the usual image or signal sizes; ids below its rows), each given to every
+    argument of forward's schema (a cell's input and its state alike)."""
     weight = next((p for p in module.parameters() if p.dim() >= 2), None)
     if weight is None:
-        firsts = [torch.randn(2, 16, generator=generator)]
-    elif weight.dim() == 4:
-        firsts = [torch.randn(2, weight.shape[1], size, size, generator=generator) for size in (32, 28, 64, 224)]
+        firsts = [torch.randn(BATCH, 16, generator=generator)]
+    elif weight.dim() == 4:  # a batch of 2: the dynamic-batch rung needs one (torch fixes sizes 0 and 1)
+        firsts = [torch.randn(BATCH, weight.shape[1], n, n, generator=generator) for n in IMAGE_SIDES]
     elif weight.dim() == 3:
-        firsts = [torch.randn(1, weight.shape[1], 64, generator=generator)]
+        firsts = [torch.randn(BATCH, weight.shape[1], n, generator=generator) for n in SIGNAL_LENGTHS]
     else:
-        firsts = [torch.randn(2, weight.shape[1], generator=generator),
-                  torch.randn(4, 2, weight.shape[1], generator=generator),
-                  torch.randint(0, weight.shape[0], (2, 8), generator=generator)]
+        firsts = [torch.randn(BATCH, weight.shape[1], generator=generator),
+                  torch.randn(SEQ, BATCH, weight.shape[1], generator=generator),
+                  torch.randint(0, weight.shape[0], (BATCH, SEQ), generator=generator)]
     schema = module.forward.schema if hasattr(module, "forward") else module.schema
     arity = max(1, sum(1 for argument in schema.arguments if argument.name != "self"))
     return [tuple(first.clone() for _ in range(arity)) for first in firsts]

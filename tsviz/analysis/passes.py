@@ -15,7 +15,7 @@ import torch
 
 from tsviz.analysis import archive
 from tsviz.analysis.convert import Origin, convert
-from tsviz.analysis.inspect_model import MAX_INLINED_NODES, count_kinds, module_code
+from tsviz.analysis.inspect_model import count_kinds, module_code
 from tsviz.analysis.ir import extract_graph
 from tsviz.analysis.modelfile import open_model_file, private_copy
 from tsviz.analysis.outputs import error_text
@@ -23,7 +23,7 @@ from tsviz.graph.diff import pass_summary
 from tsviz.model.errors import InputError
 from tsviz.model.jobs import is_archive
 from tsviz.model.stages import stage
-from tsviz.model.types import EMPTY_GRAPH, PASSES, ErrorInfo, PassRequest, PassResult, PassStep
+from tsviz.model.types import EMPTY_GRAPH, MAX_INLINED_NODES, PASSES, ErrorInfo, PassRequest, PassResult, PassStep
 
 
 def explore_passes(request: PassRequest) -> PassResult:

@@ -54,7 +54,7 @@ export default function (component) {
     svg.querySelectorAll('g.node').forEach((g) => {
       const title = g.querySelector('title');
       g.dataset.id = title ? title.textContent : '';
-      if (title) title.remove();  // the tooltip comes from the <a> Graphviz adds
+      if (title) title.remove();  // the tooltip is the inner <title> (svg.py turns Graphviz's <a xlink:title> into one)
       root._nodes.set(g.dataset.id, g);
     });
     root._pz.fit(true, root._nodes.get('n0'));

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import replace
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -63,15 +62,10 @@ def run(args: Any, name: str, request: object = None) -> Any:
         return call(spec, request)
     limits = spec.limits
     if not sandbox.status().works and spec.user_content:
-        _say_unsandboxed()
+        sandbox.announce()
     if getattr(args, "stage_timeout", None):
         limits = replace(limits, load_s=args.stage_timeout, convert_s=args.stage_timeout, run_s=args.stage_timeout)
     return client.run(name, request, limits=limits)
-
-
-@cache
-def _say_unsandboxed() -> None:
-    print(f"tsviz: {sandbox.isolation()}", file=sys.stderr)
 
 
 def request_of(args: Any) -> InspectRequest:
@@ -133,7 +127,8 @@ def _inspect(args: Any) -> int:
 def _write_outputs(folder: Path, result: InspectResult, data: dict) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"{Path(result.filename).stem}.{result.mode}"
-    (folder / f"{stem}.pt").write_bytes(result.archive)
+    if result.archive:  # a converted .py (an archive given is already on disk)
+        (folder / f"{stem}.pt").write_bytes(result.archive)
     (folder / f"{stem}.code.py").write_text(result.code)
     (folder / f"{stem}.graph.dot").write_text(to_dot(fold_constants(result.graph)))
     (folder / f"{stem}.inlined.dot").write_text(to_dot(fold_constants(result.inlined)))

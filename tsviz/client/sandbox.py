@@ -69,6 +69,12 @@ def isolation() -> str:
     return f"NOT sandboxed ({found.reason}): uploads run in a plain worker process {allowed}"
 
 
+@lru_cache(maxsize=1)
+def announce() -> None:
+    """Say once per process, in its log, how jobs are isolated here (and why not, where they are not)."""
+    print(f"tsviz: {isolation()}", file=sys.stderr, flush=True)
+
+
 REFUSAL = ("This server cannot sandbox uploads, so it runs them only for a browser on its own machine. Ask its "
            "operator to install bubblewrap (apt-get install bubblewrap). The sample models work as usual.")
 

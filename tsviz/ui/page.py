@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import gc
 import os
-import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -94,7 +93,7 @@ def _once_per_server() -> None:
     so the first user does not wait for torch to import; then move everything
     imported so far (streamlit, pandas, plotly: about a million objects) out of the garbage collector's
     reach. Full collections of those stalled the server's event loop for up to a second under load."""
-    print(f"tsviz: {sandbox.isolation()}", file=sys.stderr, flush=True)
+    sandbox.announce()
     client.warm_up()
     gc.collect()
     gc.freeze()

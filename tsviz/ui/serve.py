@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gc
 import os
-import sys
 import threading
 import webbrowser
 from pathlib import Path
@@ -22,7 +21,7 @@ APP = Path(__file__).resolve().parents[2] / "app.py"
 def serve(file: Path | None, port: int, address: str, open_browser: bool) -> None:
     if file is not None:
         os.environ[sandbox.LOCAL_ENV] = str(file.resolve())  # read by the sandbox and the sidebar
-    print(f"tsviz: {sandbox.isolation()}", file=sys.stderr)
+    sandbox.announce()
     client.warm_up()
     # What the first page would otherwise import and collect while its visitor waits: the pages' modules
     # (pandas, plotly) now, then everything imported so far moved out of the collector's reach.
