@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from tsviz.analysis.diff import diff_file
-from tsviz.analysis.modelfile import open_model_file, write_private_copy
+from tsviz.load.modelfile import open_model_file, write_private_copy
 from tsviz.model.types import DiffRequest, InspectRequest
 
 ROOT = Path(__file__).resolve().parent.parent

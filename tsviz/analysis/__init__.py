@@ -1,3 +1,3 @@
-"""The torch side, imported only inside the worker (or by `tsviz ... --in-process`): a model file's start
-(modelfile.py), conversion, the TorchScript IR adapter (ir.py), archives, and one module per job of the job
-table (inspect_model, diff, bench, passes, export)."""
+"""What is computed about a model, worker side (imported only inside the worker or by `tsviz ... --in-process`):
+conversion, the TorchScript IR adapter (ir.py), archives, script advice, and one module per job of the job table
+(inspect_model, diff, bench, passes, migrate). The model itself comes from tsviz.load."""

@@ -15,10 +15,10 @@ import torch
 from torch import nn
 from torch.utils import benchmark
 
-from tsviz.analysis import sources
 from tsviz.analysis.convert import convert
-from tsviz.analysis.modelfile import ModelFile, source_model
 from tsviz.analysis.outputs import call_safely, compare_outputs, error_text
+from tsviz.load import entries as sources
+from tsviz.load.modelfile import ModelFile, source_model
 from tsviz.model.errors import InputError, TsvizError
 from tsviz.model.stages import stage
 from tsviz.model.types import VARIANTS, BenchJob, BenchResult, BenchRow, DeviceInfo

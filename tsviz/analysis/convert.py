@@ -13,10 +13,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from tsviz.analysis.fileimport import user_line
 from tsviz.analysis.outputs import call_safely, compare_outputs
 from tsviz.analysis.script_advice import Failure, advise, line_of_library_call
 from tsviz.graph.verdict import DEFAULT_ATOL, DEFAULT_RTOL
+from tsviz.load.importer import user_line
+from tsviz.load.modelfile import Origin
 from tsviz.model.errors import EntryError, InputError, ScriptError, TraceError
 from tsviz.model.types import ConversionWarning, Outcome, TracedPart
 
@@ -34,14 +35,6 @@ class Converted:
     notes: list[str] = field(default_factory=list)  # what the conversion changed to succeed, for the user
     traced: tuple[str, ...] = ()  # submodules traced in hybrid mode
     traced_parts: tuple[TracedPart, ...] = ()  # those traced because they do not compile (auto-hybrid)
-
-
-@dataclass(frozen=True)
-class Origin:
-    """The user's file: its path on disk and the name to show for it."""
-
-    path: str
-    name: str
 
 
 def convert(target: Any, mode: str, inputs: tuple | None, origin: Origin, *, trace_submodules: tuple[str, ...] = (),

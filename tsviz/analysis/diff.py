@@ -15,14 +15,14 @@ from typing import Any
 
 import torch
 
-from tsviz.analysis import sources
 from tsviz.analysis.convert import convert
 from tsviz.analysis.inspect_model import describe, module_code
 from tsviz.analysis.ir import extract_graph
-from tsviz.analysis.modelfile import ModelFile, source_model
 from tsviz.analysis.outputs import call_safely, compare_outputs, copies
 from tsviz.graph.hazards import find_hazards, ranked
 from tsviz.graph.verdict import verdict
+from tsviz.load import entries as sources
+from tsviz.load.modelfile import ModelFile, source_model
 from tsviz.model.errors import TsvizError
 from tsviz.model.stages import stage
 from tsviz.model.types import Case, Conversion, DiffRequest, DiffResult, Hazard, Outcome

@@ -16,8 +16,8 @@ import torch._dynamo  # noqa: F401  (1.4 s to import: the fork server does it on
 
 from tsviz.analysis.convert import convert
 from tsviz.analysis.ir import extract_graph
-from tsviz.analysis.modelfile import ModelFile
 from tsviz.analysis.outputs import error_text
+from tsviz.load.modelfile import ModelFile
 from tsviz.model.errors import TsvizError
 from tsviz.model.stages import stage
 from tsviz.model.types import (

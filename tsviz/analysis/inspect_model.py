@@ -8,11 +8,12 @@ from typing import Any
 
 import torch
 
-from tsviz.analysis import archive, sources
+from tsviz.analysis import archive
 from tsviz.analysis.archive_report import archive_report
 from tsviz.analysis.convert import Origin, convert
 from tsviz.analysis.ir import extract_graph
-from tsviz.analysis.modelfile import open_model_file, private_copy
+from tsviz.load import entries as sources
+from tsviz.load.modelfile import open_model_file, private_copy
 from tsviz.model.errors import TsvizError
 from tsviz.model.jobs import is_archive
 from tsviz.model.stages import stage

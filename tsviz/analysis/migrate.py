@@ -34,12 +34,12 @@ from tsviz.analysis.export import (
     torchscript_graph,
     unique,
 )
-from tsviz.analysis.guess import BATCH, IMAGE_SIDES, SEQ, SIGNAL_LENGTHS, random_tensor, tensor_from_spec
 from tsviz.analysis.inspect_model import describe
 from tsviz.analysis.ir import extract_graph
-from tsviz.analysis.modelfile import ModelFile, private_copy, source_model
 from tsviz.analysis.outputs import call_safely, compare_outputs, error_text
 from tsviz.graph.verdict import DEFAULT_ATOL, DEFAULT_RTOL
+from tsviz.load.guess import BATCH, IMAGE_SIDES, SEQ, SIGNAL_LENGTHS, random_tensor, tensor_from_spec
+from tsviz.load.modelfile import ModelFile, private_copy, source_model
 from tsviz.model.errors import InputError
 from tsviz.model.jobs import is_archive
 from tsviz.model.stages import stage

@@ -17,9 +17,9 @@ from tsviz.analysis import archive
 from tsviz.analysis.convert import Origin, convert
 from tsviz.analysis.inspect_model import count_kinds, module_code
 from tsviz.analysis.ir import extract_graph
-from tsviz.analysis.modelfile import open_model_file, private_copy
 from tsviz.analysis.outputs import error_text
 from tsviz.graph.diff import pass_summary
+from tsviz.load.modelfile import open_model_file, private_copy
 from tsviz.model.errors import InputError
 from tsviz.model.jobs import is_archive
 from tsviz.model.stages import stage

@@ -14,10 +14,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from tsviz.analysis import standins
-from tsviz.analysis.expressions import evaluate, namespace
-from tsviz.analysis.fileimport import LoadedSource, user_line
-from tsviz.analysis.guess import guess_inputs, value_from_spec
+from tsviz.load import standins
+from tsviz.load.expressions import evaluate, namespace
+from tsviz.load.guess import guess_inputs, value_from_spec
+from tsviz.load.importer import LoadedSource, user_line
 from tsviz.model.errors import EntryError, InputError
 from tsviz.model.types import Entry, InputSpec, Param, Submodule
 
@@ -158,7 +158,7 @@ def resized(x: torch.Tensor, dim: int, size: int) -> torch.Tensor:
 
 
 def suggest_inputs(source: LoadedSource, entry: Entry, target: Any, run: bool = True) -> tuple[InputSpec, ...]:
-    """The guess at forward()'s inputs (tsviz.analysis.guess) that the model runs on (with `run`), else the first
+    """The guess at forward()'s inputs (tsviz.load.guess) that the model runs on (with `run`), else the first
     guess; the user edits it."""
     guesses = guess_inputs(target, list(forward_params(entry, target)))
     if not run or len(guesses) == 1 or not isinstance(target, nn.Module):

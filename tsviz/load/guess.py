@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from tsviz.analysis.expressions import evaluate
+from tsviz.load.expressions import evaluate
 from tsviz.model.types import InputSpec, Param
 
 TORCH_DTYPES = {

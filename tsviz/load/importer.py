@@ -1,6 +1,6 @@
 """Import a user's .py as it is: a training script with the model class inside.
 
-Packages the model does not need get stand-ins (tsviz.analysis.standins); a file that parses its command line
+Packages the model does not need get stand-ins (tsviz.load.standins); a file that parses its command line
 at import is run with no arguments; a file that trains at import is refused before it runs, naming the line.
 Errors name the file and the line.
 """
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from tsviz.analysis import standins
+from tsviz.load import standins
 from tsviz.model.errors import SourceError
 
 _NO_NETWORK = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ECONNREFUSED}

@@ -13,15 +13,22 @@ from typing import Any, NamedTuple
 
 from torch import nn
 
-from tsviz.analysis import sources
-from tsviz.analysis.convert import Origin
-from tsviz.analysis.fileimport import LoadedSource, load_source
+from tsviz.load import entries as sources
+from tsviz.load.importer import LoadedSource, load_source
 from tsviz.model.errors import InputError
 from tsviz.model.inputs import format_input_spec
 from tsviz.model.jobs import require_source
 from tsviz.model.stages import stage
 from tsviz.model.types import Entry, InputSpec, InspectRequest
 from tsviz.model.uploads import check_suffix
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The user's file: its path on disk and the name to show for it."""
+
+    path: str
+    name: str
 
 
 @contextmanager
