@@ -1,0 +1,39 @@
+"""`main`: the command table (one function per sub-command, from its command group's module), the jobs each
+command's worker preloads, and the one place a user error becomes exit status 2 with one line on stderr."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from tsviz import client
+from tsviz.cli import archive, bench, compare, inspect, migrate, serve
+from tsviz.cli.parser import build_parser
+from tsviz.model.errors import TsvizError
+
+COMMANDS = {
+    "serve": serve.serve,
+    "inspect": inspect.inspect,
+    "diff": compare.diff,
+    "bench": bench.bench,
+    "report": inspect.report,
+    "passes": archive.passes,
+    "archive": archive.archive,
+    "migrate": migrate.migrate,
+    "render": inspect.render,
+}
+JOBS_OF = {"inspect": ("inspect",), "diff": ("diff",), "bench": ("bench", "devices"), "report": ("inspect", "diff"),
+           "passes": ("passes",), "archive": ("inspect",), "migrate": ("migrate",), "render": ("inspect",),
+           "serve": ()}  # () : every job
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-") and Path(argv[0]).is_file():
+        argv = ["serve", *argv]  # `tsviz FILE`, as `netron FILE`
+    args = build_parser().parse_args(argv)
+    client.preload(JOBS_OF[args.command])  # the worker starts with only what this command runs
+    try:
+        return COMMANDS[args.command](args)
+    except TsvizError as e:
+        print(f"tsviz: error: {e.one_line()}", file=sys.stderr)
+        return 2

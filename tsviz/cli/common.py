@@ -1,0 +1,61 @@
+"""What every command shares: running a job (in the sandboxed worker, or here with --in-process), the inspect
+request the model options give, the inspect result or its error, and printing one JSON object."""
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from tsviz import client
+from tsviz.client import sandbox
+from tsviz.model.errors import InputError, TsvizError
+from tsviz.model.inputs import parse_input_spec
+from tsviz.model.jobs import job
+from tsviz.model.types import InspectRequest, InspectResult
+
+
+def run(args: Any, name: str, request: object = None) -> Any:
+    """Job `name` of the job table: in the sandboxed worker, or here with --in-process."""
+    spec = job(name)
+    if getattr(args, "in_process", False):
+        from tsviz.worker.run import call  # torch, and the user's code, in this process: asked for
+
+        return call(spec, request)
+    limits = spec.limits
+    if not sandbox.status().works and spec.user_content:
+        sandbox.announce()
+    if getattr(args, "stage_timeout", None):
+        limits = replace(limits, load_s=args.stage_timeout, convert_s=args.stage_timeout, run_s=args.stage_timeout)
+    return client.run(name, request, limits=limits)
+
+
+def request_of(args: Any) -> InspectRequest:
+    path: Path = args.file
+    if not path.is_file():
+        raise InputError("no such file", file=str(path), hint="check the path")
+    init = []
+    for item in args.init:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise InputError(f"--init {item!r} is not NAME=VALUE", file=str(path), hint="e.g. --init hidden=32")
+        init.append((name.strip(), value))
+    return InspectRequest(
+        filename=path.name, content=path.read_bytes(), mode=getattr(args, "mode", "script"), entry=args.entry,
+        init_args=tuple(init), max_archive_mb=0,
+        input_specs=tuple(parse_input_spec(text) for text in args.input),
+        trace_submodules=tuple(args.trace_submodules) if args.trace_submodules else None,
+    )
+
+
+def converted(args: Any, request: InspectRequest | None = None) -> InspectResult:
+    """The inspect job's result; a conversion that failed raises its error."""
+    result = run(args, "inspect", request or request_of(args))
+    if result.error is not None:
+        raise TsvizError.from_info(result.error)
+    return result
+
+
+def print_json(data: object, allow_nan: bool = True) -> int:
+    print(json.dumps(data, indent=1, allow_nan=allow_nan))
+    return 0

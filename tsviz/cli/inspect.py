@@ -1,0 +1,91 @@
+"""tsviz inspect | render | report: one conversion, shown as text and JSON, drawn as DOT or SVG, or written as
+an HTML review report."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from tsviz.cli.common import converted, print_json, request_of, run
+from tsviz.graph.dot import to_dot
+from tsviz.graph.fold import count_text, fold_constants
+from tsviz.graph.layout import svg_or_problem
+from tsviz.model.errors import TsvizError
+from tsviz.model.types import MAX_INLINED_NODES, DiffRequest, InspectResult
+from tsviz.report import views
+from tsviz.report.review import review_report
+
+XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'  # a file of its own, not in a page
+
+
+def inspect(args: Any) -> int:
+    result = converted(args)
+    data = views.inspect_data(result)
+    if args.out:
+        _write_outputs(args.out, result, data)
+    if args.json:
+        return print_json(data)
+    print(f"{result.filename}: {result.entry} ({result.mode})")
+    for note in result.notes:
+        print(f"note: {note}")
+    for part in result.traced_parts:
+        where = f"line {part.line}: " if part.line else ""
+        print(f"traced {part.name or 'the whole model'} ({part.type}), which does not compile: {where}{part.reason}")
+    if result.input_shapes:
+        print(f"inputs: {', '.join(result.input_shapes)}")
+    inlined = (f"{result.inlined_skipped:,} IR nodes, counted, not extracted (see the note)"
+               if result.inlined_skipped else f"{count_text(result.inlined)}, {len(result.inlined.blocks)} blocks")
+    print(f"module graph: {count_text(result.graph)}; inlined: {inlined}")
+    for w in result.warnings:
+        print(f"{w.category}: {w.file}:{w.line}: {w.message}")
+    print()
+    print(result.code, end="")
+    return 0
+
+
+def _write_outputs(folder: Path, result: InspectResult, data: dict) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"{Path(result.filename).stem}.{result.mode}"
+    if result.archive:  # a converted .py (an archive given is already on disk)
+        (folder / f"{stem}.pt").write_bytes(result.archive)
+    (folder / f"{stem}.code.py").write_text(result.code)
+    (folder / f"{stem}.graph.dot").write_text(to_dot(fold_constants(result.graph)))
+    (folder / f"{stem}.inlined.dot").write_text(to_dot(fold_constants(result.inlined)))
+    (folder / f"{stem}.json").write_text(json.dumps(data, indent=1))
+
+
+def render(args: Any) -> int:
+    result = converted(args)
+    if args.view == "inlined" and result.inlined_skipped:
+        raise TsvizError(f"the inlined graph has {result.inlined_skipped:,} IR nodes, too many to extract or draw "
+                         f"(the limit is {MAX_INLINED_NODES:,})", file=result.filename,
+                         hint="render the module graph (--view graph), or inspect --json for its op counts")
+    graph = result.inlined if args.view == "inlined" else result.graph
+    drawn = graph if args.no_fold else fold_constants(graph)
+    dot_text = to_dot(drawn)
+    svg = ""
+    if args.format == "svg":
+        svg, problem = svg_or_problem(dot_text, len(drawn.nodes))
+        if problem:
+            raise TsvizError(problem, file=result.filename, hint="write --format dot and lay it out yourself, or "
+                             "render the module graph")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(dot_text if args.format == "dot" else XML_DECLARATION + svg)
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+def report(args: Any) -> int:
+    from tsviz.report.bench import read_csv, summary_table  # pandas, plotly
+
+    request = request_of(args)
+    result = converted(args, request)
+    diff = None
+    if result.kind == "py" and not args.no_diff:
+        diff = run(args, "diff", DiffRequest(request))
+    bench = summary_table(read_csv(args.bench_csv.read_bytes(), str(args.bench_csv))) if args.bench_csv else None
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(review_report(result, diff=diff, bench=bench), encoding="utf-8")
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0

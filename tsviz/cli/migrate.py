@@ -1,0 +1,40 @@
+"""tsviz migrate (also export-check): the ladder off TorchScript, each rung's verdict, blockers with their lines
+and fixes, and the exported program written with --out."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from tsviz.cli.common import print_json, request_of, run
+from tsviz.model.types import MigrateRequest
+from tsviz.report import views
+
+
+def migrate(args: Any) -> int:
+    request = MigrateRequest(request_of(args), aoti=args.aoti, apply_fixes=args.apply_fixes)
+    result = run(args, "migrate", request)
+    if args.out is not None and result.program:
+        args.out.mkdir(parents=True, exist_ok=True)
+        path = args.out / f"{Path(result.filename).stem}.pt2"
+        path.write_bytes(result.program)
+        print(f"wrote {path} (torch.export.save; load it with torch.export.load)", file=sys.stderr)
+    elif args.out is not None and result.program_size:
+        print(f"tsviz: the program is {result.program_size / 2**20:.0f} MB, too large to pass back; export it in "
+              "your own code with torch.export.save", file=sys.stderr)
+    if args.json:
+        return print_json(views.export_data(result))
+    print(f"{result.filename}: " + ("exports with torch.export" if result.exported else "does not export")
+          + f" (inputs: {', '.join(result.inputs)})")
+    for note in result.notes:
+        print(f"note: {note}")
+    for row in views.ladder_rows(result):
+        print(f"  {row['result']:<11} {row['rung']:<14} {row['seconds']:>7.2f} s  {row['outputs']}")
+    for b in result.blockers:
+        where = f":{b.line}" if b.line else ""
+        first = f" (first written at {b.saved_from})" if b.saved_from else ""
+        print(f"{result.filename}{where}: {b.kind} ({b.attempt}){first}: {b.message}\n    fix: {b.fix}")
+    if result.suggested_fixes:
+        done = "applied above" if args.apply_fixes else "rerun with --apply-fixes to apply them"
+        print(f"torch's suggested fixes for a dynamic batch: {result.suggested_fixes} ({done})")
+    return 0
