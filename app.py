@@ -27,6 +27,9 @@ if result.doc and not teach:
         ui.lesson(result.doc, loaded.sample)
 for note in result.notes:
     st.info(ui.plain(note), icon=":material/info:")
+if result.stdout:  # the model's own print() calls, during import, build and conversion
+    with st.expander("The model printed", icon=":material/terminal:"):
+        st.code(result.stdout, language=None)
 if result.error is not None:
     ui.show_error(result.error, result.source)
     if editing:  # keep editing: the last graph that converted, greyed out

@@ -105,6 +105,14 @@ def test_upload_py_without_convention_scripts_then_traces_with_given_shapes() ->
     assert not at.error and "Float(5, 3)" in graphs(at)[0]
 
 
+def test_what_the_model_printed_is_under_an_expander_of_the_graph_page() -> None:
+    at = upload(app(), "chatty_model.py", (ROOT / "tests" / "corpus" / "chatty_model.py").read_bytes())
+    assert not at.exception and len(graphs(at)) == 1
+    printed = next(e for e in at.expander if e.label == "The model printed")
+    assert "building Chatty with hidden=8" in printed.code[0].value
+    assert "chatty_model: loading (v0.3)" in printed.code[0].value
+
+
 def test_unreadable_input_shape_is_explained() -> None:
     at = upload(app(), "tiny.py", PLAIN)
     next(t for t in at.sidebar.text_input if t.key.startswith("inputs:")).set_value("three by two").run()

@@ -331,3 +331,29 @@ def test_tsviz_file_is_the_serve_command_and_refuses_what_it_cannot_open(tmp_pat
     notes.write_text("hello")
     assert main([str(notes)]) == 2  # `tsviz FILE` with a file tsviz does not read: refused before any server
     assert main(["serve", str(tmp_path / "missing.pt")]) == 2
+
+
+# ---- the model's own prints come back in the answer, never on the JSON stream -----------------------------
+
+CHATTY = "tests/corpus/chatty_model.py"  # prints at import (Python and C), in its constructor and in forward
+CHATTY_PRINTS = ["chatty_model: loading (v0.3)", "chatty_model: a C library says hello",
+                 "building Chatty with hidden=8", "forward got torch.Size([2, 4])"]
+
+
+@pytest.mark.parametrize("where", [[], ["--in-process"]], ids=["worker", "in-process"])
+def test_a_models_prints_are_in_the_json_field_and_never_before_it(where: list[str]) -> None:
+    done = tsviz("inspect", CHATTY, "--mode", "trace", "--json", *where)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("{\n"), done.stdout[:200]  # nothing before the object ...
+    data = json.loads(done.stdout)  # ... nor after it: the whole of stdout is one JSON object
+    assert data["entry"] == "Chatty" and data["graph"]["nodes"]
+    assert set(CHATTY_PRINTS) <= set(data["stdout"].splitlines()), data["stdout"]
+    assert not any(line in done.stderr for line in CHATTY_PRINTS)  # in the field, not also on stderr
+
+
+def test_a_models_prints_are_printed_lines_of_the_text_output() -> None:
+    done = tsviz("inspect", CHATTY, "--mode", "trace", "--in-process")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "chatty_model.py: Chatty (trace)"  # the heading first: no print of the model above it
+    assert {f"printed: {line}" for line in CHATTY_PRINTS} <= set(lines)

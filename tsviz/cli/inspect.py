@@ -29,6 +29,8 @@ def inspect(args: Any) -> int:
     print(f"{result.filename}: {result.entry} ({result.mode})")
     for note in result.notes:
         print(f"note: {note}")
+    for line in result.stdout.splitlines():
+        print(f"printed: {line}")
     for part in result.traced_parts:
         where = f"line {part.line}: " if part.line else ""
         print(f"traced {part.name or 'the whole model'} ({part.type}), which does not compile: {where}{part.reason}")

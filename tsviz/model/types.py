@@ -313,6 +313,9 @@ class InspectResult:
     inlined_skipped: int = 0  # the inlined graph's node count when it was too large to extract (else 0)
     skipped_op_counts: tuple[tuple[str, int], ...] = ()  # and its op counts, counted without extracting it
     archive_report: ArchiveReport | None = None  # .pt uploads: files, module tree, tensors, methods
+    # What the user's code printed to stdout during the job (import, build, conversion), set by the worker
+    # (tsviz/worker/run.py `call`), never on the command line's stdout: its last 64 KB, said as cut.
+    stdout: str = ""
 
     @property
     def archive_facts(self) -> tuple[tuple[str, str], ...]:

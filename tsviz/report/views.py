@@ -46,6 +46,7 @@ def inspect_data(result: InspectResult) -> dict:
         "traced_submodules": list(result.trace_submodules),
         "traced_because": [to_data(part) for part in result.traced_parts],
         "archive_facts": dict(result.archive_facts),
+        "stdout": result.stdout,  # what the model's own code printed: here, never on the stdout before this object
     }
 
 
