@@ -92,19 +92,17 @@ shown, code = walk.drawing(view, fold)
 dot_text = walk.dot(view, fold)
 dot_col.download_button("DOT", dot_text, file_name=f"{stem}.{result.mode}.{view}.dot", mime="text/vnd.graphviz",
                         key="download_dot", help="Download this graph as Graphviz DOT")
-# an uploaded archive is offered as it came (the page holds it); a converted one as the worker saved it
-archive = loaded.request.content if result.kind == "pt" else result.archive
+# an uploaded archive is offered as it came (the page holds it); a converted one from the job file the worker
+# wrote, which the server holds and reads only when the button is clicked
+archive = loaded.request.content if result.kind == "pt" else ui.job_file(result.archive)
 if archive:
     pt_col.download_button(".pt", archive, file_name=result.filename if result.kind == "pt" else
                            f"{stem}.{result.mode}.pt", mime="application/octet-stream", key="download_pt",
                            help=f"Download the {'archive' if result.kind == 'pt' else 'converted module'} "
                                 f"({ui.views.size_text(result.archive_size)}, torch.jit.save)")
-elif loaded.request.local_path:
+else:  # a local archive
     pt_col.caption(f".pt: {ui.views.size_text(result.archive_size)}", help="The local file this server was started "
                    "on: it is already on your disk.")
-else:
-    pt_col.caption(f".pt: {ui.views.size_text(result.archive_size)}", help="Too large to pass through the dashboard: "
-                   f"{ui.code(f'python -m tsviz inspect {result.filename} --out DIR')} writes it.")
 
 matches = ui.graph.search(shown, query)
 marks, focus = walk.marks(shown, matches)

@@ -16,11 +16,6 @@ if result.kind == "py":  # the archive tsviz saved from this model
         st.caption("The model did not convert, so there is no archive to inspect.")
         ui.show_error(result.error, result.source)
         st.stop()
-    if not result.archive:
-        st.info(f"The saved archive is {result.archive_size / 2**20:.0f} MB: too large to pass through the dashboard. "
-                f"{ui.code(f'python -m tsviz archive {result.filename}')} inspects it on the command line.",
-                icon=":material/info:")
-        st.stop()
     st.caption(f"What `torch.jit.save` writes for {ui.plain(result.filename)} converted with {result.mode}: upload any "
                "`.pt` in the sidebar to inspect it the same way.")
     saved = ui.saved_archive_request(result)

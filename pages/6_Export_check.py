@@ -41,16 +41,13 @@ if not any(note.startswith("Inputs:") for note in result.notes):
     st.caption(f"Every rung ran on {ui.plain(', '.join(result.inputs))}.")
 for note in result.notes:
     st.caption(ui.plain(note))
-if result.program:
+if result.program is not None:  # the job file the server holds, read when the button is clicked
     stem = name.rsplit(".", 1)[0]
-    st.download_button(f"{stem}.pt2 ({ui.views.size_text(result.program_size)})", result.program,
+    st.download_button(f"{stem}.pt2 ({ui.views.size_text(result.program_size)})", ui.job_file(result.program),
                        file_name=f"{stem}.pt2", mime="application/octet-stream", key="download_pt2",
                        icon=":material/download:",
                        help=f"The program the {result.program_from} rung made (torch.export.save); load it with "
                             "torch.export.load and call .module().")
-elif result.program_size:
-    st.caption(f"The program is {ui.views.size_text(result.program_size)}: too large to pass through the dashboard. "
-               f"{ui.code(f'python -m tsviz migrate {name} --out DIR')} writes it.")
 
 if result.suggested_fixes:
     with st.container(border=True):

@@ -469,9 +469,9 @@ def test_teaching_mode_puts_the_lesson_beside_a_zoomed_graph_and_stays_in_the_li
 
 
 def test_an_archive_links_its_nodes_to_the_code_stored_in_it() -> None:
-    from support.samples import inspect_sample
+    from support.samples import archive_bytes, inspect_sample
 
-    at = upload(app(), "gate.pt", inspect_sample("data_dependent_if.py", "script").archive)
+    at = upload(app(), "gate.pt", archive_bytes(inspect_sample("data_dependent_if.py", "script")))
     drawn = component_data(at, "tsviz_graph")[0]
     gt = re.search(r"<title>(n\d+)</title>(?:(?!</g>).)*aten::gt", drawn["svg"], re.S).group(1)
     at.session_state["gnode"] = gt  # what a click on the aten::gt node sets
@@ -532,9 +532,9 @@ def test_migrate_page_shows_the_ladder_the_blocker_and_its_line() -> None:
 
 
 def test_migrate_page_converts_an_archive_and_reruns_with_torchs_fixes() -> None:
-    from support.samples import inspect_sample
+    from support.samples import archive_bytes, inspect_sample
 
-    at = upload(app(), "gate.pt", inspect_sample("data_dependent_if.py", "script").archive)
+    at = upload(app(), "gate.pt", archive_bytes(inspect_sample("data_dependent_if.py", "script")))
     at.switch_page("pages/6_Export_check.py").run()
     assert not at.exception and shown(at.success[0]).startswith("Converts with TS2EPConverter")
     ladder = table(at, "rung").set_index("rung")
@@ -576,9 +576,9 @@ def test_every_page_keeps_its_model_in_the_link() -> None:
 
 
 def test_an_archives_inputs_for_the_migrate_page_come_from_the_sidebar() -> None:
-    from support.samples import inspect_sample
+    from support.samples import archive_bytes, inspect_sample
 
-    at = upload(app(), "cell.pt", inspect_sample("recurrent_cell.py", "script").archive)
+    at = upload(app(), "cell.pt", archive_bytes(inspect_sample("recurrent_cell.py", "script")))
     fields = [t for t in at.sidebar.text_input if t.key.startswith("inputs:")]
     assert [t.label for t in fields] == ["x", "h"]
     fields[0].set_value("5x4 float32")

@@ -273,10 +273,10 @@ def test_walk_the_migration_ladder_on_an_archive(server_url: str, page, tmp_path
     """Upload a scripted archive, open Migrate: the checklist says TS2EPConverter converted it and its outputs
     match; the archive's prim::If and the program's cond are drawn side by side; the .pt2 downloads and reloads."""
     import torch
-    from support.samples import inspect_sample
+    from support.samples import archive_bytes, inspect_sample
 
     archive = tmp_path / "gate.pt"
-    archive.write_bytes(inspect_sample("data_dependent_if.py", "script").archive)
+    archive.write_bytes(archive_bytes(inspect_sample("data_dependent_if.py", "script")))
     page.goto(server_url)
     page.wait_for_selector("svg g.node", timeout=90_000)
     page.get_by_text("Upload a file").click()

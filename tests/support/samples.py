@@ -21,6 +21,13 @@ def inspect_sample(name: str, mode: str, entry: str = ""):
     return inspect_file(InspectRequest(name, (SAMPLES / name).read_bytes(), mode=mode, entry=entry))
 
 
+def archive_bytes(result) -> bytes:
+    """The converted .pt a result names (a job file the server holds: tsviz/model/jobfiles.py), as it downloads."""
+    from tsviz.client import files
+
+    return files.read(result.archive)
+
+
 def request_for(filename: str, content: bytes | str, **options):
     from tsviz.model.types import InspectRequest
 

@@ -6,7 +6,7 @@ import io
 
 import pytest
 import torch
-from support.samples import inspect_sample, request_for, sample_names
+from support.samples import archive_bytes, inspect_sample, request_for, sample_names
 from torch import nn
 
 from tsviz.analysis.archive_report import version_note
@@ -55,7 +55,7 @@ def test_an_archive_whose_forward_fails_is_inspected_without_running_it() -> Non
 
 @pytest.mark.parametrize("mode", ["trace", "script", "hybrid"])
 def test_an_archive_from_every_mode_inspects(mode: str) -> None:
-    saved = inspect_sample("hybrid.py", mode).archive
+    saved = archive_bytes(inspect_sample("hybrid.py", mode))
     report = inspect_or_raise(request_for(f"hybrid.{mode}.pt", saved)).archive_report
     assert report.modules[0].path == "" and len(report.modules) > 2
     assert sum(t.bytes for t in report.tensors()) > 0 and not report.training
@@ -79,8 +79,8 @@ def test_the_saved_archive_of_every_sample_inspects(name: str) -> None:
 
     from tsviz.analysis.inspect_model import inspect_file
 
-    converted = inspect_file(request_for(name, (SAMPLES / name).read_bytes(), max_archive_mb=0))
-    result = inspect_or_raise(request_for(f"{name}.pt", converted.archive, max_archive_mb=0))
+    converted = inspect_file(request_for(name, (SAMPLES / name).read_bytes()))
+    result = inspect_or_raise(request_for(f"{name}.pt", archive_bytes(converted)))
     report = result.archive_report
     assert report.modules[0].path == "" and report.modules[0].methods[0].startswith("forward(")
     # every module's code file is in the archive, and the model's stored code knows where it was first written

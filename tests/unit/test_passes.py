@@ -54,9 +54,9 @@ def test_a_function_skips_the_module_passes_and_still_runs() -> None:
 
 
 def test_an_archive_runs_every_pass_but_the_profiled_run() -> None:
-    from support.samples import inspect_sample
+    from support.samples import archive_bytes, inspect_sample
 
-    saved = inspect_sample("resnet_style.py", "script").archive
+    saved = archive_bytes(inspect_sample("resnet_style.py", "script"))
     steps = {s.name: s for s in explore_passes(PassRequest(request_for("resnet.pt", saved))).steps}
     assert steps["freeze"].summary.startswith("freeze: 20 conv+bn folded")
     assert "skipped (no example inputs" in steps["profiled_run"].summary

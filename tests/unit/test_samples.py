@@ -5,7 +5,7 @@ import io
 
 import pytest
 import torch
-from support.samples import inspect_sample, sample_names
+from support.samples import archive_bytes, inspect_sample, sample_names
 
 from tsviz.model.types import MODES
 
@@ -34,11 +34,8 @@ def test_every_sample_converts_in_every_mode(name: str, mode: str) -> None:
     assert result.code.strip().startswith("def ")
     assert kinds(result.graph)[-1] == "output" and "input" in kinds(result.graph)
     assert result.inlined_skipped or len(result.inlined.nodes) >= len(result.graph.nodes) - 1
-    if result.archive_size <= 8 * 2**20:
-        module = torch.jit.load(io.BytesIO(result.archive))  # the download is a loadable TorchScript archive
-        assert module is not None
-    else:  # too large to pass through the page: left out, its size kept
-        assert result.archive == b""
+    module = torch.jit.load(io.BytesIO(archive_bytes(result)))  # the download is a loadable TorchScript archive
+    assert module is not None and result.archive.size == result.archive_size
 
 
 def test_data_dependent_if_script_keeps_both_branches_trace_keeps_one() -> None:

@@ -179,14 +179,14 @@ def test_migrate_gives_the_pages_json_and_writes_the_pt2(tmp_path: Path) -> None
     import io
 
     import torch
-    from support.samples import inspect_sample
+    from support.samples import archive_bytes, inspect_sample
 
     from tsviz.analysis.migrate import migrate
     from tsviz.model.types import MigrateRequest
     from tsviz.report import views
 
     archive = tmp_path / "gate.pt"
-    archive.write_bytes(inspect_sample("data_dependent_if.py", "script").archive)
+    archive.write_bytes(archive_bytes(inspect_sample("data_dependent_if.py", "script")))
     done = tsviz("migrate", str(archive), "--json", "--out", str(tmp_path))
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
@@ -203,10 +203,10 @@ def test_migrate_gives_the_pages_json_and_writes_the_pt2(tmp_path: Path) -> None
 
 
 def test_migrate_refuses_a_loop_archive_on_its_line(tmp_path: Path) -> None:
-    from support.samples import inspect_sample
+    from support.samples import archive_bytes, inspect_sample
 
     archive = tmp_path / "loop.pt"
-    archive.write_bytes(inspect_sample("loop_over_dim.py", "script").archive)
+    archive.write_bytes(archive_bytes(inspect_sample("loop_over_dim.py", "script")))
     done = tsviz("migrate", str(archive))
     assert done.returncode == 0, done.stderr
     assert "loop.pt: does not export" in done.stdout and "✘ fail      ts2ep" in done.stdout

@@ -1,7 +1,6 @@
 """One inspect job: a file's bytes and options -> InspectResult. Runs inside the worker (or the CLI)."""
 from __future__ import annotations
 
-import io
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from tsviz.analysis.convert import Origin, convert
 from tsviz.analysis.ir import extract_graph
 from tsviz.load import entries as sources
 from tsviz.load.modelfile import open_model_file, private_copy
+from tsviz.model import jobfiles
 from tsviz.model.errors import TsvizError
 from tsviz.model.jobs import is_archive
 from tsviz.model.stages import stage
@@ -74,7 +74,7 @@ def _inspect_source(request: InspectRequest, path: Path) -> InspectResult:
         quiet_notes=tuple(converted.quiet_notes), trace_submodules=converted.traced,
         traced_parts=converted.traced_parts,
         input_shapes=tuple(describe(x) for x in inputs) if inputs is not None else (),
-        **_archive(save_module(converted.module), request),
+        **saved_archive(converted.module),
         views=module_views(converted.module, origin, converted.traced),
     )
 
@@ -131,10 +131,13 @@ def count_kinds(block: Any, kinds: Counter[str]) -> None:
             count_kinds(inner, kinds)
 
 
-def _archive(module_bytes: bytes, request: InspectRequest) -> dict[str, Any]:
-    """The converted .pt for download, unless it is larger than the request allows (its size is kept either way)."""
-    too_large = request.max_archive_mb and len(module_bytes) > request.max_archive_mb * 2**20
-    return dict(archive=b"" if too_large else module_bytes, archive_size=len(module_bytes))
+def saved_archive(module: Any) -> dict[str, Any]:
+    """The converted .pt for download, written by torch.jit.save straight to a job file (tsviz/model/jobfiles.py):
+    the answer carries its name, size and digest, never its bytes, so a 124M-parameter model's 500 MB archive is
+    neither copied in memory nor sent as JSON."""
+    stage("convert", "saving the converted module (torch.jit.save)")
+    saved = jobfiles.write("archive.pt", lambda path: torch.jit.save(module, path))
+    return dict(archive=saved, archive_size=saved.size)
 
 
 def module_views(module: Any, origin: Origin, traced: tuple[str, ...],
@@ -171,11 +174,3 @@ def describe(value: Any) -> str:
     if isinstance(value, torch.Tensor):
         return f"{'x'.join(str(d) for d in value.shape) or 'scalar'} {str(value.dtype).removeprefix('torch.')}"
     return type(value).__name__
-
-
-def save_module(module: Any) -> bytes:
-    """The converted module as torch.jit.save writes it, for download."""
-    buffer = io.BytesIO()
-    torch.jit.save(module, buffer)
-    return buffer.getvalue()
-

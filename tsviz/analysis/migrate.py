@@ -8,7 +8,6 @@ the batch dimension dynamic on what it made, and AOTInductor. The exported progr
 """
 from __future__ import annotations
 
-import io
 import re
 import shutil
 import tempfile
@@ -40,7 +39,9 @@ from tsviz.analysis.outputs import call_safely, compare_outputs, error_text
 from tsviz.graph.verdict import DEFAULT_ATOL, DEFAULT_RTOL
 from tsviz.load.guess import BATCH, IMAGE_SIDES, SEQ, SIGNAL_LENGTHS, random_tensor, tensor_from_spec
 from tsviz.load.modelfile import ModelFile, private_copy, source_model
+from tsviz.model import jobfiles
 from tsviz.model.errors import InputError
+from tsviz.model.jobfiles import JobFile
 from tsviz.model.jobs import is_archive
 from tsviz.model.stages import stage
 from tsviz.model.types import (
@@ -53,7 +54,6 @@ from tsviz.model.types import (
     MigrateRequest,
 )
 
-MAX_PROGRAM_MB = 8  # a larger .pt2 stays out of the answer (its size is kept)
 _UNSUPPORTED = re.compile(r"^\s*\d+\. (\S+) \[(.*)\]\s*$")
 _WRITTEN_AT = re.compile(r"# (.+?):(\d+):\d+\s*$")
 _SUGGESTED = re.compile(r"Suggested fixes:\n((?:  .+\n?)+)")
@@ -367,20 +367,19 @@ def _checked(attempt: ExportAttempt, reference: Any, candidate: Any, example: tu
 def _result(request: MigrateRequest, rungs: list[ExportAttempt], blockers: list[Blocker], notes: list[str],
             program: Any, program_from: str, fixes: str, inputs: tuple, *, source: str, torchscript: IRGraph,
             mode: str, graph: IRGraph, converted: IRGraph = EMPTY_GRAPH) -> ExportResult:
-    saved = _saved(program) if program is not None else b""
-    too_large = len(saved) > MAX_PROGRAM_MB * 2**20
+    saved = _saved(program) if program is not None else None
     return ExportResult(
         filename=request.model.filename, source=source, attempts=tuple(rungs), blockers=tuple(unique(blockers)),
         graph=graph, code=program.graph_module.code.strip() + "\n" if program is not None else "",
         torchscript=torchscript if len(torchscript.nodes) <= MAX_INLINED_NODES else EMPTY_GRAPH,
         torchscript_mode=mode, torchscript_op_counts=tuple(torchscript.op_counts().items()), notes=tuple(notes),
         kind="pt" if is_archive(request.model.filename) else "py", converted=converted,
-        program=b"" if too_large else saved, program_size=len(saved), program_from=program_from,
+        program=saved, program_size=saved.size if saved is not None else 0, program_from=program_from,
         suggested_fixes=fixes, inputs=tuple(describe(x) for x in inputs))
 
 
-def _saved(program: Any) -> bytes:
-    buffer = io.BytesIO()
-    torch.export.save(program, buffer)
-    return buffer.getvalue()
+def _saved(program: Any) -> JobFile:
+    """The program as torch.export.save writes it, straight to a job file (tsviz/model/jobfiles.py): the answer
+    carries its name, size and digest, the server the bytes."""
+    return jobfiles.write("program.pt2", lambda path: torch.export.save(program, path))
 

@@ -42,7 +42,7 @@ def request_of(args: Any) -> InspectRequest:
         init.append((name.strip(), value))
     return InspectRequest(
         filename=path.name, content=path.read_bytes(), mode=getattr(args, "mode", "script"), entry=args.entry,
-        init_args=tuple(init), max_archive_mb=0,
+        init_args=tuple(init),
         input_specs=tuple(parse_input_spec(text) for text in args.input),
         trace_submodules=tuple(args.trace_submodules) if args.trace_submodules else None,
     )

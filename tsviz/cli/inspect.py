@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tsviz.cli.common import converted, print_json, request_of, run
+from tsviz.client import files
 from tsviz.graph.dot import to_dot
 from tsviz.graph.fold import count_text, fold_constants
 from tsviz.graph.layout import svg_or_problem
@@ -49,8 +50,8 @@ def inspect(args: Any) -> int:
 def _write_outputs(folder: Path, result: InspectResult, data: dict) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"{Path(result.filename).stem}.{result.mode}"
-    if result.archive:  # a converted .py (an archive given is already on disk)
-        (folder / f"{stem}.pt").write_bytes(result.archive)
+    if result.archive is not None:  # a converted .py (an archive given is already on disk): copied from the job file
+        files.copy(result.archive, folder / f"{stem}.pt")
     (folder / f"{stem}.code.py").write_text(result.code)
     (folder / f"{stem}.graph.dot").write_text(to_dot(fold_constants(result.graph)))
     (folder / f"{stem}.inlined.dot").write_text(to_dot(fold_constants(result.inlined)))

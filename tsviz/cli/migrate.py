@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from tsviz.cli.common import print_json, request_of, run
+from tsviz.client import files
 from tsviz.model.types import MigrateRequest
 from tsviz.report import views
 
@@ -14,14 +15,11 @@ from tsviz.report import views
 def migrate(args: Any) -> int:
     request = MigrateRequest(request_of(args), aoti=args.aoti, apply_fixes=args.apply_fixes)
     result = run(args, "migrate", request)
-    if args.out is not None and result.program:
+    if args.out is not None and result.program is not None:  # copied from the job file the server holds
         args.out.mkdir(parents=True, exist_ok=True)
         path = args.out / f"{Path(result.filename).stem}.pt2"
-        path.write_bytes(result.program)
+        files.copy(result.program, path)
         print(f"wrote {path} (torch.export.save; load it with torch.export.load)", file=sys.stderr)
-    elif args.out is not None and result.program_size:
-        print(f"tsviz: the program is {result.program_size / 2**20:.0f} MB, too large to pass back; export it in "
-              "your own code with torch.export.save", file=sys.stderr)
     if args.json:
         return print_json(views.export_data(result))
     print(f"{result.filename}: " + ("exports with torch.export" if result.exported else "does not export")

@@ -3,17 +3,19 @@
 Pages (through tsviz.ui) and the command line both call `run`: the same queue, limits, messages and cache.
 Results are cached by a hash of the job (the file's bytes and every option), so a rerun costs nothing.
 Nothing here imports torch or the worker's code; the worker's answer is JSON, rebuilt into the job's result
-type or refused (tsviz/client/answers.py).
+type or refused (tsviz/client/answers.py). Big results (a converted archive, a .pt2) come back beside the answer as
+job files the server keeps and streams (tsviz/client/files.py; how they travel: tsviz/model/jobfiles.py).
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 from dataclasses import asdict, replace
 from typing import Any
 
-from tsviz.client import sandbox
+from tsviz.client import files, sandbox
 from tsviz.client.answers import outcome, parse_cost, result_or_raise
 from tsviz.client.cache import Cache
 from tsviz.client.pool import OnWait, preload, run_alone, shared_pool
@@ -21,9 +23,10 @@ from tsviz.model.jobs import Limits, filename_of, job, model_of, with_model
 from tsviz.model.jsonio import to_data
 from tsviz.model.uploads import content_digest
 
-__all__ = ["Limits", "OnWait", "clear_cache", "ping", "preload", "run", "warm_up"]
+__all__ = ["Limits", "OnWait", "clear_cache", "files", "last_worker", "ping", "preload", "run", "warm_up"]
 
 _CACHE = Cache()
+_LAST = threading.local()
 
 
 def run(name: str, request: object = None, *, limits: Limits | None = None, on_wait: OnWait | None = None,
@@ -44,20 +47,31 @@ def run(name: str, request: object = None, *, limits: Limits | None = None, on_w
     # The key names the file by its digest (remembered), instead of base64-encoding it on every rerun of a page.
     key = hashlib.sha256(json.dumps([name, to_data(request, bytes_as=content_digest), asdict(limits)],
                                     sort_keys=True).encode()).hexdigest()
-    if spec.cached and (hit := _CACHE.get(key)) is not None:
+    _LAST.worker = {}
+    if spec.cached and (hit := _CACHE.get(key)) is not None and files.held(hit):  # its job files still here
         return result_or_raise(hit)
     model = model_of(request)
     if model is not None and model.local_path:  # the worker reads it where its sandbox mounts it
         request = with_model(request, replace(model, local_path=sandbox.inside(model.local_path)))
+    # A file this server holds (a .py's saved archive) is given to the job's server by name, never sent as bytes.
+    inputs = {model.job_file.name: files.path(model.job_file)} if model is not None and model.job_file else {}
     message = {"job": name, "request": to_data(request), "memory_mb": limits.memory_mb}
     if cuda or not spec.user_content:
-        header, answer = run_alone(message, limits, filename)
+        header, answer, taken = run_alone(message, limits, filename, inputs)
     else:
-        header, answer = shared_pool().run(message, limits, filename, on_wait, owner)
-    found = outcome(header, answer, spec.result, limits, filename)
+        header, answer, taken = shared_pool().run(message, limits, filename, on_wait, owner, inputs)
+    _LAST.worker = {k: header.get(k) for k in ("seconds", "max_rss_mb", "vm_peak_mb")}
+    # Big results came back as job files: checked and moved into the store (tsviz/client/files.py)
+    found = files.take_over(outcome(header, answer, spec.result, limits, filename), taken, filename)
     if spec.cached:
         _CACHE.put(key, found, parse_cost(answer))  # about what the rebuilt result holds in memory
     return result_or_raise(found)
+
+
+def last_worker() -> dict:
+    """What this thread's last job took in the worker, as its fork server measured it: seconds, peak resident
+    memory and peak address space in MB ({} when it came from the cache). For benchmarks."""
+    return dict(getattr(_LAST, "worker", {}))
 
 
 def ping(on_wait: OnWait | None = None) -> float:

@@ -90,6 +90,10 @@ def _failure(header: dict, status: object, stage: str, limits: Limits, filename:
     if status == "too_large":
         return WorkerError(f"the worker's answer passed the {limits.answer_mb} MB limit while {stage}", file=filename,
                            hint="the model is too large to show here, or its code wrote into the worker's answer")
+    if status == "files":
+        return WorkerError(f"the job wrote more than {limits.files_mb} MB of files while {stage}", file=filename,
+                           hint="the converted model is too large to keep here, or the model's code wrote files; "
+                                "the job was stopped and its files removed")
     if status == "signal":
         name = _signal_name(header.get("signal"))
         what = {

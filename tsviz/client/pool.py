@@ -4,7 +4,8 @@ first-come, first-served queue in front of them.
 Each server (tsviz/worker/forkserver.py) runs one job at a time in a fresh forked child. A server that dies
 or stops answering is replaced and the job that killed it is reported. The protocol: one JSON header line,
 then exactly the announced answer bytes, size-capped; the answer is passed on unread (tsviz/client/answers.py
-checks it).
+checks it). Each server has job-file folders of its own (tsviz/client/files.py): a job's big results come back as
+files in its out folder, moved to a folder of that job's own before the server takes its next job.
 """
 from __future__ import annotations
 
@@ -21,8 +22,9 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
-from tsviz.client import sandbox
+from tsviz.client import files, sandbox
 from tsviz.model.errors import WorkerError
 from tsviz.model.jobs import Limits
 
@@ -33,6 +35,7 @@ START_TIMEOUT_S = 120.0  # a server imports torch before it is ready
 SLACK_S = 15.0  # past every stage's limit, a server that still has not answered is wedged
 WORKER_NICE = 10
 OnWait = Callable[[str], None]
+Reply = tuple[dict, bytes, Path | None]  # header, answer, the folder of the job's files (tsviz/client/files.py)
 
 
 class _ServerGone(Exception):
@@ -52,7 +55,8 @@ class _Server:
     """One fork server (in a sandbox of its own when there is one): one job at a time."""
 
     def __init__(self, sandboxed: bool, gpu: bool = False) -> None:
-        python, env, cwd = sandbox.worker_command(sandboxed, gpu)
+        self.out, self.inbox = files.server_folders()
+        python, env, cwd = sandbox.worker_command(sandboxed, gpu, (self.out, self.inbox))
         jobs = [",".join(_PRELOAD)] if _PRELOAD else []  # what the server imports before its first fork
         self.process = subprocess.Popen(
             [*python, "-m", "tsviz.worker.forkserver", *jobs],
@@ -69,13 +73,21 @@ class _Server:
             self.stop()
             raise WorkerError("the worker could not start: it did not say it was ready")
 
-    def run(self, job: dict, limits: Limits) -> tuple[dict, bytes]:
+    def run(self, job: dict, limits: Limits, inputs: dict[str, Path] | None = None) -> Reply:
+        """The job's header, its answer, and the folder of files it left (None: none); `inputs` are stored files
+        it reads, given to it alone (by name) in this server's in folder."""
+        files.give(self.inbox, inputs or {})
         try:
-            self.process.stdin.write(json.dumps({"job": job, "limits": limits.for_server()}).encode() + b"\n")
-            self.process.stdin.flush()
-        except (BrokenPipeError, OSError):
-            raise _ServerGone("it had exited before the job was sent") from None
-        return self._reply(time.monotonic() + limits.total_s() + SLACK_S, limits.answer_mb * 2**20)
+            try:
+                self.process.stdin.write(json.dumps({"job": job, "limits": limits.for_server()}).encode() + b"\n")
+                self.process.stdin.flush()
+            except (BrokenPipeError, OSError):
+                raise _ServerGone("it had exited before the job was sent") from None
+            header, answer = self._reply(time.monotonic() + limits.total_s() + SLACK_S, limits.answer_mb * 2**20)
+        except _ServerGone:
+            self.stop()  # nothing of the job runs on: its files are dropped with the server's folders
+            raise
+        return header, answer, files.collect(self.out, self.inbox)
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -91,6 +103,7 @@ class _Server:
                 stream.close()
             except OSError:
                 pass
+        files.remove_server_folders(self.out)
 
     def _reply(self, deadline: float, answer_cap: int) -> tuple[dict, bytes]:
         """One header line (at most MAX_HEADER_BYTES) and then exactly the announced answer bytes."""
@@ -142,12 +155,12 @@ def _start(sandboxed: bool, gpu: bool = False) -> _Server:
     return _LAUNCHER.submit(_Server, sandboxed, gpu).result()
 
 
-def run_alone(job: dict, limits: Limits, filename: str) -> tuple[dict, bytes]:
+def run_alone(job: dict, limits: Limits, filename: str, inputs: dict[str, Path] | None = None) -> Reply:
     """A job in a server started for it alone, in a sandbox that also holds the GPUs' device nodes (CUDA
     benchmarks, the device probe)."""
     server = _start(sandboxed=True, gpu=True)
     try:
-        return server.run(job, limits)
+        return server.run(job, limits, inputs)
     except _ServerGone as e:
         raise WorkerError(f"the worker process failed: {e}", file=filename) from None
     finally:
@@ -166,10 +179,10 @@ class Pool:
         self._servers: set[_Server] = set()
 
     def run(self, job: dict, limits: Limits, filename: str, on_wait: OnWait | None,
-            owner: str | None = None) -> tuple[dict, bytes]:
+            owner: str | None = None, inputs: dict[str, Path] | None = None) -> Reply:
         server = self._acquire(on_wait, owner, filename)
         try:
-            return server.run(job, limits)
+            return server.run(job, limits, inputs)
         except _ServerGone as e:
             server.stop()
             raise WorkerError(f"this job brought down its worker process ({e})", file=filename,

@@ -1,10 +1,11 @@
 """The worker's sandbox: Debian's bubblewrap (bwrap), where the machine has it and it works.
 
 Inside: no network (every namespace unshared), no capabilities, an unprivileged uid, an empty environment, and
-read-only mounts of only what Python, torch and tsviz need; the root is read-only. The one writable place is
-/tmp, a tmpfs of TMP_MB that the fork server empties after every job, and it is not on the import path
-(`python -P`, working directory /). The host's files (/etc, /home, /root, the project's other folders) are
-not there at all. A GPU job gets the same sandbox plus the NVIDIA device nodes.
+read-only mounts of only what Python, torch and tsviz need; the root is read-only. The writable places are
+/tmp, a tmpfs of TMP_MB that the fork server empties after every job, kept off the import path (`python -P`,
+working directory /), and /jobs/out, the server's own job-file folder on the host (a converted archive is written
+there; the client empties it after each job: tsviz/client/files.py). The host's files (/etc, /home, /root, the
+project's other folders) are not there at all. A GPU job gets the same sandbox plus the NVIDIA device nodes.
 
 Without a working sandbox the server fails closed: uploads run (in a plain worker process with its resource
 limits) only for a browser on the same machine, unless the operator sets ALLOW_ENV; samples run for everyone.
@@ -21,6 +22,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from tsviz.model.jobfiles import IN_ENV, OUT_ENV
+
 NOBODY = "65534"
 SANDBOXED_ENV = "TSVIZ_SANDBOXED"  # set inside: the fork server may then kill every other process in its namespace
 OFF_ENV = "TSVIZ_NO_SANDBOX"  # for tests and benchmarks: behave as a machine without bubblewrap
@@ -28,6 +31,7 @@ ALLOW_ENV = "TSVIZ_ALLOW_UNSANDBOXED"  # the operator accepts running other peop
 LOCAL_ENV = "TSVIZ_LOCAL_FILE"  # `tsviz FILE`: the one host file the server may hand to its workers, read-only
 _INPUT = "/input"  # where it is mounted inside
 TMP_MB = 512  # the sandbox's /tmp: a job's scratch files, emptied after each job
+JOBS = "/jobs"  # where a server's job-file folders are mounted inside (tsviz/model/jobfiles.py)
 _APP = "/opt/tsviz"  # where the tsviz package is mounted inside
 ROOT = Path(__file__).resolve().parents[2]  # the project: tsviz/ is mounted from here
 # Environment a worker outside the sandbox keeps (the rest, the server's secrets among them, is dropped)
@@ -105,17 +109,27 @@ def _mounted(path: str) -> str:
     return f"{_INPUT}/{''.join(c if c.isalnum() or c in '._-' else '_' for c in Path(path).name)}"
 
 
-def worker_command(sandboxed: bool, gpu: bool = False) -> tuple[list[str], dict[str, str], str]:
+def worker_command(sandboxed: bool, gpu: bool = False, folders: tuple[Path, Path] | None = None,
+                   ) -> tuple[list[str], dict[str, str], str]:
     """(argv prefix, environment, working directory) for a fork server. In the sandbox the environment is set by
     bwrap; outside it, only _KEPT_ENV is passed on and the server starts in an empty private folder (the job's
-    files, not the project, around it). Either way `python -P` keeps the working directory off the import path."""
+    files, not the project, around it). Either way `python -P` keeps the working directory off the import path.
+    `folders`, this server's own (out, in) job-file folders (tsviz/client/files.py), are bound at JOBS/out
+    (writable) and JOBS/in (read-only) in its sandbox, the only host folders a job may write or be handed."""
     wrapper = prefix(gpu) if sandboxed else ()
     env = {k: v for k, v in os.environ.items() if k in _KEPT_ENV}
     env.update(PYTHONPATH=str(ROOT), PYTHONDONTWRITEBYTECODE="1", PYTHONSAFEPATH="1", OMP_NUM_THREADS="1")
     if wrapper:
+        if folders is not None:
+            at = wrapper.index("--proc")  # before the root is made read-only
+            wrapper = (*wrapper[:at], "--bind", str(folders[0]), f"{JOBS}/out", "--ro-bind", str(folders[1]),
+                       f"{JOBS}/in", "--setenv", OUT_ENV, f"{JOBS}/out", "--setenv", IN_ENV, f"{JOBS}/in",
+                       *wrapper[at:])
         return [*wrapper, sys.executable, "-P"], env, "/"
     home = _private_home()
     env["HOME"] = env["TMPDIR"] = home
+    if folders is not None:
+        env[OUT_ENV], env[IN_ENV] = str(folders[0]), str(folders[1])
     return [sys.executable, "-P"], env, home
 
 

@@ -36,7 +36,8 @@ class Limits:
     benchmark_s: float = 300.0
     memory_mb: int = 3072  # 0: no address-space limit (CUDA reserves far more than it uses)
     cpu_s: int = 240
-    file_mb: int = 256  # the largest file a job may write
+    file_mb: int = 2048  # the largest file a job may write (a converted archive is one: 4 bytes a parameter)
+    files_mb: int = 2048  # all its job files together (tsviz/model/jobfiles.py): the host disk they take
     open_files: int = 256
     processes: int = 64  # processes in the job's sandbox (RLIMIT_NPROC outside one)
     answer_mb: int = 256
@@ -52,6 +53,7 @@ class Limits:
                          "benchmark": self.benchmark_s},
             "memory_mb": self.memory_mb, "cpu_s": self.cpu_s, "file_mb": self.file_mb,
             "open_files": self.open_files, "processes": self.processes, "answer_bytes": self.answer_mb * 2**20,
+            "files_bytes": self.files_mb * 2**20,
         }
 
     def total_s(self) -> float:
@@ -121,6 +123,13 @@ def require_source(request: InspectRequest, what: str) -> None:
 
 
 def saved_archive_request(result: InspectResult) -> InspectRequest:
-    """Inspect the archive a .py's conversion saves ("my_model.trace.pt"), as the Archive page and
-    `tsviz archive` do for a .py."""
-    return InspectRequest(f"{Path(result.filename).stem}.{result.mode}.pt", result.archive, max_archive_mb=0)
+    """Inspect the archive a .py's conversion saved ("my_model.trace.pt"), as the Archive page and `tsviz archive`
+    do for a .py: the job file the server holds is handed to the worker as it is, never as bytes in the job."""
+    if result.archive is None:
+        raise InputError("the model did not convert, so there is no saved archive", file=result.filename)
+    return InspectRequest(saved_archive_name(result), b"", job_file=result.archive)
+
+
+def saved_archive_name(result: InspectResult) -> str:
+    """The name a .py's converted archive downloads as: "my_model.trace.pt"."""
+    return f"{Path(result.filename).stem}.{result.mode}.pt"

@@ -5,6 +5,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from tsviz.model.jobfiles import JobFile
+
 Mode = Literal["trace", "script", "hybrid"]
 MODES: tuple[str, ...] = ("trace", "script", "hybrid")
 GraphView = Literal["graph", "inlined"]
@@ -207,7 +209,9 @@ class InspectRequest:
     init_args: tuple[tuple[str, str], ...] = ()  # constructor arg -> a Python expression (evaluated in the worker)
     input_specs: tuple[InputSpec, ...] = ()  # used when the file gives no example inputs
     trace_submodules: tuple[str, ...] | None = None  # hybrid; None picks the default
-    max_archive_mb: int = 8  # a larger converted .pt is left out of the result (0: no limit; the CLI's choice)
+    # A .pt the server holds as a job file (the archive a .py's conversion saved): handed to the worker read-only,
+    # never as bytes in the job; `content` stays empty (tsviz/model/jobfiles.py).
+    job_file: JobFile | None = None
     # `tsviz FILE`: the file the server was started on, read by the worker where it lies (mounted read-only into
     # its sandbox), never sent as bytes; `content` stays empty. Its size and modification time name the version.
     local_path: str = ""
@@ -306,10 +310,10 @@ class InspectResult:
     input_shapes: tuple[str, ...] = ()  # the inputs used, printed
     needs_inputs: bool = False  # the entry has no example inputs: the UI offers shape fields
     suggested_inputs: tuple[InputSpec, ...] = ()
-    archive: bytes = b""  # the converted module saved with torch.jit.save
+    archive: JobFile | None = None  # the converted module saved with torch.jit.save: a job file the server holds
     source_files: tuple[tuple[str, str], ...] = ()  # .pt: code files in the archive
     views: tuple[ModuleView, ...] = ()  # every submodule's own forward graph, to open from the module graph
-    archive_size: int = 0  # bytes of the converted .pt, also when it was too large to include
+    archive_size: int = 0  # bytes of the converted .pt (of the file given, for an archive)
     inlined_skipped: int = 0  # the inlined graph's node count when it was too large to extract (else 0)
     skipped_op_counts: tuple[tuple[str, int], ...] = ()  # and its op counts, counted without extracting it
     archive_report: ArchiveReport | None = None  # .pt uploads: files, module tree, tensors, methods
@@ -584,7 +588,7 @@ class ExportResult:
     notes: tuple[str, ...] = ()
     kind: str = "py"  # "pt": an archive, converted with TS2EPConverter
     converted: IRGraph = EMPTY_GRAPH  # archives: the program TS2EPConverter made from the archive
-    program: bytes = b""  # the program (torch.export.save, a .pt2), when one was made and is small enough
+    program: JobFile | None = None  # the program (torch.export.save, a .pt2), when one was made: a job file
     program_size: int = 0
     program_from: str = ""  # the rung that made it
     suggested_fixes: str = ""  # torch's own "Suggested fixes" for a dynamic batch it had to specialise

@@ -15,7 +15,7 @@ from tsviz.model.jobs import is_archive, saved_archive_request
 from tsviz.model.types import DEFAULT_PASSES, PASSES, VARIANTS, MigrateRequest, PassRequest
 from tsviz.report import bench, views
 from tsviz.ui.editor import edit_toggle, editor, failed_edit, remember, stale_graph
-from tsviz.ui.jobs import devices, in_worker, result_or_stop, review_report, run_bench_job
+from tsviz.ui.jobs import devices, in_worker, job_file, result_or_stop, review_report, run_bench_job
 from tsviz.ui.page import (
     Loaded,
     diff_request,
@@ -46,8 +46,9 @@ __all__ = [
     "DEFAULT_ATOL", "DEFAULT_PASSES", "DEFAULT_RTOL", "HAZARDS", "PASSES", "SEVERITY_TITLES", "VARIANTS", "GraphWalk",
     "Loaded", "MigrateRequest", "PassRequest", "State", "TsvizError", "bench", "case_rows", "code", "code_diff",
     "code_view", "count_text", "counted", "devices", "diff_key", "diff_request", "edit_toggle", "editor",
-    "failed_edit", "graph", "graph_view", "grouped_notes", "in_worker", "is_archive", "lesson", "model_request",
-    "no_model_yet", "op_changes", "op_count_rows", "page_setup", "paired_drawings", "parse_sizes", "plain",
+    "failed_edit", "graph", "graph_view", "grouped_notes", "in_worker", "is_archive", "job_file", "lesson",
+    "model_request", "no_model_yet", "op_changes", "op_count_rows", "page_setup", "paired_drawings", "parse_sizes",
+    "plain",
     "remember", "require_request", "require_result", "require_source", "result_key", "result_or_stop",
     "review_report", "run_bench_job", "saved_archive_request", "show_error", "show_node", "side_by_side",
     "source_excerpt", "stale_graph", "state", "teaching_style", "traced_parts", "verdict", "views", "walk_svg",

@@ -1,12 +1,15 @@
 """Jobs from a page: the job table's jobs run in the sandboxed worker, with a spinner and the queue shown."""
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
 
 from tsviz import client
 from tsviz.model.errors import TsvizError
+from tsviz.model.jobfiles import JobFile
 from tsviz.model.jobs import is_archive, model_of
 from tsviz.model.types import BenchJob, BenchRow, DeviceInfo, ErrorInfo, InspectResult
 from tsviz.report.bench import failed_rows, rows_frame, summary_table
@@ -33,6 +36,12 @@ def in_worker(name: str, request: object, doing: str) -> tuple[Any, ErrorInfo | 
             return None, e.info()
         finally:
             note.empty()
+
+
+def job_file(ref: JobFile) -> Callable[[], bytes]:
+    """A download button's data for a job file the server holds (a converted .pt, a .pt2): read when the button is
+    clicked, on its own thread, not on every rerun of the page (tsviz/client/files.py)."""
+    return functools.partial(client.files.read, ref)
 
 
 def page_owner() -> str | None:

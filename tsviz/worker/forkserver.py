@@ -9,7 +9,9 @@ One job at a time, one line of JSON each way on stdin / stdout:
                        followed by exactly N bytes: the child's answer, passed on unread
 
 `status` is "done" (the child exited 0), "timeout" (a stage ran past its limit), "signal" / "exit" (the
-child died), "too_large" (its answer passed the size cap). The server never parses the child's answer;
+child died), "too_large" (its answer passed the size cap), "files" (its job files passed theirs: a job's big results,
+a converted archive, are written as files into the out folder OUT_ENV names, never into the answer; see
+tsviz/model/jobfiles.py; the client takes them over). The server never parses the child's answer;
 the parent validates it. Each child gets its own session (its process group is killed on timeout), its
 resource limits, a private temp dir and PR_SET_PDEATHSIG; after it ends, every process it left behind is
 killed (the server is a child subreaper, so orphans come back to it) and the temp dir is removed; in the
@@ -36,6 +38,8 @@ POLL_S = 0.02  # how often the process count of a running job is checked
 SANDBOXED = os.environ.get("TSVIZ_SANDBOXED") == "1"  # alone in a pid namespace: kill(-1) reaches only jobs
 SCRATCH = "/tmp"  # in the sandbox: its one writable place, a tmpfs of its own, emptied after each job
 LOG_TAIL = 4000  # characters of the child's stderr kept for the error detail
+OUT_ENV = "TSVIZ_JOB_OUT"  # the job files' folder (tsviz.model.jobfiles.OUT_ENV): watched for its size
+MAX_ENTRIES = 64  # more entries than this under it counts as over the size cap
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -93,6 +97,7 @@ def _watch(pid: int, limits: dict, answer_r: int, stage_r: int, log_r: int, star
     total_deadline = started + sum(stage_limits.values())  # stage lines cannot buy a job more than this
     stage_deadline = started + stage_limits[kind]
     answer, log, partial = bytearray(), bytearray(), b""
+    vm_peak = 0  # KB
     open_fds = {answer_r, stage_r, log_r}
     pidfd = os.pidfd_open(pid)
     try:
@@ -108,6 +113,10 @@ def _watch(pid: int, limits: dict, answer_r: int, stage_r: int, log_r: int, star
             if SANDBOXED and _process_count() > limits["processes"]:
                 _kill_group(pid)
                 return {"status": "processes", "stage": what, "limit": limits["processes"], "log": _tail(log)}, b""
+            vm_peak = _vm_peak(pid, vm_peak)
+            if _files_bytes() > limits["files_bytes"]:  # checked as often: a job cannot fill the host's disk
+                _kill_group(pid)
+                return {"status": "files", "stage": what, "log": _tail(log)}, b""
             if pidfd in ready:  # the child ended: take what it left in the pipes, then its status
                 _drain(answer_r, answer, cap), _drain(log_r, log, cap)
                 break
@@ -129,16 +138,20 @@ def _watch(pid: int, limits: dict, answer_r: int, stage_r: int, log_r: int, star
                         if new_kind in stage_limits:
                             kind, what = new_kind, new_what[:300]
                             stage_deadline = time.monotonic() + stage_limits[kind]
-        _, status = os.waitpid(pid, 0)
+        _, status, usage = os.wait4(pid, 0)
     finally:
         os.close(pidfd)
-    header = {"stage": what, "kind": kind, "log": _tail(log)}
+    # What the job took: its peak resident memory (shared pages of the warm server included) and address space
+    header = {"stage": what, "kind": kind, "log": _tail(log), "max_rss_mb": round(usage.ru_maxrss / 1024, 1),
+              "vm_peak_mb": round(vm_peak / 1024, 1)}
     if os.WIFSIGNALED(status):
         return {**header, "status": "signal", "signal": os.WTERMSIG(status)}, b""
     if os.WEXITSTATUS(status) != 0:
         return {**header, "status": "exit", "code": os.WEXITSTATUS(status)}, b""
     if len(answer) > cap:
         return {**header, "status": "too_large"}, b""
+    if _files_bytes() > limits["files_bytes"]:
+        return {**header, "status": "files"}, b""
     return {**header, "status": "done"}, bytes(answer)
 
 
@@ -237,6 +250,44 @@ def _set_limits(limits: dict) -> None:
         pairs.append((resource.RLIMIT_AS, limits["memory_mb"] * mib, limits["memory_mb"] * mib))
     for which, soft, hard in pairs:
         resource.setrlimit(which, (soft, hard))
+
+
+def _vm_peak(pid: int, known: int) -> int:
+    """The child's peak address space so far in KB (VmPeak, a high-water mark: polling misses only its last
+    moments), or `known` once it is gone."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"VmPeak:"):
+                    return max(known, int(line.split()[1]))
+    except (OSError, ValueError, IndexError):
+        pass
+    return known
+
+
+def _files_bytes() -> float:
+    """Bytes under the job files' folder (infinite past MAX_ENTRIES entries): a few scandir calls."""
+    folder = os.environ.get(OUT_ENV)
+    if not folder:
+        return 0
+    total, seen, stack = 0, 0, [folder]
+    while stack:
+        try:
+            entries = list(os.scandir(stack.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            seen += 1
+            if seen > MAX_ENTRIES:
+                return float("inf")
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                else:
+                    total += entry.stat(follow_symlinks=False).st_blocks * 512
+            except OSError:
+                continue
+    return total
 
 
 def _process_count() -> int:
