@@ -42,7 +42,7 @@ def test_training_at_import_is_refused_naming_the_line() -> None:
 
 def test_config_dataclass_is_prefilled_and_none_output_is_left_out_of_the_trace() -> None:
     data = inspect("gpt_config.py", "--mode", "trace")
-    assert data["entry"] == "GPT" and data["inputs"] == ["2x8 int64"]  # token ids, from the embedding
+    assert data["entry"] == "GPT" and data["inputs"] == ["2x64 int64"]  # token ids, as long as the block_size
     assert any("returns None as output 1 of 2" in n for n in data["notes"])
     stderr = failure("gpt_config.py")  # script mode
     assert "line 108" in stderr and "self.config holds a GPTConfig object" in stderr

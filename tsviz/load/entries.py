@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from tsviz.load import standins
+from tsviz.load import calls, standins
 from tsviz.load.expressions import evaluate, namespace
 from tsviz.load.guess import guess_inputs, value_from_spec
 from tsviz.load.importer import LoadedSource, user_line
@@ -158,9 +158,11 @@ def resized(x: torch.Tensor, dim: int, size: int) -> torch.Tensor:
 
 
 def suggest_inputs(source: LoadedSource, entry: Entry, target: Any, run: bool = True) -> tuple[InputSpec, ...]:
-    """The guess at forward()'s inputs (tsviz.load.guess) that the model runs on (with `run`), else the first
-    guess; the user edits it."""
-    guesses = guess_inputs(target, list(forward_params(entry, target)))
+    """Inputs to offer when neither the request nor the file's example_inputs() gives any: what the file's own
+    code passes to the model (file_call_inputs), then the guesses at forward()'s inputs (tsviz.load.guess); with
+    `run`, the first of them that the model runs on, else the first; the user edits it."""
+    found = file_call_inputs(source, entry, target, record=run)
+    guesses = ([found.specs] if found is not None else []) + guess_inputs(target, list(forward_params(entry, target)))
     if not run or len(guesses) == 1 or not isinstance(target, nn.Module):
         return guesses[0]
     for specs in guesses:
@@ -171,6 +173,13 @@ def suggest_inputs(source: LoadedSource, entry: Entry, target: Any, run: bool = 
         except Exception:  # the model's own error on a wrong guess: try the next one
             continue
     return guesses[0]
+
+
+def file_call_inputs(source: LoadedSource, entry: Entry, target: Any, record: bool = True) -> calls.FileInputs | None:
+    """What the file's own code (test(), main(), its __main__ block, a docstring example) passes to the entry, and
+    where (tsviz.load.calls); `record` lets it run that code up to the call when the sizes are computed there."""
+    names = namespace(source.module, model=target)
+    return calls.file_inputs(source, entry, target, forward_params(entry, target), names, record)
 
 
 def required_input_count(entry: Entry, target: Any) -> int:

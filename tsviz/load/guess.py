@@ -1,10 +1,13 @@
 """Example inputs when the file gives none: one guess from the model itself, used by every page and command.
 
-The guess follows forward()'s first argument to the layer that consumes it (an nn.Embedding wants int64 token
-ids in range, an RNN a (seq, batch, features) tensor, a Linear its in_features), asks the model for its own
-recurrent state (init_hidden(batch_size) and similar), leaves parameters with defaults at their defaults, and
-uses the dtype of the model's parameters. Guesses and typed inputs alike are InputSpecs: a shape and dtype, or
-a Python expression evaluated here in the worker (`torch.randint(0, 100, (35, 4))`, `model.init_hidden(4)`).
+The guess follows every required argument of forward() to the layer that takes it (an nn.Embedding wants int64
+token ids in range, a convolution an image, an RNN a (seq, batch, features) tensor and, as its second argument,
+a state; a Linear its in_features), through the model's own methods and submodules, so `forward(self, image,
+text)` gets a float image and token ids. It reads the sizes the model kept from its constructor (`img_size`,
+`input_resolution`, `block_size`, `context_length`, or a config object holding them), asks the model for its
+own recurrent state (init_hidden(batch_size) and similar), leaves parameters with defaults at their defaults,
+and uses the dtype of the model's parameters. Guesses and typed inputs alike are InputSpecs: a shape and dtype,
+or a Python expression evaluated here in the worker (`torch.randint(0, 100, (35, 4))`, `model.init_hidden(4)`).
 """
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ import ast
 import inspect
 import re
 import textwrap
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -32,74 +36,224 @@ _STATE_PARAM = re.compile(r"^(hidden|hiddens|hx|h0|h|state|states|hc|memory|mems
 
 def guess_inputs(target: Any, params: list[Param]) -> list[tuple[InputSpec, ...]]:
     """Guesses at forward()'s (or the function's) required inputs, best first: one InputSpec per required
-    parameter, in order. More than one guess when the first layer leaves a size open (an image's height and
-    width, a Linear's leading dimensions): the caller keeps the first one the model runs on."""
+    parameter, in order, each followed to the layer that takes it. More than one guess when a layer leaves a size
+    open (an image's height and width, a Linear's leading dimensions, a sequence length): the caller keeps the
+    first one the model runs on."""
     required = [p for p in params if p.default is None and not p.name.startswith("*")]
     if not required:
         return [()]
     model = target if isinstance(target, nn.Module) else None
-    layer = first_layer(model, required[0].name) if model is not None else None
     dtype = _parameter_dtype(model)
-    firsts = _from_layer(layer, model, dtype) if layer is not None else [InputSpec((BATCH, SEQ), dtype)]
+    if model is None:
+        return [tuple(InputSpec((BATCH, SEQ), dtype) for _ in required)]
+    followed = [follow(model, p.name) for p in required]
+    if followed[0] is None:
+        registered = next((m for m in model.modules() if _is_known(m)), None)
+        followed[0] = Followed(registered, 0, (model, registered)) if registered is not None else None
     state = _state_method(model)
-    guesses = []
-    for first in firsts:
-        specs = [first]
-        for param in required[1:]:
-            if state and _STATE_PARAM.match(param.name):
-                specs.append(InputSpec((), expr=f"model.{state}({_batch_of(first, layer)})"))
-            elif isinstance(layer, nn.EmbeddingBag) and "offset" in param.name:
-                specs.append(InputSpec((), expr=f"torch.tensor([0, {SEQ}])"))
-            else:
-                specs.append(InputSpec((BATCH, SEQ), dtype))
-        guesses.append(tuple(specs))
-    return guesses
+    firsts = _options(followed[0], model, dtype) if followed[0] is not None else [(InputSpec((BATCH, SEQ), dtype),
+                                                                                   BATCH, SEQ)]
+    guesses: list[tuple[InputSpec, ...]] = []
+    for first, batch, length in firsts:
+        partial: list[tuple[tuple[InputSpec, ...], int]] = [((first,), length)]
+        for param, place in zip(required[1:], followed[1:]):
+            partial = [((*specs, spec), chosen or length) for specs, length in partial
+                       for spec, chosen in _other(param, place, followed[0], model, dtype, state, first, batch,
+                                                  length)][:MAX_GUESSES]
+        guesses += [specs for specs, _ in partial]
+    return guesses[:MAX_GUESSES]
+
+
+def _other(param: Param, place: Followed | None, first_place: Followed | None, model: nn.Module, dtype: str,
+           state: str, first: InputSpec, batch: int, length: int) -> list[tuple[InputSpec, int]]:
+    """Guesses for a required argument after the first, each with the sequence length it chose (0: none): the
+    batch is the first argument's, and the sequence length the last one an earlier argument chose."""
+    layer = place.layer if place is not None else None
+    recurrent_state = isinstance(layer, (nn.RNNBase, nn.RNNCellBase)) and place.position == 1
+    if state and (_STATE_PARAM.match(param.name) or recurrent_state):
+        return [(InputSpec((), expr=f"model.{state}({batch})"), 0)]
+    if recurrent_state:
+        return [(_state_zeros(layer, batch, dtype), 0)]
+    first_layer_ = first_place.layer if first_place is not None else None
+    if isinstance(layer, nn.EmbeddingBag) and place.position == 1 or (
+            isinstance(first_layer_, nn.EmbeddingBag) and "offset" in param.name):
+        return [(InputSpec((), expr=f"torch.tensor([0, {SEQ}])"), 0)]
+    if place is not None and (place.position == 0 or (isinstance(layer, _SEQUENCE_LAYERS) and place.position < 3)):
+        return [(spec, chosen) for spec, _, chosen in _options(place, model, dtype, batch, length)]
+    length = length or SEQ
+    if _PADDING_PARAM.search(param.name):  # True where a token is padding: none is
+        return [(InputSpec((), expr=f"torch.zeros({batch}, {length}, dtype=torch.bool)"), 0)]
+    if _MASK_PARAM.search(param.name):  # 1 where a token is attended to: every one
+        return [(InputSpec((), expr=f"torch.ones({batch}, {length}, dtype=torch.long)"), 0)]
+    if _IDS_PARAM.search(param.name):
+        return [(InputSpec((batch, length), "int64"), 0)]
+    if _LENGTHS_PARAM.search(param.name):
+        return [(InputSpec((), expr=f"torch.full(({batch},), {length})"), 0)]
+    if _TIME_PARAM.search(param.name):  # a diffusion model's timestep, one a sample
+        return [(InputSpec((), expr=f"torch.randint(0, 1000, ({batch},))"), 0)]
+    if not first.expr and first.dtype == dtype:
+        return [(first, 0)]  # the same kind of tensor as the first (`forward(self, x, y)` adding or joining them)
+    return [(InputSpec((batch, length), dtype), 0)]
+
+
+@dataclass(frozen=True)
+class Followed:
+    """Where an argument of forward() goes: the layer that takes it, as which of that layer's arguments, and the
+    modules it passes through on the way, outermost first."""
+
+    layer: nn.Module
+    position: int
+    path: tuple[nn.Module, ...]
 
 
 def first_layer(model: nn.Module, param: str) -> nn.Module | None:
     """The layer forward()'s argument `param` goes into first: followed through the source of forward()
     (`self.encoder(input)` -> the Embedding), else the first layer the model registered."""
-    followed = _followed(model, param, depth=0)
+    followed = follow(model, param)
     if followed is not None:
-        return followed
+        return followed.layer
     return next((m for m in model.modules() if _is_known(m)), None)
 
 
-def _followed(module: nn.Module, param: str, depth: int) -> nn.Module | None:
+def follow(model: nn.Module, param: str) -> Followed | None:
+    """Where forward()'s argument `param` goes first, followed through the source of forward(), the model's own
+    methods it calls (`self.encode_image(image)`), its submodules (`self.transformer.wte(idx)`), the loops over
+    them (`for block in self.blocks`) and the names it is given on the way (`x = image.type(self.dtype)`)."""
+    return _follow(model, param, 0, (), 0)
+
+
+def _follow(module: nn.Module, param: str, depth: int, path: tuple[nn.Module, ...],
+            position: int) -> Followed | None:
+    path = (*path, module)
     if _is_known(module):
-        return module
+        return Followed(module, position, path)
     if depth > 6:
         return None
+    return _follow_source(module, type(module).forward, param, depth, path)
+
+
+def _follow_source(module: nn.Module, fn: Any, param: str, depth: int,
+                   path: tuple[nn.Module, ...]) -> Followed | None:
     try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(type(module).forward)))
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
     except (OSError, TypeError, SyntaxError):
         return None
+    names = _aliases(tree, param)
+    loops = _loop_variables(tree)
     # in the order Python runs them: by line, and on a line inner calls (which end first) before outer ones
     calls = sorted((n for n in ast.walk(tree) if isinstance(n, ast.Call)),
                    key=lambda n: (n.lineno, n.end_lineno or n.lineno, n.end_col_offset or 0))
     for call in calls:
-        path = _self_path(call.func)
-        uses = [i for i, arg in enumerate(call.args) if any(isinstance(n, ast.Name) and n.id == param
-                                                            for n in ast.walk(arg))]
-        if path is None or not uses:
+        where = _self_path(call.func) or (loops.get(call.func.id) if isinstance(call.func, ast.Name) else None)
+        uses = [i for i, arg in enumerate(call.args) if _derived(arg, names)]
+        by_name = [k.arg for k in call.keywords if k.arg and _derived(k.value, names)]
+        if where is None or not (uses or by_name):
             continue
         try:
-            child = module.get_submodule(path)
+            child = module.get_submodule(where)
         except AttributeError:
+            child = None
+        method = getattr(type(module), where, None) if child is None and "." not in where else None
+        if child is not None:
+            inner = _forward_param_names(child)
+        elif inspect.isfunction(method):
+            inner = [p for p in inspect.signature(method).parameters][1:]
+        else:
             continue
-        inner = _forward_param_names(child)
-        if uses[0] < len(inner):
-            found = _followed(child, inner[uses[0]], depth + 1)
-            if found is not None:
-                return found
+        place = uses[0] if uses else inner.index(by_name[0]) if by_name[0] in inner else -1
+        if place < 0 or (child is None and place >= len(inner)):
+            continue
+        if child is not None and (_is_known(child) or place < len(inner)):
+            found = _follow(child, inner[place] if place < len(inner) else "", depth + 1, path, place)
+        elif child is None:
+            found = _follow_source(module, method, inner[place], depth + 1, path)
+        else:
+            continue
+        if found is not None:
+            return found
     return None
 
 
+_FUNCTION_ROOTS = {"torch", "F", "nn", "functional"}
+
+
+def _derived(node: ast.expr, names: set[str]) -> bool:
+    """True when `node` is the tensor one of `names` holds, or made from it: its methods, indexing and attributes,
+    a torch function taking it first (`torch.flatten(x, 1)`, `F.relu(x)`), arithmetic with it on the left, a list
+    holding it; not a tensor it only takes part in making (`scores.masked_fill(mask, 0)`), nor what a helper of
+    the file makes of it (`timestep_embedding(t, dim)`), whose shape is its own."""
+    if isinstance(node, ast.Name):
+        return node.id in names
+    if isinstance(node, (ast.Attribute, ast.Subscript, ast.Starred)):
+        return _derived(node.value, names)
+    if isinstance(node, ast.UnaryOp):
+        return _derived(node.operand, names)
+    if isinstance(node, ast.BinOp):
+        return _derived(node.left, names)
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return any(_derived(e, names) for e in node.elts)
+    if isinstance(node, ast.Call):
+        if isinstance(node.func, ast.Attribute) and _derived(node.func.value, names):
+            return True
+        func = node.func  # torch's functions (`torch.flatten(x, 1)`, `F.relu(x)`), not the file's own helpers
+        is_function = isinstance(func, ast.Attribute) and isinstance(func.value, (ast.Name, ast.Attribute)) and (
+            ast.unparse(func.value).split(".")[0] in _FUNCTION_ROOTS)
+        return is_function and bool(node.args) and _derived(node.args[0], names)
+    return False
+
+
+def _aliases(tree: ast.AST, param: str) -> set[str]:
+    """`param` and the names given to tensors made from it without a layer (`x = image.type(self.dtype)`,
+    `h = x.permute(0, 2, 1)`); sizes read from it (`b, t = idx.size()`) are not the tensor."""
+    names = {param}
+    for node in sorted((n for n in ast.walk(tree) if isinstance(n, ast.Assign)), key=lambda n: n.lineno):
+        value = node.value
+        if not _derived(value, names) or _is_size(value) or any(
+                isinstance(n, ast.Call) and _self_path(n.func) for n in ast.walk(value)):
+            continue
+        names |= {n.id for target in node.targets for n in ast.walk(target) if isinstance(n, ast.Name)}
+    return names
+
+
+def _is_size(node: ast.expr) -> bool:
+    while isinstance(node, ast.Subscript):
+        node = node.value
+    if isinstance(node, ast.Attribute):
+        return node.attr in ("shape", "ndim", "dtype", "device")
+    if isinstance(node, ast.Call):
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        return name in ("size", "dim", "numel", "len")
+    return False
+
+
+def _loop_variables(tree: ast.AST) -> dict[str, str]:
+    """`for block in self.blocks:` (or `enumerate(self.blocks)`) -> {"block": "blocks.0"}: the first of them
+    (`for module in self:`, an nn.Sequential's own loop -> "0")."""
+    found = {}
+    for node in (n for n in ast.walk(tree) if isinstance(n, ast.For)):
+        iterated, target = node.iter, node.target
+        if isinstance(iterated, ast.Call) and isinstance(iterated.func, ast.Name) and iterated.func.id == "enumerate" \
+                and iterated.args and isinstance(target, ast.Tuple) and len(target.elts) == 2:
+            iterated, target = iterated.args[0], target.elts[1]
+        where = "" if isinstance(iterated, ast.Name) and iterated.id == "self" else _self_path(iterated)
+        if where is not None and isinstance(target, ast.Name):
+            found[target.id] = f"{where}.0" if where else "0"
+    return found
+
+
 def _self_path(func: ast.expr) -> str | None:
-    """`self.transformer.wte` -> "transformer.wte"; None for anything not rooted at self."""
+    """`self.transformer.wte` -> "transformer.wte", `self.blocks[0]` -> "blocks.0"; None for anything not
+    rooted at self."""
     parts = []
-    while isinstance(func, ast.Attribute):
-        parts.append(func.attr)
+    while isinstance(func, (ast.Attribute, ast.Subscript)):
+        if isinstance(func, ast.Subscript):
+            index = func.slice
+            if not (isinstance(index, ast.Constant) and isinstance(index.value, int) and index.value >= 0):
+                return None
+            parts.append(str(index.value))
+        else:
+            parts.append(func.attr)
         func = func.value
     return ".".join(reversed(parts)) if isinstance(func, ast.Name) and func.id == "self" and parts else None
 
@@ -111,7 +265,10 @@ def _forward_param_names(module: nn.Module) -> list[str]:
         return []
 
 
-_KNOWN = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Embedding, nn.EmbeddingBag, nn.RNNBase, nn.RNNCellBase)
+_SEQUENCE_LAYERS = (nn.MultiheadAttention, nn.TransformerEncoderLayer, nn.TransformerDecoderLayer,
+                    nn.TransformerEncoder, nn.TransformerDecoder, nn.Transformer)
+_KNOWN = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Embedding, nn.EmbeddingBag, nn.RNNBase, nn.RNNCellBase,
+          *_SEQUENCE_LAYERS)
 
 
 def _is_known(module: nn.Module) -> bool:
@@ -120,37 +277,148 @@ def _is_known(module: nn.Module) -> bool:
 
 IMAGE_SIDES = (32, 28, 64, 224, 96, 16)  # CIFAR, MNIST, then common crops
 SIGNAL_LENGTHS = (32, 128, 1000)
+MAX_SEQ = 64  # a sequence length read from the model (a block_size of 1024) is tried capped to this first
+MAX_IMAGE_SIDE = 512  # an image side read from the model above this is tried after the usual ones
+MAX_GUESSES = 16
+IMAGE_ATTRS = ("img_size", "image_size", "input_resolution", "image_resolution", "resolution", "img_res",
+               "input_res", "img_shape")
+SEQ_ATTRS = ("context_length", "block_size", "max_len", "seq_len", "max_seq_len", "max_length", "n_positions",
+             "max_position_embeddings", "n_ctx", "seq_length", "max_seq_length", "sequence_length", "context_size",
+             "max_sequence_length", "num_positions")
+_IDS_PARAM = re.compile(r"(^|_)(ids|idx|tokens?|text|texts|captions?|words?|labels?|targets?)$", re.IGNORECASE)
+_LENGTHS_PARAM = re.compile(r"(^|_)(lengths?|lens|seq_lens?)$", re.IGNORECASE)
+_PADDING_PARAM = re.compile(r"(padding|pad)_?mask$", re.IGNORECASE)
+_MASK_PARAM = re.compile(r"(^|_)(mask|attention_mask|attn_mask|input_mask)$", re.IGNORECASE)
+_TIME_PARAM = re.compile(r"^(t|ts|timesteps?|time|times|time_steps?|steps?|noise_levels?)$", re.IGNORECASE)
 
 
-def _from_layer(layer: nn.Module, model: nn.Module, dtype: str) -> list[InputSpec]:
+def _options(place: Followed, model: nn.Module, dtype: str, batch: int = 0,
+             length: int = 0) -> list[tuple[InputSpec, int, int]]:
+    """Inputs for the layer an argument goes into, each with its batch size and sequence length (0 for an image
+    or a signal): `batch` (and `length`) when an earlier argument chose them, else the layer's usual ones and the
+    sizes the model kept."""
+    layer = place.layer
+    seqs = [length] if length else _seq_lengths(place, model)
+    b = batch or BATCH
     if isinstance(layer, nn.Embedding):
         recurrent = next((m for m in model.modules() if isinstance(m, nn.RNNBase)), None)
-        shape = (SEQ, BATCH) if recurrent is not None and not recurrent.batch_first else (BATCH, SEQ)
-        return [InputSpec((), expr=f"torch.randint(0, {layer.num_embeddings}, {shape})")]
+        time_major = recurrent is not None and not recurrent.batch_first
+        return [(InputSpec((), expr=f"torch.randint(0, {layer.num_embeddings}, {(s, b) if time_major else (b, s)})"),
+                 b, s) for s in seqs]
     if isinstance(layer, nn.EmbeddingBag):
-        return [InputSpec((), expr=f"torch.randint(0, {layer.num_embeddings}, ({2 * SEQ},))")]
+        return [(InputSpec((), expr=f"torch.randint(0, {layer.num_embeddings}, ({2 * SEQ},))"), 2, SEQ)]
     if isinstance(layer, nn.Linear):
-        return [InputSpec((BATCH, layer.in_features), dtype), InputSpec((BATCH, SEQ, layer.in_features), dtype)]
-    if isinstance(layer, nn.Conv1d):
-        return [InputSpec((1, layer.in_channels, n), dtype) for n in SIGNAL_LENGTHS]
-    if isinstance(layer, nn.Conv2d):
-        return [InputSpec((1, layer.in_channels, n, n), dtype) for n in IMAGE_SIDES]
-    if isinstance(layer, nn.Conv3d):
-        return [InputSpec((1, layer.in_channels, 8, 16, 16), dtype), InputSpec((1, layer.in_channels, 16, 64, 64),
-                                                                                 dtype)]
+        return [(InputSpec((b, layer.in_features), dtype), b, seqs[0]),
+                *((InputSpec((b, s, layer.in_features), dtype), b, s) for s in seqs)]
+    if isinstance(layer, _SEQUENCE_LAYERS):
+        width, batch_first = _width(layer)
+        return [(InputSpec((b, s, width) if batch_first else (s, b, width), dtype), b, s) for s in seqs]
     if isinstance(layer, nn.RNNBase):
-        return [InputSpec((BATCH, SEQ, layer.input_size) if layer.batch_first else (SEQ, BATCH, layer.input_size),
-                          dtype)]
-    assert isinstance(layer, nn.RNNCellBase)
-    return [InputSpec((BATCH, layer.input_size), dtype)]
+        return [(InputSpec((b, s, layer.input_size) if layer.batch_first else (s, b, layer.input_size), dtype), b, s)
+                for s in seqs]
+    if isinstance(layer, nn.RNNCellBase):
+        return [(InputSpec((b, layer.input_size), dtype), b, seqs[0])]
+    b = batch or 1
+    if isinstance(layer, nn.Conv1d):
+        return [(InputSpec((b, layer.in_channels, n), dtype), b, 0) for n in SIGNAL_LENGTHS]
+    if isinstance(layer, nn.Conv2d):
+        return [(InputSpec((b, layer.in_channels, h, w), dtype), b, 0) for h, w in _image_sides(place, model)]
+    assert isinstance(layer, nn.Conv3d)
+    return [(InputSpec((b, layer.in_channels, 8, 16, 16), dtype), b, 0),
+            (InputSpec((b, layer.in_channels, 16, 64, 64), dtype), b, 0)]
 
 
-def _batch_of(first: InputSpec, layer: nn.Module | None) -> int:
-    """The batch size the first input was given, for the model's state method: BATCH in every guess but an
-    image's (batch 1), whose shape starts with it."""
-    if first.expr or (isinstance(layer, nn.RNNBase) and not layer.batch_first):
-        return BATCH
-    return first.shape[0]
+def _width(layer: nn.Module) -> tuple[int, bool]:
+    """A transformer layer's model width and whether it takes (batch, seq, width)."""
+    if isinstance(layer, (nn.TransformerEncoder, nn.TransformerDecoder)):
+        layer = layer.layers[0]
+    if isinstance(layer, nn.Transformer):
+        layer = layer.encoder.layers[0]
+    attention = layer if isinstance(layer, nn.MultiheadAttention) else layer.self_attn
+    return attention.embed_dim, bool(attention.batch_first)
+
+
+def _state_zeros(layer: nn.Module, batch: int, dtype: str) -> InputSpec:
+    """A recurrent layer's initial state for `batch` sequences: zeros of its (layers, batch, hidden) shape."""
+    tail = "" if dtype == "float32" else f", dtype=torch.{dtype}"
+    if isinstance(layer, nn.RNNBase):
+        layers = layer.num_layers * (2 if layer.bidirectional else 1)
+        hidden = f"torch.zeros({layers}, {batch}, {layer.proj_size or layer.hidden_size}{tail})"
+        if isinstance(layer, nn.LSTM):
+            return InputSpec((), expr=f"({hidden}, torch.zeros({layers}, {batch}, {layer.hidden_size}{tail}))")
+        return InputSpec((), expr=hidden)
+    hidden = f"torch.zeros({batch}, {layer.hidden_size}{tail})"
+    return InputSpec((), expr=f"({hidden}, {hidden})" if isinstance(layer, nn.LSTMCell) else hidden)
+
+
+def _seq_lengths(place: Followed, model: nn.Module) -> list[int]:
+    """The sequence lengths to try: the model's own (`block_size`, `context_length`: capped to MAX_SEQ first,
+    then exact, for models that need all of it), else SEQ."""
+    kept = _kept_size(place, model, SEQ_ATTRS)
+    n = kept[0] if kept else 0
+    return [SEQ] if not n else [min(n, MAX_SEQ)] + ([n] if n > MAX_SEQ else [])
+
+
+def _image_sides(place: Followed, model: nn.Module) -> list[tuple[int, int]]:
+    """Image (height, width) to try: the size the model kept (`img_size`, `input_resolution`) first, then the
+    usual ones."""
+    sides = [(n, n) for n in IMAGE_SIDES]
+    kept = _kept_size(place, model, IMAGE_ATTRS)
+    if not kept:
+        return sides
+    size = (kept[0], kept[-1])
+    others = [s for s in sides if s != size]
+    return [size, *others] if max(size) <= MAX_IMAGE_SIDE else [*others, size]
+
+
+def _kept_size(place: Followed, model: nn.Module, names: tuple[str, ...]) -> tuple[int, ...]:
+    """The first of `names` that the modules on the argument's way (innermost first), then the whole model, keep
+    as an attribute or in a config object of theirs (`self.config.block_size`), else that their constructors
+    default to: one or two whole numbers."""
+    seen: set[int] = set()
+    for module in [*reversed(place.path), *model.modules()]:
+        if id(module) in seen:
+            continue
+        seen.add(id(module))
+        attributes = {k: v for k, v in vars(module).items() if not k.startswith("_")}
+        holders = [attributes, *(_fields(v) for v in attributes.values() if _is_config(v))]
+        for holder in holders:
+            for name in names:
+                size = _whole_numbers(holder.get(name))
+                if size:
+                    return size
+    for module in [*reversed(place.path), model]:  # else the defaults of their constructors (`image_size=48`)
+        try:
+            parameters = inspect.signature(type(module).__init__).parameters
+        except (TypeError, ValueError):
+            continue
+        for name in names:
+            size = _whole_numbers(parameters[name].default) if name in parameters else ()
+            if size:
+                return size
+    return ()
+
+
+def _is_config(value: Any) -> bool:
+    if isinstance(value, (nn.Module, torch.Tensor, type)) or callable(value):
+        return False
+    return isinstance(value, dict) or hasattr(value, "__dict__")
+
+
+def _fields(value: Any) -> dict[str, Any]:
+    try:
+        return dict(value) if isinstance(value, dict) else dict(vars(value))
+    except (TypeError, ValueError):
+        return {}
+
+
+def _whole_numbers(value: Any) -> tuple[int, ...]:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= 100_000:
+        return (value,)
+    if isinstance(value, (tuple, list)) and len(value) in (1, 2) and all(
+            isinstance(v, int) and not isinstance(v, bool) and 0 < v <= 100_000 for v in value):
+        return tuple(value)
+    return ()
 
 
 def _state_method(model: nn.Module | None) -> str:

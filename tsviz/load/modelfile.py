@@ -92,13 +92,20 @@ class ModelFile:
 
     def with_inputs(self, built: Built, seed: int = 0,
                     specs: tuple[InputSpec, ...] = ()) -> tuple[Built, tuple[str, ...]]:
-        """`built` as it is when it has inputs, else with the guessed ones (`specs`, if already guessed); and the
-        notes to show."""
+        """`built` as it is when it has inputs, else with the suggested ones (`specs`, if already suggested): the
+        inputs the file's own code passes to the model, else a guess; and the notes to show, saying which."""
         if built.inputs is not None:
             return built, self.source.notes
         specs = specs or self.suggested_inputs(built.target)
-        note = ("The file gives no example inputs, so tsviz guessed them: "
-                f"{'; '.join(format_input_spec(s) for s in specs)}. Change them in the sidebar or with --input.")
+        found = sources.file_call_inputs(self.source, self.entry, built.target)
+        if found is not None and found.specs == specs:
+            note = found.note(self.source.display_name)
+        else:
+            why = "The file gives no example inputs" if found is None else (
+                f"The model does not run on the inputs {found.where} passes it at line {found.line} "
+                f"({'; '.join(format_input_spec(s) for s in found.specs)})")
+            note = (f"{why}, so tsviz guessed them: {'; '.join(format_input_spec(s) for s in specs)}. "
+                    "Change them in the sidebar or with --input.")
         inputs = sources.example_inputs(self.source, self.entry, built.target, specs, seed)
         return built._replace(inputs=inputs), (*self.source.notes, note)
 
