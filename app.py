@@ -19,6 +19,7 @@ result = ui.require_result(loaded)
 walk = ui.GraphWalk.load(loaded)  # which submodule, selection, search: from session state and the URL
 
 st.header(ui.plain(f"{result.filename} · {result.entry} · {result.mode}"))
+ui.model_origin(result)
 editing = result.kind == "py" and ui.edit_toggle()
 if editing and not teach:  # right under the switch on every run, converted or not: a component that moves reloads
     ui.editor(loaded, result.source)  # (in teaching mode it sits beside the graph, below)

@@ -43,10 +43,12 @@ def _inspect_source(request: InspectRequest, path: Path) -> InspectResult:
     known: dict[str, Any] = dict(
         filename=request.filename, kind="py", mode=request.mode, entry=entry.name, entries=model_file.entries,
         doc=(source.module.__doc__ or "").strip(), source=request.content.decode("utf-8", errors="replace"),
+        entry_reason=model_file.entry_reason, project_files=source.project_files,
     )
     notes = source.notes
     try:
         built = model_file.build()
+        notes = model_file.notes()
         target = built.target
         runs = request.mode != "script"  # script mode runs nothing: not even to try its guesses
         known.update(

@@ -2,12 +2,14 @@
 command's worker preloads, and the one place a user error becomes exit status 2 with one line on stderr."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 from tsviz import client
 from tsviz.cli import archive, bench, compare, inspect, migrate, serve
 from tsviz.cli.parser import build_parser
+from tsviz.client import sandbox
 from tsviz.model.errors import TsvizError
 
 COMMANDS = {
@@ -31,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] not in COMMANDS and not argv[0].startswith("-") and Path(argv[0]).is_file():
         argv = ["serve", *argv]  # `tsviz FILE`, as `netron FILE`
     args = build_parser().parse_args(argv)
+    file = getattr(args, "file", None)
+    if args.command != "serve" and isinstance(file, Path) and file.suffix.lower() == ".py" and file.is_file():
+        os.environ[sandbox.LOCAL_ENV] = str(file.resolve())  # its project is what this command's sandbox mounts
     client.preload(JOBS_OF[args.command])  # the worker starts with only what this command runs
     try:
         return COMMANDS[args.command](args)

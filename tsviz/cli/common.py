@@ -40,8 +40,11 @@ def request_of(args: Any) -> InspectRequest:
         if not sep:
             raise InputError(f"--init {item!r} is not NAME=VALUE", file=str(path), hint="e.g. --init hidden=32")
         init.append((name.strip(), value))
+    # a .py is read where it lies, in its project (the sandbox mounts the project read-only: tsviz.model.project)
+    local = str(path.resolve()) if path.suffix.lower() == ".py" else ""
     return InspectRequest(
-        filename=path.name, content=path.read_bytes(), mode=getattr(args, "mode", "script"), entry=args.entry,
+        filename=path.name, content=path.read_bytes(), local_path=local, mode=getattr(args, "mode", "script"),
+        entry=args.entry,
         init_args=tuple(init),
         input_specs=tuple(parse_input_spec(text) for text in args.input),
         trace_submodules=tuple(args.trace_submodules) if args.trace_submodules else None,

@@ -23,6 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from tsviz.model.jobfiles import IN_ENV, OUT_ENV
+from tsviz.model.project import find_project
 
 NOBODY = "65534"
 SANDBOXED_ENV = "TSVIZ_SANDBOXED"  # set inside: the fork server may then kill every other process in its namespace
@@ -100,9 +101,22 @@ def local_file() -> str:
     return str(Path(path).resolve()) if path and Path(path).is_file() else ""
 
 
+def local_mount() -> str:
+    """What of the host the sandbox mounts for the local file: a .py's whole project folder (its siblings and the
+    repository's packages import; tsviz.model.project), an archive alone; "" when there is no local file."""
+    path = local_file()
+    if path and Path(path).suffix.lower() == ".py":
+        return find_project(path).root
+    return path
+
+
 def inside(path: str) -> str:
-    """Where a worker finds the local file: mounted read-only at /input/NAME in the sandbox, else where it is."""
-    return _mounted(path) if status().works and path == local_file() else path
+    """Where a worker finds a path of the local file's project: under /input/NAME in the sandbox (mounted
+    read-only), else where it is."""
+    mount = local_mount()
+    if not (status().works and mount and (path == mount or path.startswith(mount.rstrip("/") + "/"))):
+        return path
+    return _mounted(mount) + path[len(mount):]
 
 
 def _mounted(path: str) -> str:
@@ -160,7 +174,7 @@ def _probe(root: str) -> Status:
         "--size", str(TMP_MB * 2**20), "--tmpfs", "/tmp",
         *_system_mounts(), *_python_mounts(root),
         "--ro-bind", str(Path(root) / "tsviz"), f"{_APP}/tsviz",
-        *(("--ro-bind", local, _mounted(local)) if (local := local_file()) else ()),
+        *(("--ro-bind", local, _mounted(local)) if (local := local_mount()) else ()),
         "--proc", "/proc", "--dev", "/dev", "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/",
     )
     try:  # the kernel may refuse namespaces (a container without privileges): then say why

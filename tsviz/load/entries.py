@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import argparse
 import ast
+import builtins
 import dataclasses
 import inspect
+import re
+import sys
 import textwrap
 from collections.abc import Callable
 from functools import lru_cache
@@ -17,7 +20,14 @@ from torch import nn
 from tsviz.load import calls, standins
 from tsviz.load.expressions import evaluate, namespace
 from tsviz.load.guess import guess_inputs, value_from_spec
-from tsviz.load.importer import LoadedSource, user_line
+from tsviz.load.importer import (
+    LoadedSource,
+    missing_requirements,
+    offline,
+    pip_name,
+    project_frame,
+    user_line,
+)
 from tsviz.model.errors import EntryError, InputError
 from tsviz.model.types import Entry, InputSpec, Param, Submodule
 
@@ -26,74 +36,255 @@ CONVENTION_NAMES = ("model", "example_inputs", "check_inputs", "TRACE_SUBMODULES
 
 
 def find_entries(source: LoadedSource) -> tuple[Entry, ...]:
-    """The factory (if any), then nn.Module classes, then functions, in the order of the file."""
+    """The convention factory (if any), then nn.Module classes, factory functions (nothing to type: every argument
+    has a default, and they return an nn.Module) and other functions, in the order of the file."""
     module = source.module
     entries: list[Entry] = []
-    parts = _classes_built_by_others(source.tree)
+    definitions = {n.name: n for n in source.tree.body if isinstance(n, (ast.ClassDef, ast.FunctionDef))}
     if callable(getattr(module, FACTORY, None)):
         entries.append(Entry(name=f"{FACTORY}()", kind="factory", doc=_doc(module.model)))
+    root = source.project.root if source.project else ""
+    built_here = {name for name, _ in _built_by_the_file(source.tree)}  # a training script builds an imported model
     for name, obj in vars(module).items():
-        if name.startswith("_") or name in CONVENTION_NAMES or getattr(obj, "__module__", None) != module.__name__:
+        if name.startswith("_") or name in CONVENTION_NAMES:
+            continue
+        ours = getattr(obj, "__module__", None) == module.__name__
+        if not ours and not (name in built_here and isinstance(obj, type) and _of_project(obj, module, root)):
             continue
         if isinstance(obj, type) and issubclass(obj, nn.Module):
-            entries.append(Entry(name=name, kind="class", doc=_doc(obj), init_params=init_params(obj, module),
-                                 forward_params=_params(obj.forward), is_part=name in parts))
+            entries.append(Entry(name=name, kind="class", doc=_doc(obj), init_params=init_params(obj, module, root),
+                                 forward_params=_params(obj.forward)))
         elif inspect.isfunction(obj):
-            entries.append(Entry(name=name, kind="function", doc=_doc(obj), forward_params=_params(obj)))
+            params = _params(obj)
+            if name in definitions and _is_factory(definitions[name], module, definitions, params):
+                entries.append(Entry(name=name, kind="factory", doc=_doc(obj), init_params=params))
+            else:
+                entries.append(Entry(name=name, kind="function", doc=_doc(obj), forward_params=params))
     if not entries:
         raise EntryError(
             "found nothing to convert: no model() factory, no nn.Module subclass and no function",
             file=source.display_name, hint="define a model() function returning your nn.Module, or the class itself",
         )
-    return tuple(entries)
+    entries = [_prefilled_from_the_file(e, source) for e in entries]
+    builders = {e.name for e in entries if e.kind != "function"}
+    mentioned = {name: _mentions(node) - {name} for name, node in definitions.items() if name in builders}
+    built = set().union(*mentioned.values()) if mentioned else set()
+    return tuple(dataclasses.replace(e, is_part=e.name in built) if e.kind != "function" else e for e in entries)
 
 
-def default_entry(entries: tuple[Entry, ...]) -> Entry:
-    """The factory if there is one, else the first whole model (a class no other class builds) that needs no
-    constructor arguments typed, else the first such block, else the first whole model, else the first entry."""
-    def buildable(entry: Entry) -> bool:
-        return all(p.default is not None or p.prefill or p.name.startswith("*") for p in entry.init_params)
+def _is_factory(node: ast.FunctionDef, module: ModuleType, definitions: dict[str, ast.AST],
+                params: tuple[Param, ...]) -> bool:
+    """A function a user means as the model: nothing to fill in, and it returns an nn.Module of the file (or of a
+    package): `def ResNet18(): return ResNet(BasicBlock, [2, 2, 2, 2])`, `model = GPT(cfg); return model`."""
+    if any(p.default is None and not p.name.startswith("*") for p in params):
+        return False
+    assigned = {t.id: n.value for n in ast.walk(node) if isinstance(n, ast.Assign) for t in n.targets
+                if isinstance(t, ast.Name)}
+    for ret in (n for n in ast.walk(node) if isinstance(n, ast.Return) and n.value is not None):
+        value = assigned.get(ret.value.id, ret.value) if isinstance(ret.value, ast.Name) else ret.value
+        if isinstance(value, ast.Call) and _builds_module(value.func, module, definitions):
+            return True
+    return node.returns is not None and _builds_module(node.returns, module, definitions)
 
-    classes = [e for e in entries if e.kind == "class"]
-    choices = ([e for e in entries if e.kind == "factory"] + [e for e in classes if not e.is_part and buildable(e)]
-               + [e for e in classes if buildable(e)] + [e for e in classes if not e.is_part])
-    return choices[0] if choices else entries[0]
+
+def _builds_module(func: ast.expr, module: ModuleType, definitions: dict[str, ast.AST]) -> bool:
+    """Whether a called name is an nn.Module class, or another factory of the file."""
+    try:
+        obj = eval(compile(ast.Expression(func), "<factory>", "eval"), vars(module))  # noqa: S307 (a name)
+    except Exception:
+        return False
+    if isinstance(obj, type) and issubclass(obj, nn.Module):
+        return True
+    name = getattr(obj, "__name__", "")
+    return (inspect.isfunction(obj) and isinstance(definitions.get(name), ast.FunctionDef)
+            and _returns_call(definitions[name], module, definitions))
 
 
-def _classes_built_by_others(tree: ast.Module) -> set[str]:
-    """Names of the file's classes that another class of the file calls (builds) in its body."""
-    built: set[str] = set()
-    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
-        for node in ast.walk(cls):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id != cls.name:
-                built.add(node.func.id)
-    return built
+def _returns_call(node: ast.FunctionDef, module: ModuleType, definitions: dict[str, ast.AST]) -> bool:
+    return any(isinstance(n, ast.Return) and isinstance(n.value, ast.Call) and isinstance(n.value.func, ast.Name)
+               and n.value.func.id != node.name and isinstance(vars(module).get(n.value.func.id), type)
+               and issubclass(vars(module)[n.value.func.id], nn.Module) for n in ast.walk(node))
+
+
+def _mentions(node: ast.AST) -> set[str]:
+    """The names a class or function uses in its body (a base class is what it is, not what it builds)."""
+    body = node.body if isinstance(node, ast.ClassDef) else [node]
+    return {n.id for part in body for n in ast.walk(part) if isinstance(n, ast.Name)}
+
+
+def default_entry(entries: tuple[Entry, ...], source: LoadedSource) -> tuple[Entry, str]:
+    """The top of the file's build tree, and why: the model() factory; else what the file's own code builds
+    (`__main__`, test(), main(), a training script's top level); else a factory that no other entry builds;
+    else the class no other builds with the largest tree under it. A top that needs constructor values is still
+    the choice (building it says what it needs): the default is never silently a part of the model."""
+    by_name = {e.name: e for e in entries}
+    if f"{FACTORY}()" in by_name:
+        return by_name[f"{FACTORY}()"], "the file's model() factory"
+    tops = [e for e in entries if e.kind != "function" and not e.is_part]
+    for name, where in _built_by_the_file(source.tree):
+        if name in by_name and by_name[name] in tops:
+            return by_name[name], f"{where} builds it"
+    factories = [e for e in tops if e.kind == "factory"]
+    if factories:
+        others = f" (the file has {len(factories) - 1} more: {', '.join(e.name for e in factories[1:])})" \
+            if len(factories) > 1 else ""
+        return factories[0], f"a factory of the whole network, nothing to fill in{others}"
+    classes = [e for e in tops if e.kind == "class"]
+    if classes:
+        sizes = _tree_sizes(source.tree)
+        top = max(classes, key=lambda e: sizes.get(e.name, 0))  # the first of the largest
+        tied = sum(sizes.get(e.name, 0) == sizes.get(top.name, 0) for e in classes) > 1
+        return top, ("the whole network: no other class of the file builds it" if len(classes) == 1 else
+                     f"the {'first' if tied else 'largest'} of the file's {len(classes)} networks that no other "
+                     "class builds")
+    parts = [e for e in entries if e.kind == "class"]
+    if parts:
+        return parts[0], "the file's first nn.Module"
+    return entries[0], "the file has no nn.Module: its first function"
+
+
+def _prefilled_from_the_file(entry: Entry, source: LoadedSource) -> Entry:
+    """The entry with its required constructor values taken from the file's own call, where tsviz has nothing
+    better: `model = BigramLanguageModel(vocab_size)` at the top of a training script prefills `vocab_size`, when
+    every name the value reads is a global of the imported file."""
+    if entry.kind == "function" or not any(p.default is None and not p.prefill for p in entry.init_params):
+        return entry
+    call = next((c for name, _, c in _built_by_the_file(source.tree, with_calls=True) if name == entry.name), None)
+    if call is None:
+        return entry
+    positional = [p for p in entry.init_params if not p.name.startswith("*")]
+    given = {**{p.name: a for p, a in zip(positional, call.args, strict=False) if not isinstance(a, ast.Starred)},
+             **{k.arg: k.value for k in call.keywords if k.arg}}
+    known = set(vars(source.module)) | set(dir(builtins))
+    params = tuple(
+        dataclasses.replace(p, prefill=ast.unparse(given[p.name]))
+        if p.default is None and not p.prefill and p.name in given and _read_names(given[p.name]) <= known else p
+        for p in entry.init_params)
+    return dataclasses.replace(entry, init_params=params)
+
+
+def _read_names(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def _built_by_the_file(tree: ast.Module, with_calls: bool = False) -> list:
+    """Names the file's own code calls, in order, with where: under `if __name__ == "__main__":`, in test() /
+    main() / demo(), and in top-level statements (a training script's `generator = Generator()`)."""
+    found: list[tuple[str, str]] = []
+    for statement in tree.body:
+        if isinstance(statement, ast.If) and "__name__" in ast.unparse(statement.test):
+            where, nodes = "the file's `if __name__ == \"__main__\":`", statement.body
+        elif isinstance(statement, ast.FunctionDef) and re.fullmatch(r"(test|main|demo|run|example)\w*",
+                                                                      statement.name):
+            where, nodes = f"its {statement.name}()", statement.body
+        elif not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import,
+                                        ast.ImportFrom)):
+            where, nodes = "its top-level code", [statement]
+        else:
+            continue
+        calls = sorted((n for node in nodes for n in ast.walk(node) if isinstance(n, ast.Call)
+                        and isinstance(n.func, ast.Name)), key=lambda n: (n.lineno, n.col_offset))
+        found += [(call.func.id, f"{where} (line {call.lineno})", call)[:3 if with_calls else 2] for call in calls]
+    return found
+
+
+def _tree_sizes(tree: ast.Module) -> dict[str, int]:
+    """For each class of the file, how many of the file's classes it builds, directly or through others."""
+    classes = {n.name: _mentions(n) - {n.name} for n in tree.body if isinstance(n, ast.ClassDef)}
+    sizes = {}
+    for name in classes:
+        seen, todo = set(), [name]
+        while todo:
+            for other in classes.get(todo.pop(), ()):
+                if other in classes and other not in seen:
+                    seen.add(other)
+                    todo.append(other)
+        sizes[name] = len(seen)
+    return sizes
 
 
 def build_target(source: LoadedSource, entry: Entry, init_args: dict[str, str]) -> Any:
     """The nn.Module (as the entry returns it: the caller puts it in eval mode) or function to convert."""
     module = source.module
     try:
-        if entry.kind == "factory":
-            target = module.model()
-        elif entry.kind == "class":
-            target = getattr(module, entry.name)(**_init_kwargs(entry, init_args, source))
-        else:
-            return getattr(module, entry.name)
-    except (InputError, EntryError):
-        raise
+        with standins.building():
+            if entry.name == f"{FACTORY}()":
+                target = module.model()
+            elif entry.kind in ("class", "factory"):
+                target = getattr(module, entry.name)(**_init_kwargs(entry, init_args, source))
+            else:
+                return getattr(module, entry.name)
+    except (InputError, EntryError) as e:
+        if (missing := standins.explain(e)) is None:
+            raise
+        raise _missing_package(entry, missing, source) from e
     except standins.MissingPackage as e:
-        raise EntryError(f"building {entry.name} failed: {e}", file=source.display_name, line=e.line,
-                         hint=f"install {e.package}, or change the model so it does not need it") from e
+        raise _missing_package(entry, e, source) from e
+    except ModuleNotFoundError as e:
+        raise _missing_at_build(e, entry, source) from e
     except Exception as e:
-        raise EntryError(
-            f"building {entry.name} raised {type(e).__name__}: {e}", file=source.display_name,
-            line=user_line(e, source.path), hint="check the constructor arguments",
-        ) from e
+        if (missing := standins.explain(e)) is not None:
+            raise _missing_package(entry, missing, source) from e
+        file, line = _blame(e, source)
+        called = standins.calls_while_building()
+        hint = "check the constructor arguments"
+        if offline(e):
+            hint = ("building the model downloads something (pretrained weights?), and the worker has no network: "
+                    "build it without them (pretrained=False), or open a saved TorchScript .pt instead")
+        elif isinstance(e, NameError) and source.unset_options:
+            hint = (f"{e.name} is set by the file's top-level code from its command line, and tsviz passed none (the "
+                    f"required {', '.join(source.unset_options)} left unset): give that option a default in the "
+                    "parser, or set the global before the classes")
+        elif called:
+            hint = (f"the model called {_called_text(called)}, which is not installed here: if the error comes from "
+                    f"its result, install {pip_name(called[0][0].split('.', 1)[0])}; else check the constructor "
+                    "arguments")
+        raise EntryError(f"building {entry.name} raised {type(e).__name__}: {e}", file=file, line=line,
+                         hint=hint) from e
     if not isinstance(target, nn.Module) and not callable(target):
         raise EntryError(f"{entry.name} returned {type(target).__name__}, not an nn.Module or a function",
                          file=source.display_name)
     return target
+
+
+def _missing_package(entry: Entry, e: standins.MissingPackage, source: LoadedSource) -> EntryError:
+    return EntryError(f"building {entry.name} failed: {e}", file=e.file or source.display_name, line=e.line,
+                      hint=f"pip install {pip_name(e.package)}: the model really uses it")
+
+
+def build_notes(source: LoadedSource) -> tuple[str, ...]:
+    """What the last build did through stand-ins (weight init through a package not installed here), in words."""
+    called = standins.calls_while_building()
+    if not called:
+        return ()
+    return (f"Building the model called {_called_text(called)}, which is not installed here; tsviz let the call "
+            "pass without doing anything, as nothing uses its result (weight initialisation, say). The weights it "
+            "would have set keep PyTorch's defaults.",)
+
+
+def _called_text(called: tuple[tuple[str, int, str], ...]) -> str:
+    shown = [f"{what.split('(')[0]} ({f'{file} ' if file else ''}line {line})" if line else what.split("(")[0]
+             for what, line, file in called[:3]]
+    return ", ".join(dict.fromkeys(shown)) + (f" and {len(called) - 3} more" if len(called) > 3 else "")
+
+
+def _blame(error: BaseException, source: LoadedSource) -> tuple[str, int]:
+    """The file and line of an error: the model file's innermost line, else another file of its project."""
+    line = user_line(error, source.path)
+    if line or source.project is None:
+        return source.display_name, line
+    other, line = project_frame(error, source.project.root)
+    return (other, line) if other else (source.display_name, 0)
+
+
+def _missing_at_build(e: ModuleNotFoundError, entry: Entry, source: LoadedSource) -> EntryError:
+    """A package imported while the model is built (`import yaml` in __init__), which is not installed here."""
+    package = (e.name or "").split(".", 1)[0]
+    file, line = _blame(e, source)
+    missing = missing_requirements(source.project.root) if source.project else ()
+    also = f"; of the project's requirements, these are missing here: {', '.join(missing)}" if missing else ""
+    return EntryError(f"building {entry.name} imports {package}, which is not installed here", file=file, line=line,
+                      hint=f"pip install {pip_name(package)}{also}")
 
 
 def _init_kwargs(entry: Entry, init_args: dict[str, str], source: LoadedSource) -> dict[str, Any]:
@@ -107,16 +298,30 @@ def _init_kwargs(entry: Entry, init_args: dict[str, str], source: LoadedSource) 
             kwargs[param.name] = evaluate(text, names, f"constructor argument {param.name}", source.display_name)
         elif param.default is None and not param.name.startswith("*"):
             missing.append(param)
+    if any(p.name.startswith("**") for p in entry.init_params):  # `def resnet18(pretrained=False, **kwargs)`
+        known = {p.name for p in entry.init_params}
+        kwargs.update({name: evaluate(text, names, f"constructor argument {name}", source.display_name)
+                       for name, text in init_args.items() if name not in known and text.strip()})
     if missing:
         reads = "; ".join(f"{p.name} is read as {', '.join(f'{p.name}.{a}' for a in p.reads)}"
                           for p in missing if p.reads)
         raise InputError(
             f"{entry.name} needs constructor argument(s) {', '.join(p.name for p in missing)}"
-            + (f" ({reads})" if reads else ""), file=source.display_name,
+            + (f" ({reads})" if reads else ""), file=source.display_name, line=_init_line(entry, source),
             hint="fill them in the sidebar (or --init NAME=EXPR on the command line): any Python expression, "
                  "e.g. 32, 'LSTM' or SimpleNamespace(width=64)",
         )
     return kwargs
+
+
+def _init_line(entry: Entry, source: LoadedSource) -> int:
+    """The line of the entry's `def __init__` (or its factory's def) in the file, 0 if elsewhere."""
+    obj = getattr(source.module, entry.name, None)
+    fn = getattr(obj, "__init__", None) if isinstance(obj, type) else obj
+    try:
+        return inspect.getsourcelines(fn)[1] if inspect.getsourcefile(fn) == source.path else 0
+    except (OSError, TypeError):
+        return 0
 
 
 def example_inputs(source: LoadedSource, entry: Entry, target: Any, specs: tuple[InputSpec, ...],
@@ -135,7 +340,7 @@ def example_inputs(source: LoadedSource, entry: Entry, target: Any, specs: tuple
         raise InputError(f"example_inputs() raised {type(e).__name__}: {e}", file=source.display_name,
                          line=user_line(e, source.path)) from e
     inputs = inputs if isinstance(inputs, tuple) else (inputs,)
-    if entry.kind != "factory" and len(inputs) != required_input_count(entry, target):
+    if entry.name != f"{FACTORY}()" and len(inputs) != required_input_count(entry, target):
         return None  # example_inputs() was written for another entry of this file
     return inputs
 
@@ -260,7 +465,7 @@ def _doc(obj: Any) -> str:
     return inspect.cleandoc(obj.__doc__) if getattr(obj, "__doc__", None) else ""
 
 
-def init_params(cls: type, module: ModuleType) -> tuple[Param, ...]:
+def init_params(cls: type, module: ModuleType, root: str = "") -> tuple[Param, ...]:
     """The constructor's parameters, each required one with what can be known about it: the attributes __init__
     reads from it, and an expression to prefill (a config dataclass of the file, or its argparse parser's
     defaults) when one fits."""
@@ -268,7 +473,7 @@ def init_params(cls: type, module: ModuleType) -> tuple[Param, ...]:
     reads = _attributes_read(cls)
     return tuple(
         p if p.default is not None or p.name.startswith("*") else dataclasses.replace(
-            p, reads=reads.get(p.name, ()), prefill=_prefill(p, reads.get(p.name, ()), module))
+            p, reads=reads.get(p.name, ()), prefill=_prefill(p, reads.get(p.name, ()), module, root))
         for p in params)
 
 
@@ -285,11 +490,19 @@ def _attributes_read(cls: type) -> dict[str, tuple[str, ...]]:
     return {name: tuple(attrs) for name, attrs in found.items()}
 
 
-def _prefill(param: Param, reads: tuple[str, ...], module: ModuleType) -> str:
+def _of_project(obj: type, module: ModuleType, root: str) -> bool:
+    """A class of the file, or of another file of its project (`from segnet.config import SegConfig`)."""
+    if obj.__module__ == module.__name__:
+        return True
+    file = str(getattr(sys.modules.get(obj.__module__), "__file__", "") or "")
+    return bool(root) and file.startswith(root.rstrip("/") + "/")
+
+
+def _prefill(param: Param, reads: tuple[str, ...], module: ModuleType, root: str) -> str:
     """`Config()` for a dataclass of the file that has every field read (all fields defaulted), or
     `parser.parse_args([])` for the file's argparse parser whose options cover them; "" when nothing fits."""
     for name, obj in vars(module).items():
-        if not (isinstance(obj, type) and dataclasses.is_dataclass(obj)) or obj.__module__ != module.__name__:
+        if not (isinstance(obj, type) and dataclasses.is_dataclass(obj)) or not _of_project(obj, module, root):
             continue
         fields = dataclasses.fields(obj)
         defaulted = all(f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING

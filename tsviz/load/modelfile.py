@@ -8,16 +8,18 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
 
 from torch import nn
 
+from tsviz.load import bundle
 from tsviz.load import entries as sources
 from tsviz.load.importer import LoadedSource, load_source
 from tsviz.model.errors import InputError
 from tsviz.model.inputs import format_input_spec
-from tsviz.model.jobs import require_source
+from tsviz.model.jobs import is_archive, require_source
+from tsviz.model.project import Project, find_project
 from tsviz.model.stages import stage
 from tsviz.model.types import Entry, InputSpec, InspectRequest
 from tsviz.model.uploads import check_suffix
@@ -33,14 +35,37 @@ class Origin:
 
 @contextmanager
 def private_copy(request: InspectRequest) -> Iterator[Path]:
-    """The upload's bytes in a private temp dir (removed afterwards), under a safe version of its name; a local
-    file (`tsviz FILE`) where it lies, read-only, with no copy."""
-    if request.local_path:
+    """The model file where the job reads it: an upload's bytes in a private temp dir (removed afterwards), under
+    a safe version of its name, or unpacked with its project; a local file (`tsviz FILE`) where it lies,
+    read-only, with no copy. A .py's job runs from its project's root (tsviz.load.bundle.working_folder)."""
+    python = not is_archive(request.filename)
+    if request.local_path and not python:
         check_suffix(request.filename)
         yield Path(request.local_path)
         return
     with tempfile.TemporaryDirectory(prefix="tsviz-") as tmp:
-        yield write_private_copy(request, tmp)
+        if request.local_path:
+            path = Path(request.local_path)
+        elif request.project:
+            path = bundle.unpack(request.project, Path(tmp) / "project", request.filename)
+        else:
+            path = write_private_copy(request, tmp)
+        if not python:
+            yield path
+            return
+        local = bool(request.local_path)
+        with bundle.working_folder(Path(project_of(request, path).root), Path(tmp) / "work", writable=not local):
+            yield path
+
+
+def project_of(request: InspectRequest, path: Path) -> Project:
+    """The project around the model file at `path`: the folder the client mounted for a local file (else found
+    by its markers: --in-process), the unpacked upload, or a loose upload's own folder."""
+    if request.local_path:
+        return find_project(path, request.project_root) if request.project_root else find_project(path)
+    if request.project:
+        return find_project(path, path.parents[len(PurePosixPath(request.filename).parts) - 1])
+    return find_project(path, path.parent)
 
 
 @contextmanager
@@ -66,6 +91,7 @@ class ModelFile:
     entries: tuple[Entry, ...]
     entry: Entry
     origin: Origin
+    entry_reason: str = ""  # why the default entry was chosen ("" when the request named it)
 
     def build(self) -> Built:
         """The nn.Module (put in eval mode) or function, and the inputs to trace with."""
@@ -95,7 +121,7 @@ class ModelFile:
         """`built` as it is when it has inputs, else with the suggested ones (`specs`, if already suggested): the
         inputs the file's own code passes to the model, else a guess; and the notes to show, saying which."""
         if built.inputs is not None:
-            return built, self.source.notes
+            return built, self.notes()
         specs = specs or self.suggested_inputs(built.target)
         found = sources.file_call_inputs(self.source, self.entry, built.target)
         if found is not None and found.specs == specs:
@@ -107,7 +133,16 @@ class ModelFile:
             note = (f"{why}, so tsviz guessed them: {'; '.join(format_input_spec(s) for s in specs)}. "
                     "Change them in the sidebar or with --input.")
         inputs = sources.example_inputs(self.source, self.entry, built.target, specs, seed)
-        return built._replace(inputs=inputs), (*self.source.notes, note)
+        return built._replace(inputs=inputs), (*self.notes(), note)
+
+    def notes(self) -> tuple[str, ...]:
+        """What tsviz did to import the file and build the model (stand-ins, a training script cut short), and
+        constructor values typed that the entry does not take (left out, never silently)."""
+        unused = [name for name, _ in self.request.init_args if not _takes(self.entry, (name,))]
+        takes = ", ".join(p.name for p in self.entry.init_params) or "none"
+        left = (f"{self.entry.name} takes no constructor argument named {', '.join(unused)}, so the value typed was "
+                f"left out (it takes {takes}).",) if unused else ()
+        return (*self.source.notes, *sources.build_notes(self.source), *left)
 
     def hybrid_options(self, target: Any) -> dict[str, Any]:
         """convert()'s hybrid arguments: the request's picks, else the file's default picks, which fall back to
@@ -126,10 +161,10 @@ class Built(NamedTuple):
 def open_model_file(request: InspectRequest, path: Path) -> ModelFile:
     """Import the file and pick the entry; these errors raise (nothing is known about the file yet)."""
     stage("load", f"importing {request.filename}")
-    source = load_source(path, request.filename)
+    source = load_source(path, request.filename, project_of(request, path))
     entries = sources.find_entries(source)
-    return ModelFile(request, source, entries, _pick_entry(entries, request.entry, request.filename),
-                     Origin(path=str(path), name=request.filename))
+    entry, reason = _pick_entry(entries, request.entry, source, tuple(name for name, _ in request.init_args))
+    return ModelFile(request, source, entries, entry, Origin(path=str(path), name=request.filename), reason)
 
 
 def write_private_copy(request: InspectRequest, tmp: str) -> Path:
@@ -140,11 +175,22 @@ def write_private_copy(request: InspectRequest, tmp: str) -> Path:
     return path
 
 
-def _pick_entry(entries: tuple[Entry, ...], name: str, filename: str) -> Entry:
+def _pick_entry(entries: tuple[Entry, ...], name: str, source: LoadedSource,
+                typed: tuple[str, ...] = ()) -> tuple[Entry, str]:
     if not name:
-        return sources.default_entry(entries)
+        fitting = tuple(e for e in entries if typed and _takes(e, typed))
+        if fitting and len(fitting) < len(entries):  # the constructor values typed say which network is meant
+            entry, reason = sources.default_entry(fitting, source)
+            return entry, f"it takes the constructor values typed ({', '.join(typed)}); and {reason}"
+        return sources.default_entry(entries, source)
     for entry in entries:
         if entry.name == name:
-            return entry
-    raise InputError(f"no entry point named {name!r}", file=filename,
+            return entry, ""
+    raise InputError(f"no entry point named {name!r}", file=source.display_name,
                      hint=f"choose one of: {', '.join(e.name for e in entries)}")
+
+
+def _takes(entry: Entry, names: tuple[str, ...]) -> bool:
+    """Whether the entry's constructor (or factory) takes every one of these argument names."""
+    params = {p.name for p in entry.init_params}
+    return entry.kind != "function" and (any(p.startswith("**") for p in params) or set(names) <= params)

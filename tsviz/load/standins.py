@@ -2,20 +2,24 @@
 
 Training scripts import their data and plotting packages next to the model class. While the file is imported,
 a stand-in answers everything (attribute access, calls, subclassing, `from x import y`), so the file's
-top-level code runs. Afterwards, any real use of one (a call, arithmetic, building a subclass) raises
-MissingPackage naming the package and the user's line. Lives in the worker: stand-ins stay in sys.modules for
-the life of the job's process.
+top-level code runs; a decorator from one returns what it decorates. While the model is built, a call is still
+allowed and remembered (weight init through a missing package, whose result nobody uses), and noted. Any other
+use, and any use afterwards (in forward), raises MissingPackage naming the package and the user's line. Lives in
+the worker: stand-ins stay in sys.modules for the life of the job's process.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.abc
 import importlib.machinery
+import inspect
 import sys
 import types
 from typing import Any
 
-_packages: set[str] = set()  # top-level package names standing in
-_state = {"importing": False, "user_path": ""}
+_packages: set[str] = set()  # standing in: a package (`torchvision`) or a module (`torch.utils.tensorboard`)
+_state: dict[str, Any] = {"phase": "", "user_path": "", "root": ""}
+_calls: list[tuple[str, int, str]] = []  # stand-ins called while the model was built: (path, line, file)
 
 
 class MissingPackage(Exception):
@@ -23,24 +27,40 @@ class MissingPackage(Exception):
 
     def __init__(self, path: str):
         package = path.split(".", 1)[0]
-        line = _user_line()
+        file, line = _user_frame()
         where = f"line {line} uses {path}" if line else f"the model uses {path}"
         super().__init__(f"{package} is not installed here, and {where}")
-        self.package, self.line = package, line
+        self.package, self.line, self.file = package, line, file
 
 
-def _user_line() -> int:
+def _user_frame() -> tuple[str, int]:
+    """The innermost frame of the user's file, else of their project: (its name for messages, line)."""
     frame = sys._getframe(1)
+    inside = _state["root"].rstrip("/") + "/" if _state["root"] else "\0"
+    found = ("", 0)
     while frame is not None:
-        if frame.f_code.co_filename == _state["user_path"]:
-            return frame.f_lineno
+        name = frame.f_code.co_filename
+        if name == _state["user_path"]:
+            return "", frame.f_lineno
+        if not found[1] and name.startswith(inside):
+            found = (name[len(inside):], frame.f_lineno)
         frame = frame.f_back
-    return 0
+    return found
 
 
 def _use(path: str) -> None:
-    if not _state["importing"]:
+    if _state["phase"] != "importing":
         raise MissingPackage(path)
+
+
+def _call(path: str) -> None:
+    """A call: harmless while importing; while building, allowed and remembered (weight init through a missing
+    package, `trunc_normal_(m.weight, std=.02)`, whose result nobody uses); else the model really uses it."""
+    if _state["phase"] == "building":
+        file, line = _user_frame()
+        _calls.append((path, line, file))
+        return
+    _use(path)
 
 
 class StandIn:
@@ -56,8 +76,10 @@ class StandIn:
             raise AttributeError(name)
         return StandIn(f"{self._path}.{name}")
 
-    def __call__(self, *args: Any, **kwargs: Any) -> StandIn:
-        _use(self._path)
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if len(args) == 1 and not kwargs and (inspect.isfunction(args[0]) or inspect.isclass(args[0])):
+            return args[0]  # a decorator (`@register_model`, `@some_package.jit`): the thing it decorates
+        _call(self._path)
         return StandIn(f"{self._path}(...)")
 
     def __mro_entries__(self, bases: tuple) -> tuple[type, ...]:
@@ -110,7 +132,7 @@ class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Finds every module of a standing-in package (`import matplotlib.pyplot as plt` included)."""
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
-        if fullname.split(".", 1)[0] not in _packages:
+        if not any(fullname == p or fullname.startswith(p + ".") for p in _packages):
             return None
         return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
 
@@ -127,10 +149,15 @@ _FINDER = _Finder()
 
 
 def stand_in_for(package: str) -> None:
-    """From now on `import package` (and its submodules) gives stand-ins."""
+    """From now on `import package` (and its submodules) gives stand-ins; `package` may be dotted (a module of a
+    real package that cannot be imported here)."""
     _packages.add(package)
     for name in [n for n in sys.modules if n == package or n.startswith(package + ".")]:
         del sys.modules[name]  # a half-imported real module, if any
+    parent, _, child = package.rpartition(".")
+    if parent in sys.modules and hasattr(sys.modules[parent], child):
+        with contextlib.suppress(AttributeError, TypeError):
+            delattr(sys.modules[parent], child)
     if _FINDER not in sys.meta_path:
         sys.meta_path.insert(0, _FINDER)
 
@@ -139,14 +166,47 @@ def standing_in() -> tuple[str, ...]:
     return tuple(sorted(_packages))
 
 
-class importing:
+@contextlib.contextmanager
+def importing(user_path: str, root: str = ""):
     """While the user's file runs its top-level code, stand-ins answer calls instead of raising."""
+    _state.update(user_path=user_path, root=root)
+    with _phase("importing"):
+        yield
 
-    def __init__(self, user_path: str):
-        _state["user_path"] = user_path
 
-    def __enter__(self) -> None:
-        _state["importing"] = True
+@contextlib.contextmanager
+def building():
+    """While the model is built, calling a stand-in is allowed (and remembered: calls_while_building); any other
+    use raises."""
+    _calls.clear()
+    with _phase("building"):
+        yield
 
-    def __exit__(self, *exc: Any) -> None:
-        _state["importing"] = False
+
+def calls_while_building() -> tuple[tuple[str, int, str], ...]:
+    """The stand-ins called while the model was last built: (what, line, file of the project or "")."""
+    return tuple(dict.fromkeys(_calls))
+
+
+def explain(error: BaseException) -> MissingPackage | None:
+    """A library's complaint about a stand-in (`StandIn is not a Module subclass`, a stand-in's result used as a
+    number) as what it is: the missing package and the line that called it; None for any other error."""
+    if "StandIn" not in str(error) and "stand-in for" not in str(error):
+        return None
+    called = calls_while_building()
+    found = MissingPackage(called[-1][0].split("(")[0] if called else "a package")
+    if called:
+        found.line, found.file = called[-1][1], called[-1][2]
+        where = f"{found.file + ' ' if found.file else ''}line {found.line}" if found.line else "the model"
+        found.args = (f"{found.package} is not installed here, and {where} uses {called[-1][0].split('(')[0]} "
+                      "for real (what it returned is built into the model)",)
+    return found
+
+
+@contextlib.contextmanager
+def _phase(name: str):
+    before, _state["phase"] = _state["phase"], name
+    try:
+        yield
+    finally:
+        _state["phase"] = before

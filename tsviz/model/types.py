@@ -216,6 +216,11 @@ class InspectRequest:
     # its sandbox), never sent as bytes; `content` stays empty. Its size and modification time name the version.
     local_path: str = ""
     local_stamp: str = ""
+    # The project around a .py: for a local file the folder the worker finds it in (set by the client, where the
+    # sandbox mounts it); for an upload, a zip of the project's files (several .py, or a .zip), `filename` being
+    # the model file's path inside it and `content` its bytes. Empty: the file stands alone.
+    project_root: str = ""
+    project: bytes = b""
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,6 +322,8 @@ class InspectResult:
     inlined_skipped: int = 0  # the inlined graph's node count when it was too large to extract (else 0)
     skipped_op_counts: tuple[tuple[str, int], ...] = ()  # and its op counts, counted without extracting it
     archive_report: ArchiveReport | None = None  # .pt uploads: files, module tree, tensors, methods
+    entry_reason: str = ""  # why the default entry was chosen ("" when the request named it)
+    project_files: tuple[str, ...] = ()  # the project's files the import ran, relative to its root (model first)
     # What the user's code printed to stdout during the job (import, build, conversion), set by the worker
     # (tsviz/worker/run.py `call`), never on the command line's stdout: its last 64 KB, said as cut.
     stdout: str = ""

@@ -36,7 +36,9 @@ def inspect_data(result: InspectResult) -> dict:
         "file": result.filename,
         "mode": result.mode,
         "entry": result.entry,
+        "entry_reason": result.entry_reason,  # why the default entry is the whole network ("" when asked for)
         "entries": [e.name for e in result.entries],
+        "project_files": list(result.project_files),  # the project's files the import ran, the model file first
         "inputs": list(result.input_shapes),
         "code": result.code,
         "graph": graph_data(result.graph, op_counts),

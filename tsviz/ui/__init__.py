@@ -32,6 +32,7 @@ from tsviz.ui.viewer import code_view, graph_view
 from tsviz.ui.walk import GraphWalk, diff_key, result_key
 from tsviz.ui.widgets import (
     lesson,
+    model_origin,
     paired_drawings,
     show_error,
     show_node,
@@ -48,8 +49,8 @@ __all__ = [
     "code_view", "count_text", "counted", "devices", "diff_key", "diff_request", "edit_toggle", "editor",
     "failed_edit", "graph", "graph_view", "grouped_notes", "in_worker", "is_archive", "job_file", "lesson",
     "model_request", "no_model_yet", "op_changes", "op_count_rows", "page_setup", "paired_drawings", "parse_sizes",
-    "plain",
-    "remember", "require_request", "require_result", "require_source", "result_key", "result_or_stop",
+    "model_origin", "plain", "remember", "require_request", "require_result", "require_source", "result_key",
+    "result_or_stop",
     "review_report", "run_bench_job", "saved_archive_request", "show_error", "show_node", "side_by_side",
     "source_excerpt", "stale_graph", "state", "teaching_style", "traced_parts", "verdict", "views", "walk_svg",
 ]

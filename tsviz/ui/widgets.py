@@ -12,7 +12,7 @@ from tsviz.graph.fold import fold_constants
 from tsviz.graph.hazards import nodes_at_line
 from tsviz.graph.layout import svg_or_problem
 from tsviz.model.errors import TsvizError
-from tsviz.model.types import ErrorInfo, IRGraph, TracedPart
+from tsviz.model.types import ErrorInfo, InspectResult, IRGraph, TracedPart
 from tsviz.model.uploads import content_digest
 from tsviz.ui.state import state
 from tsviz.ui.text import code, plain
@@ -22,12 +22,26 @@ from tsviz.ui.viewer import graph_view as draw_graph
 def show_error(error: ErrorInfo, source: str = "") -> None:
     """The error in words, TorchScript's own message, and the user's line in context."""
     st.error(plain(TsvizError.from_info(error).one_line()), icon=":material/error:")
-    if source and error.line:
+    if source and error.line and (not error.file or "/" not in error.file):  # another file of the project: its own
         st.caption(plain(f"{error.file}, around line {error.line}"))
         st.code(source_excerpt(source, error.line), language="python")
     if error.detail:
         with st.expander("The full message from torch"):
             st.code(error.detail, language=None)
+
+
+def model_origin(result: InspectResult) -> None:
+    """Why the file opened on this entry (the whole network, and what else it offers), and which files of its
+    project the import ran."""
+    if result.entry_reason:
+        others = [e.name for e in result.entries if e.name != result.entry and e.kind != "function"]
+        more = f" The file also offers {plain(', '.join(others[:8]))}{' …' if len(others) > 8 else ''} (sidebar)." \
+            if others else ""
+        st.caption(f"Opened on {code(result.entry)}: {plain(result.entry_reason)}.{more}")
+    if len(result.project_files) > 1:
+        with st.expander(f"Imported with {len(result.project_files) - 1} more files of its project",
+                         icon=":material/folder_open:"):
+            st.markdown("\n".join(f"- {code(f)}" for f in result.project_files))
 
 
 def lesson(doc: str, sample: bool) -> None:
