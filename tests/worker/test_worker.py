@@ -46,6 +46,17 @@ def test_running_out_of_memory_is_named() -> None:
     assert caught.value.line == 2
 
 
+def test_the_memory_limit_counts_what_a_job_adds_to_the_warm_worker() -> None:
+    """torch's own libraries (0.7 GB mapped for the CPU build, over 3 GB for a CUDA build) are not the job's: a
+    256 MB limit still lets a job take 100 MB, and stops it at 400 MB."""
+    limits = Limits(memory_mb=256)
+    fits = "import torch\nbig = torch.ones(25 * 2**20)\n\ndef f(x):\n    return x\n"
+    assert client.run("inspect", request_for("fits.py", fits), limits=limits).entry == "f"
+    hog = "import torch\nbig = torch.ones(100 * 2**20)\n\ndef f(x):\n    return x\n"
+    with pytest.raises(WorkerError, match="ran out of the 0.25 GB memory limit"):
+        client.run("inspect", request_for("hog.py", hog), limits=limits)
+
+
 def test_user_prints_do_not_corrupt_the_answer() -> None:
     source = "import torch\nprint('{\"ok\": 1}')\n\ndef f(x):\n    print(x)\n    return x\n"
     assert client.run("inspect", request_for("chatty.py", source)).entry == "f"

@@ -62,7 +62,7 @@ def run(name: str, request: object = None, *, limits: Limits | None = None, on_w
         header, answer, taken = run_alone(message, limits, filename, inputs)
     else:
         header, answer, taken = shared_pool().run(message, limits, filename, on_wait, owner, inputs)
-    _LAST.worker = {k: header.get(k) for k in ("seconds", "max_rss_mb", "vm_peak_mb")}
+    _LAST.worker = {k: header.get(k) for k in ("seconds", "max_rss_mb", "vm_peak_mb", "vm_base_mb")}
     # Big results came back as job files: checked and moved into the store (tsviz/client/files.py)
     found = files.take_over(outcome(header, answer, spec.result, limits, filename), taken, filename)
     if spec.cached:
@@ -72,7 +72,8 @@ def run(name: str, request: object = None, *, limits: Limits | None = None, on_w
 
 def last_worker() -> dict:
     """What this thread's last job took in the worker, as its fork server measured it: seconds, peak resident
-    memory and peak address space in MB ({} when it came from the cache). For benchmarks."""
+    memory, peak address space and the warm server's own address space in MB ({} when it came from the cache).
+    For benchmarks."""
     return dict(getattr(_LAST, "worker", {}))
 
 

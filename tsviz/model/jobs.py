@@ -28,13 +28,14 @@ from tsviz.model.types import (
 
 @dataclass(frozen=True)
 class Limits:
-    """Per-job limits. torch alone needs ~0.75 GB of address space just to import."""
+    """Per-job limits. Memory is address space a job may map beyond the warm worker's own (torch and its
+    libraries, already mapped when the job starts: 0.7 GB for the CPU build, over 3 GB for a CUDA build)."""
 
     load_s: float = 30.0
     convert_s: float = 60.0
     run_s: float = 60.0
     benchmark_s: float = 300.0
-    memory_mb: int = 3072  # 0: no address-space limit (CUDA reserves far more than it uses)
+    memory_mb: int = 3072  # beyond the warm worker's; 0: no limit (CUDA reserves far more than it uses)
     cpu_s: int = 240
     file_mb: int = 2048  # the largest file a job may write (a converted archive is one: 4 bytes a parameter)
     files_mb: int = 2048  # all its job files together (tsviz/model/jobfiles.py): the host disk they take

@@ -143,7 +143,7 @@ def _watch(pid: int, limits: dict, answer_r: int, stage_r: int, log_r: int, star
         os.close(pidfd)
     # What the job took: its peak resident memory (shared pages of the warm server included) and address space
     header = {"stage": what, "kind": kind, "log": _tail(log), "max_rss_mb": round(usage.ru_maxrss / 1024, 1),
-              "vm_peak_mb": round(vm_peak / 1024, 1)}
+              "vm_peak_mb": round(vm_peak / 1024, 1), "vm_base_mb": round(_vm_size() / 2**20, 1)}
     if os.WIFSIGNALED(status):
         return {**header, "status": "signal", "signal": os.WTERMSIG(status)}, b""
     if os.WEXITSTATUS(status) != 0:
@@ -237,7 +237,11 @@ def _child(job: dict, limits: dict, job_tmp: str, answer_w: int, stage_w: int, l
 
 
 def _set_limits(limits: dict) -> None:
-    """Memory (address space), CPU seconds, file size, open files and processes for this child."""
+    """Memory (address space), CPU seconds, file size, open files and processes for this child.
+
+    The address-space limit counts from what the child maps when it starts, the warm server's torch and its
+    libraries (0.7 GB for torch's CPU build, over 3 GB for a CUDA build, mapped files rather than memory): a job
+    may add `memory_mb` to that, whichever build of torch is installed."""
     mib = 1024 * 1024
     pairs = [
         (resource.RLIMIT_CPU, limits["cpu_s"], limits["cpu_s"] + 5),
@@ -247,9 +251,19 @@ def _set_limits(limits: dict) -> None:
         (resource.RLIMIT_CORE, 0, 0),
     ]
     if limits["memory_mb"]:
-        pairs.append((resource.RLIMIT_AS, limits["memory_mb"] * mib, limits["memory_mb"] * mib))
+        allowed = _vm_size() + limits["memory_mb"] * mib
+        pairs.append((resource.RLIMIT_AS, allowed, allowed))
     for which, soft, hard in pairs:
         resource.setrlimit(which, (soft, hard))
+
+
+def _vm_size() -> int:
+    """This process's address space in bytes (VmSize)."""
+    with open("/proc/self/status", "rb") as f:
+        for line in f:
+            if line.startswith(b"VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
 def _vm_peak(pid: int, known: int) -> int:
