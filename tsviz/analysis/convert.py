@@ -4,17 +4,18 @@ from __future__ import annotations
 import copy
 import re
 import traceback
+import types
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
 from torch import nn
 
 from tsviz.analysis.outputs import call_safely, compare_outputs
-from tsviz.analysis.script_advice import Failure, advise, line_of_library_call
+from tsviz.analysis.script_advice import Failure, advise
 from tsviz.graph.verdict import DEFAULT_ATOL, DEFAULT_RTOL
 from tsviz.load.importer import user_line
 from tsviz.load.modelfile import Origin
@@ -51,9 +52,10 @@ def convert(target: Any, mode: str, inputs: tuple | None, origin: Origin, *, tra
             inputs = require_inputs(inputs, mode, origin)
             try:
                 result.module, result.traced = hybrid(target, inputs, trace_submodules, origin)
-            except ScriptError:
+            except (ScriptError, TraceError):
                 if not auto_hybrid:
                     raise
+            if result.module is None:  # outside the except: the failed attempt's frames (and its copy) are gone
                 result.module, result.traced_parts = script_bottom_up(target, inputs, origin, result)
                 result.traced = tuple(part.name for part in result.traced_parts)
         else:
@@ -103,13 +105,12 @@ def explain_script_error(error: Exception, origin: Origin, model: Any = None) ->
     text = str(error).replace(origin.path, origin.name)
     line = next((int(number) for path, number in _FILE_LINE.findall(str(error)) if path == origin.path), 0)
     source = _read(origin.path)
-    if not line and re.search(r"weak reference|numpy", text):
-        line = line_of_library_call(source)
     advice = advise(Failure(text, source, line))
     if advice is None:
         headline = next((ln.strip() for ln in text.splitlines() if ln.strip()), type(error).__name__)
         return (headline.rstrip(":"), line, "rewrite that line in the TorchScript subset, mark the method "
                 "@torch.jit.ignore, or let hybrid mode trace the module that holds it", text.strip())
+    line = advice.line or line  # where the cause is, when torch points elsewhere (the call of a lambda made earlier)
     return advice.message + _instance_types(model, source, line), line, advice.fix, text.strip()
 
 
@@ -167,10 +168,18 @@ def _check_trace(target: Any, traced: Any, check_inputs: list[tuple], origin: Or
         return
 
 
-def trace_error(error: Exception, origin: Origin) -> TraceError:
+def trace_error(error: Exception, origin: Origin, module: Any = None, root: Any = None) -> TraceError:
+    """torch.jit.trace's failure with the user's line; where the cause is a lambda or closure stored on `module`
+    that reaches a layer outside it (a part of `root`, or of no module at all), that cause, its line and its fix."""
     line = user_line(error, origin.path)
     message = str(error).replace(origin.path, origin.name).strip().splitlines()
     first = message[0] if message else ""
+    if "requires grad as a constant" in first:
+        reached = outside_reach(module, origin, root)
+        if reached is not None:
+            return TraceError(f"tracing failed: {reached.cause}", file=origin.name, line=reached.line,
+                              hint=reached.fix, detail=first)
+        message = message[:1]  # the rest is the tensor, printed in full
     return TraceError(
         f"tracing failed: {type(error).__name__}: {first}", file=origin.name, line=line,
         hint=next((hint for key, hint in _TRACE_HINTS if key in first),
@@ -183,7 +192,75 @@ _TRACE_HINTS = (  # what a trace error's first line says -> what to do about it
     ("Only tensors", "a trace records tensors only: return a tensor (or a tuple, list or dict of them), "
                      "or use script mode, which can return other types"),
     ("didn't return any values", "forward() must return its result: a trace keeps only what flows to the output"),
+    ("requires grad as a constant", "a function the module calls reaches a layer that is not its own (a lambda or "
+                                    "a closure, or a layer kept in a global): trace the module that owns that layer, "
+                                    "or register the layer as a submodule"),
 )
+
+
+@dataclass(frozen=True)
+class Reach:
+    """A lambda or nested function kept on a module that calls a layer outside that module."""
+
+    cause: str  # in words, with where the function is defined
+    line: int  # the line that defines the function
+    fix: str
+
+
+def outside_reach(module: Any, origin: Origin, root: Any = None) -> Reach | None:
+    """The first function of the user's file stored on `module` or one of its submodules (an attribute, or an item
+    of a list attribute) whose closure holds a layer or tensor that `module` does not own. A trace of `module`
+    alone would have to copy that layer's weights in as constants, which torch refuses."""
+    if not isinstance(module, nn.Module):
+        return None
+    owned = {id(m) for m in module.modules()} | {id(t) for t in (*module.parameters(), *module.buffers())}
+    for path, sub in module.named_modules():
+        for attr, value in vars(sub).items():
+            for function in value if isinstance(value, (list, tuple)) else (value,):
+                if not isinstance(function, types.FunctionType) or function.__code__.co_filename != origin.path:
+                    continue
+                for captured in _closure_values(function):
+                    if isinstance(captured, (nn.Module, torch.Tensor)) and not _owns(owned, captured):
+                        return _reach(function, f"self.{attr}" + (f" of {path}" if path else ""), captured, root)
+    return None
+
+
+def _owns(owned: set[int], captured: nn.Module | torch.Tensor) -> bool:
+    """`captured` is one of the traced module's own (a module of the copy hybrid traces counts by its weights,
+    which it shares with the model the lambda was made in)."""
+    if id(captured) in owned:
+        return True
+    weights = [*captured.parameters(), *captured.buffers()] if isinstance(captured, nn.Module) else []
+    return bool(weights) and all(id(t) in owned for t in weights)
+
+
+def _closure_values(function: types.FunctionType) -> list[Any]:
+    values = []
+    for cell in function.__closure__ or ():
+        try:
+            values.append(cell.cell_contents)
+        except ValueError:  # a cell not filled yet
+            continue
+    return values
+
+
+def _reach(function: types.FunctionType, holder: str, captured: Any, root: Any) -> Reach:
+    line = function.__code__.co_firstlineno
+    what = "a lambda" if function.__name__ == "<lambda>" else (
+        f"{function.__name__}(), a function defined inside {function.__qualname__.split('.<locals>')[0]}()")
+    paths = {id(m): name for name, m in root.named_modules()} if isinstance(root, nn.Module) else {}
+    if id(captured) not in paths:
+        return Reach(f"{holder} is {what} (line {line}) that calls a {type(captured).__name__} which is not a "
+                     "submodule of the model, so a trace would have to copy its weights in as constants",
+                     line, f"register it as a submodule in __init__ (self.layer = nn.{type(captured).__name__}(...)) "
+                           "and call it through self")
+    called = next((n for n in function.__code__.co_names if isinstance(getattr(captured, n, None), nn.Module)), "")
+    owner = ".".join(n for n in (paths[id(captured)], called) if n)
+    layer = f"the model's {owner}" if owner else f"the model itself ({type(captured).__name__})"
+    return Reach(f"{holder} is {what} (line {line}) that calls {layer}, a layer outside the module being traced, so "
+                 "that module cannot be traced alone",
+                 line, "trace the module that owns that layer (hybrid mode goes one level up by itself), or pass "
+                       "the layer itself to the submodule, which then owns it")
 
 
 def hybrid(model: Any, inputs: tuple, names: tuple[str, ...], origin: Origin) -> tuple[Any, tuple[str, ...]]:
@@ -193,39 +270,61 @@ def hybrid(model: Any, inputs: tuple, names: tuple[str, ...], origin: Origin) ->
                          hint="use trace or script mode for functions")
     names = _outermost(names, model, origin)
     recorded = record_submodule_inputs(model, inputs, names, origin)
-    hybrid_model = copy.deepcopy(model)
+    hybrid_model = shared_copy(model)
     for name in names:
-        _swap_in_trace(hybrid_model, name, recorded[name], origin)
+        _swap_in_trace(hybrid_model, name, recorded.pop(name), origin, model)
     return script(hybrid_model, origin), names
 
 
-def _swap_in_trace(model: nn.Module, name: str, inputs: tuple, origin: Origin) -> None:
+def shared_copy(model: nn.Module) -> nn.Module:
+    """A copy of the module tree to swap traces into, holding the very same parameters, buffers and tensors as
+    `model` (a deep copy of a 124M-parameter GPT would be another 500 MB; trace and script never write to them)."""
+    memo: dict[int, Any] = {}
+    for module in model.modules():
+        for value in vars(module).values():
+            if isinstance(value, torch.Tensor):
+                memo[id(value)] = value
+        for tensors in (module._parameters, module._buffers):
+            memo.update((id(t), t) for t in tensors.values() if t is not None)
+    return copy.deepcopy(model, memo)
+
+
+def _swap_in_trace(model: nn.Module, name: str, inputs: tuple, origin: Origin, root: nn.Module) -> None:
     """Replace submodule `name` of `model` with its trace on `inputs` (the inputs it received in eager)."""
+    submodule = model.get_submodule(name)
     try:
-        traced = torch.jit.trace(model.get_submodule(name), inputs, check_trace=False)
+        with torch.no_grad():  # no autograd graph of the trace's run is kept
+            traced = torch.jit.trace(submodule, inputs, check_trace=False)
     except Exception as e:
-        error = trace_error(e, origin)
-        error.message = f"tracing submodule {name!r} " + error.message
+        error = trace_error(e, origin, submodule, root)
+        error.message = f"tracing submodule {name!r} " + error.message.removeprefix("tracing ")
         raise error from e
     parent, _, attr = name.rpartition(".")
     setattr(model.get_submodule(parent) if parent else model, attr, traced)
 
 
+def _torch_layer(module: nn.Module) -> bool:
+    """One of torch's own layers (they compile), not a container of the user's modules."""
+    return type(module).__module__.startswith("torch.") and not isinstance(
+        module, (nn.Sequential, nn.ModuleList, nn.ModuleDict))
+
+
 def script_bottom_up(model: Any, inputs: tuple, origin: Origin,
                      result: Converted) -> tuple[Any, tuple[TracedPart, ...]]:
     """Auto-hybrid: script every submodule from the leaves up; trace the smallest ones that do not compile
-    (with the inputs they received in one eager run), and script the rest around them. The model itself is
-    traced only when its own forward() does not compile. Runs after hybrid() failed to script `model`, which
-    is therefore an nn.Module."""
-    recorded = record_submodule_inputs(model, inputs, tuple(n for n, _ in model.named_modules() if n), origin,
-                                       require_all=False)
-    work = copy.deepcopy(model)
+    (with the inputs they received in one eager run), and script the rest around them. A part that does not
+    compile and cannot be traced alone either (it never ran, or it calls a layer outside itself through a
+    lambda) is left for its parent, which is traced in its place: one level up, as far as the model itself,
+    which is traced only when it comes to that. Runs after hybrid() failed, so `model` is an nn.Module."""
+    recorded = record_submodule_inputs(model, inputs, tuple(n for n, m in model.named_modules()
+                                                            if n and not _torch_layer(m)), origin, require_all=False)
+    work = shared_copy(model)
     failed: dict[tuple, tuple[str, int, str, str]] = {}  # by class and attribute types: what TorchScript compiles once
     parts: dict[str, TracedPart] = {}
+    alone: dict[str, TracedPart] = {}  # parts that do not compile and cannot be traced alone, with why
 
     def visit(name: str, module: nn.Module) -> None:
-        if type(module).__module__.startswith("torch.") and not isinstance(module, (nn.Sequential, nn.ModuleList,
-                                                                                      nn.ModuleDict)):
+        if _torch_layer(module):
             return  # torch's own layers compile
         for child_name, child in list(module.named_children()):
             visit(f"{name}.{child_name}" if name else child_name, child)
@@ -236,35 +335,60 @@ def script_bottom_up(model: Any, inputs: tuple, origin: Origin,
                 return
             except Exception as e:
                 failed[kind] = explain_script_error(e, origin, model)
-        reason, line, fix, detail = failed[kind]
-        if name and name not in recorded:
-            raise ScriptError(f"{name} ({type(module).__name__}) does not compile as script and never ran on the "
-                              f"example inputs, so it cannot be traced either: {reason}",
-                              file=origin.name, line=line, hint=fix, detail=detail)
-        for inner in [n for n in parts if n.startswith(name + ".") or not name]:
-            del parts[inner]  # the trace of `name` holds them
-        parts[name] = TracedPart(name, type(module).__name__, reason, line, fix)
-        if name:
-            _swap_in_trace(work, name, recorded[name], origin)
+        part = _held(name, type(module).__name__, alone) or TracedPart(name, type(module).__name__, *failed[kind][:3])
+        for inner in [n for n in (*parts, *alone) if n.startswith(name + ".") or not name]:
+            parts.pop(inner, None)  # the trace of `name` holds them
+            alone.pop(inner, None)
+        if not name:
+            parts[name] = part
+            return
+        why = "it never ran on the example inputs" if name not in recorded else ""
+        if not why:
+            try:
+                _swap_in_trace(work, name, recorded.pop(name), origin, model)
+            except TraceError as e:
+                why = e.message.removeprefix(f"tracing submodule {name!r} failed: ")
+        if why:
+            alone[name] = replace(part, reason=f"{part.reason}; and {name} cannot be traced alone: {why}")
+        else:
+            parts[name] = part
 
     visit("", work)
+    recorded.clear()  # the recorded inputs are not needed past this point
     if "" in parts:  # the model's own forward() does not compile: the whole is a trace
-        return trace_tensors(work, inputs, origin, result), tuple(parts.values())
+        try:
+            return trace_tensors(work, inputs, origin, result), tuple(parts.values())
+        except TraceError as e:
+            cause = parts[""]
+            e.message += f" (it was traced because it does not compile: {cause.reason})"
+            raise
     return script(work, origin), tuple(parts.values())
 
 
+def _held(name: str, type_name: str, alone: dict[str, TracedPart]) -> TracedPart | None:
+    """The part traced in place of a submodule of `name` that could not be traced alone: `name`, with that
+    submodule's cause, its line and its fix (the reason this part does not compile is the submodule)."""
+    inner = next((p for n, p in alone.items() if n.startswith(name + ".") or not name), None)
+    if inner is None:
+        return None
+    return TracedPart(name, type_name, f"{inner.name} ({inner.type}) does not compile: {inner.reason}", inner.line,
+                      inner.fix)
+
+
 def trace_tensors(module: Any, inputs: tuple, origin: Origin, result: Converted) -> Any:
-    """torch.jit.trace; for a model whose forward() returns None among its outputs (`return logits, loss` with
-    loss None), the trace of the same model keeping the tensors, and a note saying what was left out."""
+    """torch.jit.trace, without autograd (no graph of the run is kept, so a large model's activations are freed
+    as it goes); for a model whose forward() returns None among its outputs (`return logits, loss` with loss None),
+    the trace of the same model keeping the tensors, and a note saying what was left out."""
     try:
-        return torch.jit.trace(module, inputs, check_trace=False)
+        with torch.no_grad():
+            return torch.jit.trace(module, inputs, check_trace=False)
     except Exception as e:
         error = e
     with torch.no_grad():
         eager, failed = call_safely(module, inputs)
     nones = [i for i, v in enumerate(eager) if v is None] if isinstance(eager, (tuple, list)) and not failed else []
     if not nones or "Only tensors" not in str(error) or not isinstance(module, nn.Module):
-        raise trace_error(error, origin) from error
+        raise trace_error(error, origin, module, module) from error
     cls = type(module)
 
     def forward(self: nn.Module, *args: Any) -> Any:
@@ -273,9 +397,10 @@ def trace_tensors(module: Any, inputs: tuple, origin: Origin, result: Converted)
     shown = copy.copy(module)
     shown.__class__ = type(cls.__name__, (cls,), {"forward": forward, "__module__": cls.__module__})
     try:
-        traced = torch.jit.trace(shown, inputs, check_trace=False)
+        with torch.no_grad():
+            traced = torch.jit.trace(shown, inputs, check_trace=False)
     except Exception as e:
-        raise trace_error(e, origin) from e
+        raise trace_error(e, origin, module, module) from e
     result.notes.append(
         f"forward() returns None as output {', '.join(str(i) for i in nones)} of {len(eager)} on these inputs; a "
         "trace records tensors only, so the traced module returns the other outputs alone.")
@@ -289,12 +414,23 @@ def _outermost(names: tuple[str, ...], model: nn.Module, origin: Origin) -> tupl
         if name not in known:
             raise InputError(f"the model has no submodule {name!r}", file=origin.name,
                              hint=f"pick from: {', '.join(sorted(known)[:12])}")
-    return tuple(n for n in names if not any(n.startswith(other + ".") for other in names))
+    names = tuple(n for n in names if not any(n.startswith(other + ".") for other in names))
+    return tuple(inner for name in names for inner in _runnable(model, name))
+
+
+def _runnable(model: nn.Module, name: str) -> tuple[str, ...]:
+    """`name`, or for a ModuleList or ModuleDict (a container that never runs: forward() indexes it) the modules
+    inside it, which are what tracing it means."""
+    module = model.get_submodule(name)
+    if not isinstance(module, (nn.ModuleList, nn.ModuleDict)):
+        return (name,)
+    return tuple(inner for child in module._modules for inner in _runnable(model, f"{name}.{child}"))
 
 
 def record_submodule_inputs(model: nn.Module, inputs: tuple, names: tuple[str, ...], origin: Origin,
                             require_all: bool = True) -> dict[str, tuple]:
-    """One eager run of the whole model with forward pre-hooks recording each picked submodule's first inputs."""
+    """One eager run of the whole model, without autograd, with forward pre-hooks recording each picked
+    submodule's first inputs (copied: a later in-place op of the model must not change what was recorded)."""
     recorded: dict[str, tuple] = {}
 
     def hook_for(name: str):
@@ -307,7 +443,7 @@ def record_submodule_inputs(model: nn.Module, inputs: tuple, names: tuple[str, .
     handles = [model.get_submodule(name).register_forward_pre_hook(hook_for(name)) for name in names]
     try:
         with torch.no_grad():
-            model(*inputs)
+            model(*inputs)  # the output is dropped at once
     except Exception as e:
         raise trace_error(e, origin) from e
     finally:
