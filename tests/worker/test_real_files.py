@@ -91,7 +91,7 @@ def test_auto_hybrid_traces_only_the_submodules_that_do_not_compile() -> None:
 
 
 @pytest.mark.parametrize("entry, line, words", [
-    ("KwargsHead", 13, "takes *args or **kwargs"),
+    ("KwargsHead", 13, "forward() takes **kwargs"),
     ("GeneratorSum", 33, "generator expression"),
     ("NumpyScale", 42, "calls NumPy"),
     ("Upsampler", 52, "scale_factor=float(self.scale)"),
