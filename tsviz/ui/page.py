@@ -197,9 +197,11 @@ def sidebar() -> Loaded:
             bar.caption(f"Showing {plain(filename)}, uploaded earlier.")
     archive = is_archive(filename)
     State.mode.setdefault("script")
-    mode = bar.radio("Mode", MODES, key=State.mode.key, horizontal=True, disabled=archive,
-                     help=" · ".join(f"{m}: {h}" for m, h in MODE_HELP.items()))
     file_key = content_key(content or f"{local}:{stamp}".encode())  # the file's options stay with it through edits
+    _default_mode(file_key)
+    mode = bar.radio("Mode", MODES, key=State.mode.key, horizontal=True, disabled=archive,
+                     help=" · ".join(f"{m}: {h}" for m, h in MODE_HELP.items()),
+                     on_change=State.mode_chosen.set, args=(True,))
     applied = st.session_state.get(editor_key(file_key))  # Ctrl+Enter in the graph page's editor, this very run
     if applied is not None and applied.encode() != content:
         state.edits = {**state.edits, file_key: applied.encode()}
@@ -219,6 +221,8 @@ def sidebar() -> Loaded:
         local_path=local if kind == "Local file" else "", local_stamp=stamp,
     )
     result, error = in_worker("inspect", request, f"Converting {filename}")
+    if _script_failed_by_default(request, result, file_key):
+        st.rerun()  # shown in hybrid from the start of the page (the radio above says so too)
     if result is not None and not request.entry:
         st.session_state[default_entry_key(file_key)] = result.entry
     if result is not None and not archive:
@@ -227,6 +231,26 @@ def sidebar() -> Loaded:
         _archive_input_fields(bar, result, file_key)
     return Loaded(request, result, error, sample=kind == "Sample model" and edit is None, base_key=file_key,
                   edited=edit is not None)
+
+
+def _default_mode(file_key: str) -> None:
+    """Script until it fails: while the user has not picked a mode, a file that does not script is shown in
+    hybrid (which traces just the parts that do not compile), and the next file starts in script again."""
+    if state.mode_chosen or not state.hybrid_for:
+        return
+    if state.hybrid_for == file_key:
+        state.mode = "hybrid"
+    elif state.mode == "hybrid":
+        state.mode, state.hybrid_for = "script", ""
+
+
+def _script_failed_by_default(request: InspectRequest, result: InspectResult | None, file_key: str) -> bool:
+    """Script mode, not picked by the user, failed to compile this .py: remember to show it in hybrid."""
+    if (state.mode_chosen or request.mode != "script" or result is None or result.kind != "py"
+            or result.error is None or result.error.type != "ScriptError"):
+        return False
+    state.hybrid_for = file_key
+    return True
 
 
 def _archive_input_fields(bar, result: InspectResult, file_key: str) -> None:

@@ -50,6 +50,8 @@ class State:
     source_kind: Key[str] = Key("Sample model")  # radio: "Sample model" or "Upload a file"
     sample: Key[str] = Key("")  # selectbox: the sample's file name
     mode: Key[str] = Key("script")  # radio: trace, script or hybrid
+    mode_chosen: Key[bool] = Key(False)  # the user picked the mode (else script, and hybrid where script fails)
+    hybrid_for: Key[str] = Key("")  # the file (content key) shown in hybrid because its script failed
     uploaded: Key[tuple[str, bytes] | None] = Key(None)  # (name, bytes) of the last good upload
     link_upload: Key[str] = Key("")  # the content key a link names when its upload is not here
     url_read: Key[bool] = Key(False)  # the link's state was read on this session's first run
