@@ -599,3 +599,42 @@ def test_an_uploaded_archive_downloads_whatever_its_size() -> None:
     assert not at.exception and len(graphs(at)) == 1
     [button] = [b for b in at.get("download_button") if b.proto.label == ".pt"]
     assert "16.79 MB" in button.proto.help and len(data) > 16_000_000
+
+
+def project_zip() -> bytes:
+    from tsviz.model.uploads import zip_files
+
+    root = ROOT / "tests/corpus/segmenter_repo"
+    return zip_files({p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*.py")
+                      if "__pycache__" not in p.parts})
+
+
+def test_a_project_zip_opens_on_its_model_file_with_its_package_imported() -> None:
+    at = upload(app(), "segmenter.zip", project_zip())
+    assert not at.exception
+    assert at.sidebar.selectbox(key="zip_member").value == "segnet/model.py"  # model.py ranks first
+    assert shown(at.header[0]) == "segnet/model.py · SegNet · script"
+    assert any("first of the file's 3 networks" in shown(c) for c in at.caption)
+    assert any("more files of its project" in e.label for e in at.expander)
+    assert len(graphs(at)) == 1
+
+
+def test_a_model_file_with_its_siblings_uploaded_beside_it_imports_them() -> None:
+    at = upload(app(), "net.py", b"from blocks import Block\n\n\nclass Net(Block):\n    pass\n")
+    assert at.error and "No module named" not in at.error[0].value  # blocks is stood in, then used: named
+    at.file_uploader(key="upload_siblings").set_value(
+        [("blocks.py", b"import torch\n\n\nclass Block(torch.nn.Module):\n    def forward(self, x):\n"
+                       b"        return x + 1\n", "text/x-python")]).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert shown(at.header[0]) == "net.py · Net · script" and len(graphs(at)) == 1
+
+
+def test_a_file_that_does_not_import_shows_its_line_marked_and_what_it_defines() -> None:
+    source = b"import torch\nfrom torch import nn\nfrom .parts import Block\n\n\nclass Net(nn.Module):\n    pass\n"
+    at = upload(app(), "net.py", source)
+    assert at.error and "net.py line 3: importing the file failed" in shown(at.error[0].value)
+    assert "open it from its project" in shown(at.error[0].value)
+    labels = [e.label for e in at.expander]
+    assert "The whole file, line 3 marked" in labels
+    assert any(label.startswith("What the file defines (1)") for label in labels)
+    assert any("→    3  from .parts import Block" in c.value for c in at.code)

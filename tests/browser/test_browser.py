@@ -372,3 +372,34 @@ def test_an_edit_that_does_not_compile_keeps_the_last_graph_greyed(server_url: s
     page.screenshot(path=str(ARTIFACTS / "16-edit-error.png"))
     ace_set(page, original)
     page.get_by_text("The last version that converted, greyed out").wait_for(state="detached", timeout=90_000)
+
+
+def test_upload_a_projects_zip_and_see_its_model_with_the_package_imported(server_url: str, page,
+                                                                          tmp_path: Path) -> None:
+    """A reviewer zips the repository's folder and uploads it: the model file is picked, its relative imports and
+    the package's own config resolve in the sandbox, and the page says which files the import ran."""
+    import zipfile
+
+    root = ROOT / "tests" / "corpus" / "segmenter_repo"
+    archive = tmp_path / "segmenter.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                z.write(path, path.relative_to(root).as_posix())
+    page.goto(server_url)
+    page.wait_for_selector("svg g.node", timeout=90_000)
+    page.get_by_text("Upload a file").click()
+    page.locator("input[type=file]").set_input_files(str(archive))
+    page.get_by_text("segnet/model.py · SegNet · script").wait_for(timeout=120_000)
+    page.wait_for_selector("svg g.node", timeout=60_000)
+    page.get_by_text("Imported with 3 more files of its project").click()
+    page.get_by_text("segnet/parts.py").wait_for(timeout=10_000)
+    page.screenshot(path=str(ARTIFACTS / "15-project-zip.png"))
+
+
+def test_tsviz_file_on_a_model_inside_its_repository_imports_its_package(page) -> None:
+    with running_app(local_file=str(ROOT / "tests/corpus/segmenter_repo/segnet/model.py")) as (url, _process):
+        page.goto(url)
+        page.get_by_text("model.py · SegNet · script").wait_for(timeout=120_000)
+        page.wait_for_selector("svg g.node", timeout=60_000)
+        assert page.get_by_text("Imported with 3 more files of its project").count() == 1

@@ -14,7 +14,17 @@ from tsviz.model.errors import TsvizError
 from tsviz.model.inputs import DTYPES, format_input_spec, parse_input_spec
 from tsviz.model.jobs import is_archive
 from tsviz.model.types import MODES, DiffRequest, ErrorInfo, InputSpec, InspectRequest, InspectResult
-from tsviz.model.uploads import LOCAL_COMMAND, MAX_UPLOAD_MB, SUFFIXES, check_upload, content_digest
+from tsviz.model.uploads import (
+    LOCAL_COMMAND,
+    MAX_UPLOAD_MB,
+    SUFFIXES,
+    check_upload,
+    content_digest,
+    default_model_file,
+    zip_files,
+    zip_member,
+    zip_python_files,
+)
 from tsviz.report.views import size_text
 from tsviz.ui.jobs import in_worker
 from tsviz.ui.state import (
@@ -33,7 +43,7 @@ from tsviz.ui.state import (
     state,
 )
 from tsviz.ui.text import code, plain
-from tsviz.ui.widgets import show_error
+from tsviz.ui.widgets import failed_file
 
 SAMPLES_DIR = Path(__file__).resolve().parents[2] / "sample_models"
 ICON = Path(__file__).resolve().parents[1] / "assets" / "icon.png"
@@ -137,7 +147,7 @@ def require_result(loaded: Loaded) -> InspectResult:
     require_request(loaded)
     if loaded.result is None:
         st.header(plain(loaded.request.filename))
-        show_error(loaded.error, loaded.request.content.decode("utf-8", errors="replace"))
+        failed_file(loaded.error, loaded.request.content.decode("utf-8", errors="replace"), loaded.request.project)
         st.stop()
     return loaded.result
 
@@ -160,7 +170,7 @@ def sidebar() -> Loaded:
     local = sandbox.local_file()
     kinds = ["Sample model", "Upload a file"] + (["Local file"] if local else [])
     kind = bar.radio("Model", kinds, key=State.source_kind.key, horizontal=True)
-    stamp = ""
+    stamp, project = "", b""
     if kind == "Local file":  # `tsviz FILE`: the path goes to the worker; this process never reads the bytes
         info = os.stat(local)
         filename, content, stamp = Path(local).name, b"", f"{info.st_size}:{info.st_mtime_ns}"
@@ -176,8 +186,8 @@ def sidebar() -> Loaded:
         state.uploaded = None
         return Loaded(None, None, None)
     else:
-        upload = bar.file_uploader("A .py model file or a TorchScript .pt archive",
-                                   type=[s.lstrip(".") for s in SUFFIXES], key="upload")
+        upload = bar.file_uploader("A .py model file, a TorchScript .pt archive, or a .zip of a project",
+                                   type=[s.lstrip(".") for s in (*SUFFIXES, ".zip")], key="upload")
         bar.caption(f"Up to {MAX_UPLOAD_MB} MB. A larger file: run {code(f'{LOCAL_COMMAND} path/to/model.pt')} on the "
                     "machine that has it; the dashboard opens on it there, read where it lies, not uploaded.")
         if upload is not None:  # kept outside the widget so it survives a page switch
@@ -195,6 +205,7 @@ def sidebar() -> Loaded:
         filename, content = state.uploaded
         if upload is None:
             bar.caption(f"Showing {plain(filename)}, uploaded earlier.")
+        filename, content, project = _project_upload(bar, filename, content)
     archive = is_archive(filename)
     State.mode.setdefault("script")
     file_key = content_key(content or f"{local}:{stamp}".encode())  # the file's options stay with it through edits
@@ -218,7 +229,7 @@ def sidebar() -> Loaded:
         # script mode runs nothing, so the shape fields (which appear after the first run) do not change its request
         input_specs=_saved_input_specs(file_key) if mode != "script" else (),
         trace_submodules=_saved_picks(file_key),
-        local_path=local if kind == "Local file" else "", local_stamp=stamp,
+        local_path=local if kind == "Local file" else "", local_stamp=stamp, project=project,
     )
     result, error = in_worker("inspect", request, f"Converting {filename}")
     if _script_failed_by_default(request, result, file_key):
@@ -231,6 +242,39 @@ def sidebar() -> Loaded:
         _archive_input_fields(bar, result, file_key)
     return Loaded(request, result, error, sample=kind == "Sample model" and edit is None, base_key=file_key,
                   edited=edit is not None)
+
+
+def _project_upload(bar, filename: str, content: bytes) -> tuple[str, bytes, bytes]:
+    """(model file name, its bytes, the project's zip or b""): a .zip upload is a project whose model file the
+    user names (read from its directory here; the worker unpacks the rest); a .py may bring its siblings."""
+    if Path(filename).suffix.lower() == ".zip":
+        try:
+            names = zip_python_files(content)
+        except TsvizError as e:
+            bar.error(plain(e.one_line()), icon=":material/block:")
+            st.stop()
+        if not names:
+            bar.error(f"{plain(filename)} holds no .py file.", icon=":material/block:")
+            st.stop()
+        st.session_state.setdefault("zip_member", default_model_file(names))
+        if st.session_state["zip_member"] not in names:
+            st.session_state["zip_member"] = default_model_file(names)
+        model = bar.selectbox("Model file in the project", names, key="zip_member",
+                              help="The file that defines the model; the project's other files import as they would "
+                                   "in the repository (the zip is unpacked in the sandbox).")
+        return model, zip_member(content, model), content
+    if Path(filename).suffix.lower() != ".py":
+        return filename, content, b""
+    siblings = bar.file_uploader("The project's other files it imports (optional)", type=["py", "json", "yaml",
+                                 "yml", "toml", "txt", "cfg"], accept_multiple_files=True, key="upload_siblings",
+                                 help="Beside the model file, as in its folder: `from .parts import Block` and "
+                                      "`import utils` then find them. A package with folders: upload a .zip.")
+    if not siblings:
+        return filename, content, b""
+    files = {f.name: f.getvalue() for f in siblings if f.name != filename}
+    bar.caption(f"With {len(files)} file{'s' if len(files) != 1 else ''} of its project: "
+                f"{plain(', '.join(sorted(files)))}.")
+    return filename, content, zip_files({**files, filename: content})
 
 
 def _default_mode(file_key: str) -> None:

@@ -12,8 +12,9 @@ from tsviz.graph.fold import fold_constants
 from tsviz.graph.hazards import nodes_at_line
 from tsviz.graph.layout import svg_or_problem
 from tsviz.model.errors import TsvizError
+from tsviz.model.outline import outline
 from tsviz.model.types import ErrorInfo, InspectResult, IRGraph, TracedPart
-from tsviz.model.uploads import content_digest
+from tsviz.model.uploads import content_digest, zip_python_files
 from tsviz.ui.state import state
 from tsviz.ui.text import code, plain
 from tsviz.ui.viewer import graph_view as draw_graph
@@ -28,6 +29,23 @@ def show_error(error: ErrorInfo, source: str = "") -> None:
     if error.detail:
         with st.expander("The full message from torch"):
             st.code(error.detail, language=None)
+
+
+def failed_file(error: ErrorInfo, source: str, project: bytes) -> None:
+    """A file that did not become a model: the error with its line, the whole file with that line marked, what
+    the file defines (read from its text), and the project's files that came with it."""
+    show_error(error, source)
+    if source and error.line and (not error.file or "/" not in error.file):
+        with st.expander(f"The whole file, line {error.line} marked"):
+            st.code(source_excerpt(source, error.line, context=len(source)), language="python")
+    defined = outline(source)
+    if defined:
+        with st.expander(f"What the file defines ({len(defined)}): the entries it can offer once it imports"):
+            st.markdown("\n".join(f"- {code(d)}" for d in defined))
+    if project:
+        files = zip_python_files(project)
+        with st.expander(f"The project's files that came with it ({len(files)} .py)"):
+            st.markdown("\n".join(f"- {code(f)}" for f in files[:200]))
 
 
 def model_origin(result: InspectResult) -> None:
