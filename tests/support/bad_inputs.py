@@ -230,6 +230,7 @@ def forged_answer(hostile_ids: bool) -> Callable[[Path], bytes]:
         from tsviz.model.jsonio import to_data
 
         data = to_data(inspect_sample("feed_forward.py", "script"))
+        data["archive"] = None  # the converted archive is a job file of another job: this one wrote none
         for node in data["graph"]["nodes"]:
             node["kind"], node["scope"] = f"aten::{HOSTILE}" if node["kind"].startswith("aten") else node["kind"], HOSTILE
             for out in node["outputs"]:
@@ -345,7 +346,8 @@ CASES = [
     BadInput("no_module", "empty.py", text("# nothing here\nX = 1\n"), r"found nothing to convert", EntryError),
     BadInput("needs_constructor_args", "sized.py", text("import torch\nfrom torch import nn\n\n\nclass M(nn.Module):\n"
              "    def __init__(self, width: int):\n        super().__init__()\n        self.fc = nn.Linear(width, 2)\n\n"
-             "    def forward(self, x):\n        return self.fc(x)\n"), r"needs constructor argument\(s\) width", InputError),
+             "    def forward(self, x):\n        return self.fc(x)\n"), r"needs constructor argument\(s\) width", InputError,
+             line=6),
     BadInput("network_socket", "phone.py", text("import socket\n\nsocket.create_connection(('1.1.1.1', 53), timeout=3)\n"),
              r"Network is unreachable .*the worker has no network", SourceError, line=3, needs_sandbox=True),
     BadInput("fork_bomb", "bomb.py", text("import os\n\nwhile True:\n    os.fork()\n"), r"started more than 64 processes",
@@ -355,7 +357,7 @@ CASES = [
     BadInput("reads_its_servers_memory", "snoop.py", text("import os\n\nopen(f'/proc/{os.getppid()}/mem', 'rb').read(1)\n"),
              r"Permission denied", SourceError, line=3, needs_sandbox=True),
     BadInput("forward_kwargs", "kw.py", text(LINEAR + "    def forward(self, **inputs):\n        return self.fc(inputs['x'])\n"),
-             r"line 10: TorchScript cannot compile this line: it takes \*args or \*\*kwargs", ScriptError, line=10),
+             r"line 10: TorchScript cannot compile this line: forward\(\) takes \*\*inputs", ScriptError, line=10),
     BadInput("numpy_in_forward", "np.py", text("import numpy as np\n" + LINEAR + "    def forward(self, x):\n"
              "        y = x.numpy()\n        return torch.from_numpy(np.tanh(y))\n"), r"line 12: TorchScript cannot compile this line: it calls NumPy", ScriptError, line=12),
     BadInput("wrong_input_shape", "shape.py", text(LINEAR + "    def forward(self, x):\n        return self.fc(x)\n\n\n"

@@ -241,6 +241,8 @@ def build_target(source: LoadedSource, entry: Entry, init_args: dict[str, str]) 
                     "arguments")
         raise EntryError(f"building {entry.name} raised {type(e).__name__}: {e}", file=file, line=line,
                          hint=hint) from e
+    if (missing := standins.kept(target)) is not None:
+        raise _missing_package(entry, missing, source)
     if not isinstance(target, nn.Module) and not callable(target):
         raise EntryError(f"{entry.name} returned {type(target).__name__}, not an nn.Module or a function",
                          file=source.display_name)

@@ -85,7 +85,8 @@ def load_source(path: Path, display_name: str, project: Project | None = None) -
     where = _Where(path, display_name, project)
     missing: list[tuple[str, str]] = []  # (module stood in for, why)
     relaxed: list[str] = []  # required command-line options left unset
-    with _on_path(project), _no_required_arguments(relaxed):
+    _on_path(project)
+    with _no_required_arguments(relaxed):
         while True:
             try:
                 module = _run(where, top_level, tree)
@@ -133,18 +134,23 @@ class _Where:
     project: Project
 
 
-@contextlib.contextmanager
-def _on_path(project: Project):
-    """The project's import root (and its root) first on sys.path while the file imports, as when a user runs it
-    from the repository; the module is in sys.modules for good (TorchScript resolves globals through it)."""
-    added = [p for p in dict.fromkeys((project.import_root, project.root)) if p not in sys.path]
-    sys.path[:0] = added
-    try:
-        yield
-    finally:
-        for p in added:
-            if p in sys.path:
-                sys.path.remove(p)
+def _on_path(project: Project) -> None:
+    """The project's import root (and its root) first on sys.path, as when a user runs the file from the repository,
+    for the rest of the job: the model's constructor may import more of the project. A package of the same name
+    from another project, imported earlier in this process (tests, --in-process), is forgotten first."""
+    top = project.module.split(".", 1)[0]
+    inside = project.root.rstrip("/") + "/"
+    stale = "." in project.module and top not in sys.stdlib_module_names and top not in ("torch", "tsviz")
+    for name, module in list(sys.modules.items()) if stale else ():
+        if (name == top or name.startswith(top + ".")) and not _from(module, inside):
+            del sys.modules[name]
+    if project.importable:
+        sys.path[:0] = [p for p in dict.fromkeys((project.import_root, project.root)) if p not in sys.path]
+
+
+def _from(module: ModuleType, inside: str) -> bool:
+    file = getattr(module, "__file__", None) or next(iter(getattr(module, "__path__", []) or []), "")
+    return str(file).startswith(inside)
 
 
 def _run(where: _Where, top_level: TopLevel, tree: ast.Module) -> ModuleType:
@@ -240,8 +246,7 @@ def _stand_in_target(e: ImportError, where: _Where) -> tuple[str, str] | None:
 
 def _in_project(package: str, project: Project) -> bool:
     module = sys.modules.get(package)
-    found = getattr(module, "__file__", None) or next(iter(getattr(module, "__path__", []) or []), "")
-    return bool(found) and str(found).startswith(project.root.rstrip("/") + "/")
+    return module is not None and _from(module, project.root.rstrip("/") + "/")
 
 
 def _raising_module(e: BaseException, project: Project) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
 
@@ -65,7 +65,7 @@ def project_of(request: InspectRequest, path: Path) -> Project:
         return find_project(path, request.project_root) if request.project_root else find_project(path)
     if request.project:
         return find_project(path, path.parents[len(PurePosixPath(request.filename).parts) - 1])
-    return find_project(path, path.parent)
+    return replace(find_project(path, path.parent), importable=False)  # a lone file: no siblings
 
 
 @contextmanager

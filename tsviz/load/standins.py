@@ -188,6 +188,25 @@ def calls_while_building() -> tuple[tuple[str, int, str], ...]:
     return tuple(dict.fromkeys(_calls))
 
 
+def kept(target: Any) -> MissingPackage | None:
+    """A stand-in's result that the built model keeps (returned by the factory, or stored on a module as
+    `self.backbone = torchvision.models.resnet18()`): the model really uses the missing package, so say where."""
+    found = [target] if isinstance(target, StandIn) else [
+        value for module in (target.modules() if hasattr(target, "modules") else ())
+        for value in vars(module).values() if isinstance(value, StandIn)]
+    if not found:
+        return None
+    path = object.__getattribute__(found[0], "_path").removesuffix("(...)")
+    error = MissingPackage(path)
+    for what, line, file in calls_while_building():
+        if what == path:
+            error.line, error.file = line, file
+            error.args = (f"{error.package} is not installed here, and "
+                          f"{f'{file} ' if file else ''}line {line} uses {path}",)
+            break
+    return error
+
+
 def explain(error: BaseException) -> MissingPackage | None:
     """A library's complaint about a stand-in (`StandIn is not a Module subclass`, a stand-in's result used as a
     number) as what it is: the missing package and the line that called it; None for any other error."""

@@ -26,6 +26,7 @@ class Project:
     import_root: str  # the folder put first on sys.path: the parent of the file's top package
     module: str  # the dotted name the file is imported as: "unet.unet_model", or "model" for a loose file
     relative: str  # the file's path inside root, with / ("unet/unet_model.py")
+    importable: bool = True  # its folders go on sys.path (not a lone upload's private folder: nothing to import)
 
 
 def find_project(path: str | os.PathLike, root: str | os.PathLike = "") -> Project:
