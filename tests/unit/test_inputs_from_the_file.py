@@ -13,10 +13,12 @@ from torch import nn
 
 from tsviz.analysis.inspect_model import inspect_or_raise
 from tsviz.load import calls
-from tsviz.load.entries import build_target, file_call_inputs, find_entries, forward_params
+from tsviz.load.build import build_target
+from tsviz.load.entries import find_entries, forward_params
 from tsviz.load.expressions import namespace
 from tsviz.load.guess import guess_inputs
 from tsviz.load.importer import load_source
+from tsviz.load.inputs import file_call_inputs
 from tsviz.model.inputs import format_input_spec
 from tsviz.model.types import Entry, InputSpec, Param
 

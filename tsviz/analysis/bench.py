@@ -17,7 +17,7 @@ from torch.utils import benchmark
 
 from tsviz.analysis.convert import convert
 from tsviz.analysis.outputs import call_safely, compare_outputs, error_text
-from tsviz.load import entries as sources
+from tsviz.load.inputs import resized
 from tsviz.load.modelfile import ModelFile, source_model
 from tsviz.model.errors import InputError, TsvizError
 from tsviz.model.stages import stage
@@ -121,8 +121,8 @@ def _sized(example: tuple, batch: int, seq: int) -> tuple:
     sized = []
     for x in example:
         if isinstance(x, torch.Tensor) and x.dim() >= 1:
-            x = sources.resized(x, 0, batch)
+            x = resized(x, 0, batch)
             if seq and x.dim() >= 2:
-                x = sources.resized(x, 1, seq)
+                x = resized(x, 1, seq)
         sized.append(x)
     return tuple(sized)

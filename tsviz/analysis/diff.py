@@ -21,7 +21,7 @@ from tsviz.analysis.ir import extract_graph
 from tsviz.analysis.outputs import call_safely, compare_outputs, copies
 from tsviz.graph.hazards import find_hazards, ranked
 from tsviz.graph.verdict import verdict
-from tsviz.load import entries as sources
+from tsviz.load.inputs import check_inputs, input_names, resized
 from tsviz.load.modelfile import ModelFile, source_model
 from tsviz.model.errors import TsvizError
 from tsviz.model.stages import stage
@@ -72,8 +72,8 @@ def _diff(model_file: ModelFile, request: DiffRequest) -> DiffResult:
                                       warnings=tuple(converted.warnings)))
     clock.lap("convert")
 
-    check = sources.check_inputs(model_file.source) or []
-    names = sources.input_names(model_file.entry, target)
+    check = check_inputs(model_file.source) or []
+    names = input_names(model_file.entry, target)
     stage("run", f"running forward() of {request.model.filename} eager and converted on many inputs")
     generated = comparison_inputs(target, inputs, check, names, request.seed)
     cases = [_run_case(i, item, modules) for i, item in enumerate(generated, 1)]
@@ -125,7 +125,7 @@ def _generated(example: tuple, names: list[str], generator: torch.Generator) -> 
                 continue
             done.add((dim, together))
             new = size + SIZE_STEP
-            values = tuple(sources.resized(v, dim, new) if j in together else v for j, v in enumerate(example))
+            values = tuple(resized(v, dim, new) if j in together else v for j, v in enumerate(example))
             who = ", ".join(names[j] if j < len(names) else f"input {j + 1}" for j in together)
             yield _Input(f"{who} dim {dim}: {size} → {new}", "generated", values)
     if any(x.is_floating_point() for _, x in tensors):

@@ -11,8 +11,9 @@ from tsviz.analysis import archive
 from tsviz.analysis.archive_report import archive_report
 from tsviz.analysis.convert import Origin, convert
 from tsviz.analysis.ir import extract_graph
-from tsviz.load import entries as sources
+from tsviz.load.inputs import check_inputs
 from tsviz.load.modelfile import open_model_file, private_copy
+from tsviz.load.parts import default_trace_submodules, list_submodules
 from tsviz.model import jobfiles
 from tsviz.model.errors import TsvizError
 from tsviz.model.jobs import is_archive
@@ -52,8 +53,8 @@ def _inspect_source(request: InspectRequest, path: Path) -> InspectResult:
         target = built.target
         runs = request.mode != "script"  # script mode runs nothing: not even to try its guesses
         known.update(
-            submodules=sources.list_submodules(target),
-            default_trace_submodules=sources.default_trace_submodules(source, target),
+            submodules=list_submodules(target),
+            default_trace_submodules=default_trace_submodules(source, target),
             needs_inputs=built.inputs is None,
             suggested_inputs=request.input_specs or (model_file.suggested_inputs(target, run=runs)
                                                      if built.inputs is None else ()),
@@ -63,7 +64,7 @@ def _inspect_source(request: InspectRequest, path: Path) -> InspectResult:
         inputs = built.inputs
         stage("convert", f"converting {request.filename} with {request.mode}")
         converted = convert(target, request.mode, inputs, origin, **model_file.hybrid_options(target),
-                            check_inputs=sources.check_inputs(source) if request.mode == "trace" else None)
+                            check_inputs=check_inputs(source) if request.mode == "trace" else None)
     except TsvizError as e:
         return InspectResult(**known, notes=notes, error=e.info())
     graph, inlined, skipped = graphs(converted.module, origin, converted.traced)

@@ -1,4 +1,5 @@
-"""A .py file -> its entry points (factory, nn.Module classes, functions), built targets and example inputs."""
+"""A .py file -> its entry points (the convention factory, nn.Module classes, factory functions, functions) and
+the one the user means: the top of its build tree; constructor parameters with what can be prefilled."""
 from __future__ import annotations
 
 import argparse
@@ -10,26 +11,16 @@ import re
 import sys
 import textwrap
 from collections.abc import Callable
-from functools import lru_cache
 from types import ModuleType
 from typing import Any
 
-import torch
 from torch import nn
 
-from tsviz.load import calls, standins
-from tsviz.load.expressions import evaluate, namespace
-from tsviz.load.guess import guess_inputs, value_from_spec
 from tsviz.load.importer import (
     LoadedSource,
-    missing_requirements,
-    offline,
-    pip_name,
-    project_frame,
-    user_line,
 )
-from tsviz.model.errors import EntryError, InputError
-from tsviz.model.types import Entry, InputSpec, Param, Submodule
+from tsviz.model.errors import EntryError
+from tsviz.model.types import Entry, Param
 
 FACTORY = "model"
 CONVENTION_NAMES = ("model", "example_inputs", "check_inputs", "TRACE_SUBMODULES")
@@ -203,247 +194,10 @@ def _tree_sizes(tree: ast.Module) -> dict[str, int]:
     return sizes
 
 
-def build_target(source: LoadedSource, entry: Entry, init_args: dict[str, str]) -> Any:
-    """The nn.Module (as the entry returns it: the caller puts it in eval mode) or function to convert."""
-    module = source.module
-    try:
-        with standins.building():
-            if entry.name == f"{FACTORY}()":
-                target = module.model()
-            elif entry.kind in ("class", "factory"):
-                target = getattr(module, entry.name)(**_init_kwargs(entry, init_args, source))
-            else:
-                return getattr(module, entry.name)
-    except (InputError, EntryError) as e:
-        if (missing := standins.explain(e)) is None:
-            raise
-        raise _missing_package(entry, missing, source) from e
-    except standins.MissingPackage as e:
-        raise _missing_package(entry, e, source) from e
-    except ModuleNotFoundError as e:
-        raise _missing_at_build(e, entry, source) from e
-    except Exception as e:
-        if (missing := standins.explain(e)) is not None:
-            raise _missing_package(entry, missing, source) from e
-        file, line = _blame(e, source)
-        called = standins.calls_while_building()
-        hint = "check the constructor arguments"
-        if offline(e):
-            hint = ("building the model downloads something (pretrained weights?), and the worker has no network: "
-                    "build it without them (pretrained=False), or open a saved TorchScript .pt instead")
-        elif isinstance(e, NameError) and source.unset_options:
-            hint = (f"{e.name} is set by the file's top-level code from its command line, and tsviz passed none (the "
-                    f"required {', '.join(source.unset_options)} left unset): give that option a default in the "
-                    "parser, or set the global before the classes")
-        elif called:
-            hint = (f"the model called {_called_text(called)}, which is not installed here: if the error comes from "
-                    f"its result, install {pip_name(called[0][0].split('.', 1)[0])}; else check the constructor "
-                    "arguments")
-        raise EntryError(f"building {entry.name} raised {type(e).__name__}: {e}", file=file, line=line,
-                         hint=hint) from e
-    if (missing := standins.kept(target)) is not None:
-        raise _missing_package(entry, missing, source)
-    if not isinstance(target, nn.Module) and not callable(target):
-        raise EntryError(f"{entry.name} returned {type(target).__name__}, not an nn.Module or a function",
-                         file=source.display_name)
-    return target
-
-
-def _missing_package(entry: Entry, e: standins.MissingPackage, source: LoadedSource) -> EntryError:
-    return EntryError(f"building {entry.name} failed: {e}", file=e.file or source.display_name, line=e.line,
-                      hint=f"pip install {pip_name(e.package)}: the model really uses it")
-
-
-def build_notes(source: LoadedSource) -> tuple[str, ...]:
-    """What the last build did through stand-ins (weight init through a package not installed here), in words."""
-    called = standins.calls_while_building()
-    if not called:
-        return ()
-    return (f"Building the model called {_called_text(called)}, which is not installed here; tsviz let the call "
-            "pass without doing anything, as nothing uses its result (weight initialisation, say). The weights it "
-            "would have set keep PyTorch's defaults.",)
-
-
-def _called_text(called: tuple[tuple[str, int, str], ...]) -> str:
-    shown = [f"{what.split('(')[0]} ({f'{file} ' if file else ''}line {line})" if line else what.split("(")[0]
-             for what, line, file in called[:3]]
-    return ", ".join(dict.fromkeys(shown)) + (f" and {len(called) - 3} more" if len(called) > 3 else "")
-
-
-def _blame(error: BaseException, source: LoadedSource) -> tuple[str, int]:
-    """The file and line of an error: the model file's innermost line, else another file of its project."""
-    line = user_line(error, source.path)
-    if line or source.project is None:
-        return source.display_name, line
-    other, line = project_frame(error, source.project.root)
-    return (other, line) if other else (source.display_name, 0)
-
-
-def _missing_at_build(e: ModuleNotFoundError, entry: Entry, source: LoadedSource) -> EntryError:
-    """A package imported while the model is built (`import yaml` in __init__), which is not installed here."""
-    package = (e.name or "").split(".", 1)[0]
-    file, line = _blame(e, source)
-    missing = missing_requirements(source.project.root) if source.project else ()
-    also = f"; of the project's requirements, these are missing here: {', '.join(missing)}" if missing else ""
-    return EntryError(f"building {entry.name} imports {package}, which is not installed here", file=file, line=line,
-                      hint=f"pip install {pip_name(package)}{also}")
-
-
-def _init_kwargs(entry: Entry, init_args: dict[str, str], source: LoadedSource) -> dict[str, Any]:
-    """Constructor arguments: what the user typed, else tsviz's prefill; parameters with defaults keep them."""
-    kwargs: dict[str, Any] = {}
-    missing = []
-    names = namespace(source.module)
-    for param in entry.init_params:
-        text = init_args.get(param.name, "").strip() or param.prefill
-        if text:
-            kwargs[param.name] = evaluate(text, names, f"constructor argument {param.name}", source.display_name)
-        elif param.default is None and not param.name.startswith("*"):
-            missing.append(param)
-    if any(p.name.startswith("**") for p in entry.init_params):  # `def resnet18(pretrained=False, **kwargs)`
-        known = {p.name for p in entry.init_params}
-        kwargs.update({name: evaluate(text, names, f"constructor argument {name}", source.display_name)
-                       for name, text in init_args.items() if name not in known and text.strip()})
-    if missing:
-        reads = "; ".join(f"{p.name} is read as {', '.join(f'{p.name}.{a}' for a in p.reads)}"
-                          for p in missing if p.reads)
-        raise InputError(
-            f"{entry.name} needs constructor argument(s) {', '.join(p.name for p in missing)}"
-            + (f" ({reads})" if reads else ""), file=source.display_name, line=_init_line(entry, source),
-            hint="fill them in the sidebar (or --init NAME=EXPR on the command line): any Python expression, "
-                 "e.g. 32, 'LSTM' or SimpleNamespace(width=64)",
-        )
-    return kwargs
-
-
-def _init_line(entry: Entry, source: LoadedSource) -> int:
-    """The line of the entry's `def __init__` (or its factory's def) in the file, 0 if elsewhere."""
-    obj = getattr(source.module, entry.name, None)
-    fn = getattr(obj, "__init__", None) if isinstance(obj, type) else obj
-    try:
-        return inspect.getsourcelines(fn)[1] if inspect.getsourcefile(fn) == source.path else 0
-    except (OSError, TypeError):
-        return 0
-
-
-def example_inputs(source: LoadedSource, entry: Entry, target: Any, specs: tuple[InputSpec, ...],
-                   seed: int = 0) -> tuple | None:
-    """Inputs to trace with: the user's inputs if given, else the file's example_inputs() when it fits."""
-    if specs:
-        generator = torch.Generator().manual_seed(seed)
-        names = namespace(source.module, model=target)
-        return tuple(value_from_spec(spec, generator, names, source.display_name) for spec in specs)
-    provider = getattr(source.module, "example_inputs", None)
-    if not callable(provider):
-        return None
-    try:
-        inputs = provider()
-    except Exception as e:
-        raise InputError(f"example_inputs() raised {type(e).__name__}: {e}", file=source.display_name,
-                         line=user_line(e, source.path)) from e
-    inputs = inputs if isinstance(inputs, tuple) else (inputs,)
-    if entry.name != f"{FACTORY}()" and len(inputs) != required_input_count(entry, target):
-        return None  # example_inputs() was written for another entry of this file
-    return inputs
-
-
-def check_inputs(source: LoadedSource) -> list[tuple] | None:
-    """The file's optional check_inputs(): more input tuples to check a trace against."""
-    provider = getattr(source.module, "check_inputs", None)
-    if not callable(provider):
-        return None
-    return [item if isinstance(item, tuple) else (item,) for item in provider()]
-
-
-def resized(x: torch.Tensor, dim: int, size: int) -> torch.Tensor:
-    """`x` grown or cut along `dim` to `size`, repeating its own values (so only the shape changes)."""
-    if x.shape[dim] == 0:
-        return x.new_zeros(*[size if d == dim else s for d, s in enumerate(x.shape)])
-    repeats = [1] * x.dim()
-    repeats[dim] = -(-size // x.shape[dim])
-    return x.repeat(*repeats).narrow(dim, 0, size).clone()
-
-
-def suggest_inputs(source: LoadedSource, entry: Entry, target: Any, run: bool = True) -> tuple[InputSpec, ...]:
-    """Inputs to offer when neither the request nor the file's example_inputs() gives any: what the file's own
-    code passes to the model (file_call_inputs), then the guesses at forward()'s inputs (tsviz.load.guess); with
-    `run`, the first of them that the model runs on, else the first; the user edits it."""
-    found = file_call_inputs(source, entry, target, record=run)
-    guesses = ([found.specs] if found is not None else []) + guess_inputs(target, list(forward_params(entry, target)))
-    if not run or len(guesses) == 1 or not isinstance(target, nn.Module):
-        return guesses[0]
-    for specs in guesses:
-        try:
-            with torch.no_grad():
-                target(*example_inputs(source, entry, target, specs))
-            return specs
-        except Exception:  # the model's own error on a wrong guess: try the next one
-            continue
-    return guesses[0]
-
-
-def file_call_inputs(source: LoadedSource, entry: Entry, target: Any, record: bool = True) -> calls.FileInputs | None:
-    """What the file's own code (test(), main(), its __main__ block, a docstring example) passes to the entry, and
-    where (tsviz.load.calls); `record` lets it run that code up to the call when the sizes are computed there."""
-    names = namespace(source.module, model=target)
-    return calls.file_inputs(source, entry, target, forward_params(entry, target), names, record)
-
-
-def required_input_count(entry: Entry, target: Any) -> int:
-    return sum(1 for p in forward_params(entry, target) if p.default is None and not p.name.startswith("*"))
-
-
-def input_names(entry: Entry, target: Any) -> list[str]:
-    """The names of forward()'s (or the function's) positional inputs, in order."""
-    return [p.name for p in forward_params(entry, target) if not p.name.startswith("*")]
-
-
 def forward_params(entry: Entry, target: Any) -> tuple[Param, ...]:
     if entry.kind == "factory":
         return _params(target.forward if isinstance(target, nn.Module) else target)
     return entry.forward_params
-
-
-def list_submodules(model: Any) -> tuple[Submodule, ...]:
-    """Every named submodule with its class and whether its own forward() has control flow."""
-    if not isinstance(model, nn.Module):
-        return ()
-    return tuple(
-        Submodule(name=name, type=type(sub).__name__, has_control_flow=has_control_flow(type(sub)))
-        for name, sub in model.named_modules() if name
-    )
-
-
-def default_trace_submodules(source: LoadedSource, model: Any) -> tuple[str, ...]:
-    """The file's TRACE_SUBMODULES, else direct children with no control flow anywhere inside them."""
-    declared = getattr(source.module, "TRACE_SUBMODULES", None)
-    if declared is not None:
-        return tuple(str(name) for name in declared)
-    if not isinstance(model, nn.Module):
-        return ()
-    picks = []
-    for name, child in model.named_children():
-        if _is_torch_builtin(type(child)) and not isinstance(child, (nn.Sequential, nn.ModuleList)):
-            continue  # tracing a lone nn.Linear changes nothing
-        if not any(has_control_flow(type(m)) for m in child.modules()):
-            picks.append(name)
-    return tuple(picks)
-
-
-@lru_cache(maxsize=256)
-def has_control_flow(cls: type) -> bool:
-    """True when the class's own forward() has if/for/while (torch's built-in modules count as tensor-only)."""
-    if _is_torch_builtin(cls):
-        return False
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(cls.forward)))
-    except (OSError, TypeError, SyntaxError):
-        return False
-    return any(isinstance(n, (ast.If, ast.For, ast.While, ast.IfExp)) for n in ast.walk(tree))
-
-
-def _is_torch_builtin(cls: type) -> bool:
-    return cls.__module__.startswith("torch.")
 
 
 def _params(fn: Callable) -> tuple[Param, ...]:

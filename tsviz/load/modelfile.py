@@ -14,8 +14,11 @@ from typing import Any, NamedTuple
 from torch import nn
 
 from tsviz.load import bundle
-from tsviz.load import entries as sources
+from tsviz.load.build import build_notes, build_target
+from tsviz.load.entries import default_entry, find_entries
 from tsviz.load.importer import LoadedSource, load_source
+from tsviz.load.inputs import example_inputs, file_call_inputs, suggest_inputs
+from tsviz.load.parts import default_trace_submodules
 from tsviz.model.errors import InputError
 from tsviz.model.inputs import format_input_spec
 from tsviz.model.jobs import is_archive, require_source
@@ -96,12 +99,12 @@ class ModelFile:
     def build(self) -> Built:
         """The nn.Module (put in eval mode) or function, and the inputs to trace with."""
         stage("load", f"building the model from {self.request.filename}")
-        target = sources.build_target(self.source, self.entry, dict(self.request.init_args))
+        target = build_target(self.source, self.entry, dict(self.request.init_args))
         # a class is built in training mode by nn.Module's default; only a factory *returns* a chosen mode
         training = self.entry.kind == "factory" and isinstance(target, nn.Module) and target.training
         if isinstance(target, nn.Module):
             target.eval()
-        return Built(target, sources.example_inputs(self.source, self.entry, target, self.request.input_specs),
+        return Built(target, example_inputs(self.source, self.entry, target, self.request.input_specs),
                      training)
 
     def suggested_inputs(self, target: Any, run: bool = True) -> tuple[InputSpec, ...]:
@@ -109,7 +112,7 @@ class ModelFile:
         on the model and keeps the first it runs on."""
         if run:
             stage("run", f"trying guessed inputs on {self.request.filename}")
-        return sources.suggest_inputs(self.source, self.entry, target, run)
+        return suggest_inputs(self.source, self.entry, target, run)
 
     def build_with_inputs(self, seed: int = 0) -> tuple[Built, tuple[str, ...]]:
         """build(), with the guessed inputs (and a note saying they are a guess) when neither the file nor the
@@ -123,7 +126,7 @@ class ModelFile:
         if built.inputs is not None:
             return built, self.notes()
         specs = specs or self.suggested_inputs(built.target)
-        found = sources.file_call_inputs(self.source, self.entry, built.target)
+        found = file_call_inputs(self.source, self.entry, built.target)
         if found is not None and found.specs == specs:
             note = found.note(self.source.display_name)
         else:
@@ -132,7 +135,7 @@ class ModelFile:
                 f"({'; '.join(format_input_spec(s) for s in found.specs)})")
             note = (f"{why}, so tsviz guessed them: {'; '.join(format_input_spec(s) for s in specs)}. "
                     "Change them in the sidebar or with --input.")
-        inputs = sources.example_inputs(self.source, self.entry, built.target, specs, seed)
+        inputs = example_inputs(self.source, self.entry, built.target, specs, seed)
         return built._replace(inputs=inputs), (*self.notes(), note)
 
     def notes(self) -> tuple[str, ...]:
@@ -142,14 +145,14 @@ class ModelFile:
         takes = ", ".join(p.name for p in self.entry.init_params) or "none"
         left = (f"{self.entry.name} takes no constructor argument named {', '.join(unused)}, so the value typed was "
                 f"left out (it takes {takes}).",) if unused else ()
-        return (*self.source.notes, *sources.build_notes(self.source), *left)
+        return (*self.source.notes, *build_notes(self.source), *left)
 
     def hybrid_options(self, target: Any) -> dict[str, Any]:
         """convert()'s hybrid arguments: the request's picks, else the file's default picks, which fall back to
         tracing exactly what does not compile when they do not script."""
         if self.request.trace_submodules is not None:
             return dict(trace_submodules=self.request.trace_submodules)
-        return dict(trace_submodules=sources.default_trace_submodules(self.source, target), auto_hybrid=True)
+        return dict(trace_submodules=default_trace_submodules(self.source, target), auto_hybrid=True)
 
 
 class Built(NamedTuple):
@@ -162,7 +165,7 @@ def open_model_file(request: InspectRequest, path: Path) -> ModelFile:
     """Import the file and pick the entry; these errors raise (nothing is known about the file yet)."""
     stage("load", f"importing {request.filename}")
     source = load_source(path, request.filename, project_of(request, path))
-    entries = sources.find_entries(source)
+    entries = find_entries(source)
     entry, reason = _pick_entry(entries, request.entry, source, tuple(name for name, _ in request.init_args))
     return ModelFile(request, source, entries, entry, Origin(path=str(path), name=request.filename), reason)
 
@@ -180,9 +183,9 @@ def _pick_entry(entries: tuple[Entry, ...], name: str, source: LoadedSource,
     if not name:
         fitting = tuple(e for e in entries if typed and _takes(e, typed))
         if fitting and len(fitting) < len(entries):  # the constructor values typed say which network is meant
-            entry, reason = sources.default_entry(fitting, source)
+            entry, reason = default_entry(fitting, source)
             return entry, f"it takes the constructor values typed ({', '.join(typed)}); and {reason}"
-        return sources.default_entry(entries, source)
+        return default_entry(entries, source)
     for entry in entries:
         if entry.name == name:
             return entry, ""

@@ -1,0 +1,91 @@
+"""The inputs a job runs the model on: the user's, the file's example_inputs(), what its own code passes to the
+model (tsviz.load.calls), else the guess from its layers (tsviz.load.guess)."""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from tsviz.load import calls
+from tsviz.load.entries import FACTORY, forward_params
+from tsviz.load.expressions import namespace
+from tsviz.load.guess import guess_inputs, value_from_spec
+from tsviz.load.importer import (
+    LoadedSource,
+    user_line,
+)
+from tsviz.model.errors import InputError
+from tsviz.model.types import Entry, InputSpec
+
+
+def example_inputs(source: LoadedSource, entry: Entry, target: Any, specs: tuple[InputSpec, ...],
+                   seed: int = 0) -> tuple | None:
+    """Inputs to trace with: the user's inputs if given, else the file's example_inputs() when it fits."""
+    if specs:
+        generator = torch.Generator().manual_seed(seed)
+        names = namespace(source.module, model=target)
+        return tuple(value_from_spec(spec, generator, names, source.display_name) for spec in specs)
+    provider = getattr(source.module, "example_inputs", None)
+    if not callable(provider):
+        return None
+    try:
+        inputs = provider()
+    except Exception as e:
+        raise InputError(f"example_inputs() raised {type(e).__name__}: {e}", file=source.display_name,
+                         line=user_line(e, source.path)) from e
+    inputs = inputs if isinstance(inputs, tuple) else (inputs,)
+    if entry.name != f"{FACTORY}()" and len(inputs) != required_input_count(entry, target):
+        return None  # example_inputs() was written for another entry of this file
+    return inputs
+
+
+def check_inputs(source: LoadedSource) -> list[tuple] | None:
+    """The file's optional check_inputs(): more input tuples to check a trace against."""
+    provider = getattr(source.module, "check_inputs", None)
+    if not callable(provider):
+        return None
+    return [item if isinstance(item, tuple) else (item,) for item in provider()]
+
+
+def resized(x: torch.Tensor, dim: int, size: int) -> torch.Tensor:
+    """`x` grown or cut along `dim` to `size`, repeating its own values (so only the shape changes)."""
+    if x.shape[dim] == 0:
+        return x.new_zeros(*[size if d == dim else s for d, s in enumerate(x.shape)])
+    repeats = [1] * x.dim()
+    repeats[dim] = -(-size // x.shape[dim])
+    return x.repeat(*repeats).narrow(dim, 0, size).clone()
+
+
+def suggest_inputs(source: LoadedSource, entry: Entry, target: Any, run: bool = True) -> tuple[InputSpec, ...]:
+    """Inputs to offer when neither the request nor the file's example_inputs() gives any: what the file's own
+    code passes to the model (file_call_inputs), then the guesses at forward()'s inputs (tsviz.load.guess); with
+    `run`, the first of them that the model runs on, else the first; the user edits it."""
+    found = file_call_inputs(source, entry, target, record=run)
+    guesses = ([found.specs] if found is not None else []) + guess_inputs(target, list(forward_params(entry, target)))
+    if not run or len(guesses) == 1 or not isinstance(target, nn.Module):
+        return guesses[0]
+    for specs in guesses:
+        try:
+            with torch.no_grad():
+                target(*example_inputs(source, entry, target, specs))
+            return specs
+        except Exception:  # the model's own error on a wrong guess: try the next one
+            continue
+    return guesses[0]
+
+
+def file_call_inputs(source: LoadedSource, entry: Entry, target: Any, record: bool = True) -> calls.FileInputs | None:
+    """What the file's own code (test(), main(), its __main__ block, a docstring example) passes to the entry, and
+    where (tsviz.load.calls); `record` lets it run that code up to the call when the sizes are computed there."""
+    names = namespace(source.module, model=target)
+    return calls.file_inputs(source, entry, target, forward_params(entry, target), names, record)
+
+
+def required_input_count(entry: Entry, target: Any) -> int:
+    return sum(1 for p in forward_params(entry, target) if p.default is None and not p.name.startswith("*"))
+
+
+def input_names(entry: Entry, target: Any) -> list[str]:
+    """The names of forward()'s (or the function's) positional inputs, in order."""
+    return [p.name for p in forward_params(entry, target) if not p.name.startswith("*")]
