@@ -176,3 +176,31 @@ def test_legacy_pickle_and_garbage() -> None:
         inspect_file(request_for("junk.pt", b"hello world"))
     with pytest.raises(ArchiveError, match="legacy torch.save"):
         inspect_file(request_for("pickle.pt", pickle.dumps({"x": 1})))
+
+
+LOSS_ON_REQUEST = '''\
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+class LM(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.table = nn.Embedding(16, 16)
+
+    def forward(self, idx, targets=None):
+        logits = self.table(idx)
+        loss = None if targets is None else F.cross_entropy(logits.view(-1, 16), targets.view(-1))
+        return logits, loss
+'''
+
+
+def test_a_none_default_without_a_type_is_named_in_script_and_traced_by_hybrid() -> None:
+    """TorchScript compiles `targets=None` as a Tensor with an undefined default, then cannot print or save it."""
+    result = inspect_file(request_for("lm.py", LOSS_ON_REQUEST, mode="script"))
+    assert result.error is not None and result.error.line == 11
+    assert "`targets=None` with no type" in result.error.message
+    assert "`targets: Optional[torch.Tensor] = None`" in result.error.hint
+    hybrid = inspect_file(request_for("lm.py", LOSS_ON_REQUEST, mode="hybrid"))
+    assert hybrid.error is None and hybrid.traced_parts and hybrid.code

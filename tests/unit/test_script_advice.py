@@ -144,3 +144,48 @@ def test_a_list_of_lambdas_points_at_its_assignment() -> None:
             "... but instead got value of type function.. Its type was inferred):\n")
     advice = advice_for(text, source, 6)
     assert advice.cause == "function-list" and advice.line == 3
+
+
+# Found by the real-world sweep (benchmarks/real_world.py): each message is torch 2.13's for that habit.
+
+def test_an_unannotated_argument_with_a_bool_default_is_annotated_with_its_defaults_type() -> None:
+    source = ("class Attention(nn.Module):\n    def forward(self, x, return_attention=False):\n"
+              "        return x\n")
+    text = ('Expected a default value of type Tensor (inferred) on parameter "return_attention".Because '
+            '"return_attention" was not annotated with an explicit type it is assumed to be type \'Tensor\'.:\n'
+            '  File "vit.py", line 2\n')
+    advice = advice_for(text, source, 2)
+    assert advice.cause == "default-type" and advice.fix == "annotate it in the def: `return_attention: bool = False`"
+
+
+def test_a_global_device_read_in_forward_is_taken_from_the_input() -> None:
+    source = ("device = 'cuda' if torch.cuda.is_available() else 'cpu'\n\n\nclass LM(nn.Module):\n"
+              "    def forward(self, idx):\n        pos = torch.arange(8, device=device)\n        return idx + pos\n")
+    text = error("python value of type 'str' cannot be used as a value. Perhaps it is a closed over global variable?"
+                 " If so, please consider passing it in as an argument or use a local variable instead.", 6,
+                 "pos = torch.arange(8, device=device)")
+    advice = advice_for(text, source, 6)
+    assert advice.cause == "global" and advice.fix.startswith("take the device from the input: `idx.device`")
+
+
+def test_a_global_shape_tuple_is_kept_on_the_module() -> None:
+    source = ("img_shape = (1, 28, 28)\n\n\nclass Generator(nn.Module):\n    def forward(self, z):\n"
+              "        return z.view(z.size(0), *img_shape)\n")
+    text = error("python value of type 'tuple' cannot be used as a tuple", 6, "return z.view(z.size(0), *img_shape)")
+    assert advice_for(text, source, 6).fix.startswith("keep it on the module: `self.img_shape = img_shape`")
+
+
+def test_super_conv_forward_becomes_the_functional_conv() -> None:
+    source = ("class Conv1d(nn.Conv1d):\n    def _conv_forward(self, x, weight, bias):\n"
+              "        return super()._conv_forward(x, weight.to(x.dtype), bias)\n")
+    text = error("'Tensor' object has no attribute or method '_conv_forward'.", 3, "return super()._conv_forward(...)")
+    assert "`F.conv1d(x, weight.to(x.dtype), bias, self.stride, self.padding, self.dilation, self.groups)`" in \
+        advice_for(text, source, 3).fix
+
+
+def test_weight_norm_points_at_the_wrapped_layer_and_the_models_own_remover() -> None:
+    source = ("from torch.nn.utils import weight_norm, remove_weight_norm\n\n\nclass G(nn.Module):\n"
+              "    def __init__(self):\n        super().__init__()\n        self.conv = weight_norm(nn.Conv1d(4, 4, 3))\n\n"
+              "    def remove_weight_norm(self):\n        remove_weight_norm(self.conv)\n")
+    advice = advice_for("'WeightNorm' object has no attribute '__name__'", source, 0)
+    assert advice.cause == "weight-norm" and advice.line == 7 and "remove_weight_norm()" in advice.fix

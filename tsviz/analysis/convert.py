@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import inspect
 import re
 import traceback
 import types
@@ -77,6 +78,8 @@ def require_inputs(inputs: tuple | None, mode: str, origin: Origin) -> tuple:
 def script(target: Any, origin: Origin) -> Any:
     try:
         return try_script(target)
+    except UndefinedDefault as e:
+        raise e.error(origin) from e
     except Exception as e:  # TorchScript reports compile errors as several exception types
         raise script_error(e, origin, target) from e
 
@@ -84,12 +87,48 @@ def script(target: Any, origin: Origin) -> Any:
 def try_script(target: Any) -> Any:
     """torch.jit.script. A failed compile leaves its half-made class types in torch's store, so the next
     attempt at the same class (hybrid after script, auto-hybrid's bottom-up pass) would only report "Can't
-    redefine method"; a fresh store after each failure lets every attempt report its real error."""
+    redefine method"; a fresh store after each failure lets every attempt report its real error. A module that
+    compiles but cannot be saved (UndefinedDefault) fails here too, so hybrid traces it."""
     try:
-        return torch.jit.script(target)
+        scripted = torch.jit.script(target)
     except Exception:
         torch.jit._recursive.concrete_type_store = torch.jit._recursive.ConcreteTypeStore()
         raise
+    _check_defaults(scripted, target)
+    return scripted
+
+
+class UndefinedDefault(RuntimeError):
+    """A forward() argument that defaults to None with no type (`targets=None`): TorchScript takes it for a Tensor
+    whose default is an undefined tensor, compiles it, and then cannot save or print the module ("strides() called
+    on an undefined Tensor")."""
+
+    def __init__(self, function: Any, owner: str, argument: str):
+        super().__init__(f"{owner} takes `{argument}=None` with no type, so TorchScript takes it for a Tensor whose "
+                         "default is undefined: the module compiles but cannot be saved or printed")
+        self.function, self.argument = function, argument
+
+    def error(self, origin: Origin) -> ScriptError:
+        try:
+            line = inspect.getsourcelines(self.function)[1] if inspect.getsourcefile(self.function) == origin.path \
+                else 0
+        except (OSError, TypeError):
+            line = 0
+        return ScriptError(str(self), file=origin.name, line=line,
+                           hint=f"annotate it: `{self.argument}: Optional[torch.Tensor] = None` (from typing import "
+                                "Optional); hybrid mode traces it instead")
+
+
+def _check_defaults(scripted: Any, target: Any) -> None:
+    """Raise UndefinedDefault for the first compiled forward() with a None default of type Tensor."""
+    for path, sub in scripted.named_modules() if hasattr(scripted, "named_modules") else ():
+        if not hasattr(sub, "_c") or not sub._c._has_method("forward"):
+            continue
+        for arg in sub.forward.schema.arguments:
+            if arg.has_default_value() and arg.default_value is None and str(arg.type) == "Tensor":
+                python = target.get_submodule(path) if isinstance(target, nn.Module) else target
+                owner = f"{type(python).__name__}.forward()" + (f" (submodule {path})" if path else "")
+                raise UndefinedDefault(type(python).forward, owner, arg.name)
 
 
 def script_error(error: Exception, origin: Origin, model: Any = None) -> ScriptError:

@@ -559,6 +559,83 @@ _BY_MESSAGE: tuple[tuple[tuple[str, ...], Advice], ...] = (
 )
 
 
+def _default_of_other_type(f: Failure) -> Advice | None:
+    """`def forward(self, x, return_attention=False)`: an argument with no type is taken for a Tensor, and its
+    default is not one."""
+    match = re.search(r'Expected a default value of type (\w+) \(inferred\) on parameter "(\w+)"', f.text)
+    tree = _tree(f.source)
+    if not match or tree is None:
+        return None
+    name = match.group(2)
+    for function in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)):
+        args = function.args.args
+        defaults = dict(zip([a.arg for a in args][len(args) - len(function.args.defaults):], function.args.defaults,
+                            strict=True))
+        if name in defaults and (not f.line or function.lineno <= f.line <= (function.end_lineno or 0)):
+            default = defaults[name]
+            value = default.value if isinstance(default, ast.Constant) else None
+            kind = {bool: "bool", int: "int", float: "float", str: "str"}.get(type(value), "")
+            annotation = kind or ("Optional[torch.Tensor]" if value is None and isinstance(default, ast.Constant)
+                                  else "its type")
+            return Advice("default-type", f"`{name}` has no type annotation, so TorchScript takes it for a Tensor, "
+                          f"but its default is {ast.unparse(default)}",
+                          f"annotate it in the def: `{name}: {annotation} = {ast.unparse(default)}`",
+                          function.lineno)
+    return None
+
+
+def _global_value(f: Failure) -> Advice | None:
+    """`torch.arange(T, device=device)` with `device = 'cuda' if ... else 'cpu'` at the top of the file: TorchScript
+    does not read a module's global variables."""
+    match = re.search(r"python value of type '(\w+)' cannot be used as a (\w+)\.?", f.text)
+    tree = _tree(f.source)
+    if not match or tree is None:
+        return None
+    globals_ = {t.id for n in tree.body if isinstance(n, (ast.Assign, ast.AnnAssign))
+                for t in (n.targets if isinstance(n, ast.Assign) else [n.target]) if isinstance(t, ast.Name)}
+    names = [n.id for n in f.nodes() if isinstance(n, ast.Name) and n.id in globals_]
+    if not names:
+        return None
+    name = names[0]
+    fix = f"keep it on the module: `self.{name} = {name}` in `__init__`, and read `self.{name}` here"
+    if name == "device" or "device" in name:
+        tensors = [a.arg for a in (f.function().args.args if f.function() else []) if a.arg != "self"]
+        fix = (f"take the device from the input: `{tensors[0]}.device`" if tensors else fix) + \
+              f" (TorchScript does not read the global {name})"
+    return Advice("global", f"it reads the global `{name}` (a {match.group(1)}), and TorchScript compiles only "
+                  "the module's own attributes and arguments", fix)
+
+
+def _super_conv(f: Failure) -> Advice | None:
+    """`super()._conv_forward(x, weight, bias)` in a Conv subclass (a weight-standardised or cast conv)."""
+    if "super()" not in f.code or "attribute or method '_conv_forward'" not in f.text:
+        return None
+    holder = f.class_def()
+    base = ast.unparse(holder.bases[0]) if holder and holder.bases else "Conv2d"
+    dims = next((d for d in "123" if base.endswith(f"Conv{d}d")), "2")
+    call = next((n for n in f.nodes() if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                 and n.func.attr == "_conv_forward"), None)
+    args = ", ".join(ast.unparse(a) for a in call.args) if call else "x, self.weight, self.bias"
+    return Advice("super", "it calls super()._conv_forward(), which TorchScript cannot compile (it has no super())",
+                  f"call the op directly: `F.conv{dims}d({args}, self.stride, self.padding, self.dilation, "
+                  "self.groups)` (import torch.nn.functional as F)")
+
+
+def _weight_norm(f: Failure) -> Advice | None:
+    """A module wrapped with torch.nn.utils.weight_norm: its forward pre-hook is a Python object TorchScript cannot
+    compile (a vocoder's convolutions, say)."""
+    if "'WeightNorm' object has no attribute" not in f.text:
+        return None
+    lines = f.source.splitlines()
+    line = next((i for i, text in enumerate(lines, 1) if "weight_norm(" in text and "remove" not in text), 0)
+    removes = any("remove_weight_norm" in text for text in lines)
+    return Advice("weight-norm", "the model's layers are wrapped with weight_norm, whose hook TorchScript cannot "
+                  "compile", ("call the model's own remove_weight_norm() before converting (for inference the "
+                          "weights are fixed)" if removes else "remove it before converting, "
+                          "torch.nn.utils.remove_weight_norm(layer) on each layer") +
+                  ", or use torch.nn.utils.parametrizations.weight_norm, which scripts", line)
+
+
 def _by_message(f: Failure) -> Advice | None:
     return next((advice for words, advice in _BY_MESSAGE if any(w in f.text for w in words)), None)
 
@@ -566,5 +643,6 @@ def _by_message(f: Failure) -> Advice | None:
 _RULES: tuple[Callable[[Failure], Advice | None], ...] = (
     _unannotated_argument, _unannotated_callee, _none_attribute, _int_for_float, _function_list,
     _unsupported_attribute_type, _function_attribute, _if_expression, _container_index, _varargs, _format_spec,
-    _super_forward, _library_call, _by_message, _generator, _unsupported_builtin,
+    _super_forward, _super_conv, _default_of_other_type, _global_value, _weight_norm, _library_call, _by_message,
+    _generator, _unsupported_builtin,
 )

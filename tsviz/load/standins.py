@@ -17,6 +17,7 @@ import sys
 import types
 from typing import Any
 
+VERSION = "99.0.0"  # what a stand-in package says its version is: newer than any, so version checks pass
 _packages: set[str] = set()  # standing in: a package (`torchvision`) or a module (`torch.utils.tensorboard`)
 _state: dict[str, Any] = {"phase": "", "user_path": "", "root": ""}
 _calls: list[tuple[str, int, str]] = []  # stand-ins called while the model was built: (path, line, file)
@@ -139,6 +140,7 @@ class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
         module = _StandInModule(spec.name)
         module.__path__ = []
+        module.__version__ = VERSION  # `float(torchvision.__version__[:3]) < 0.7` takes the current code path
         return module
 
     def exec_module(self, module: types.ModuleType) -> None:
