@@ -185,7 +185,8 @@ def test_super_conv_forward_becomes_the_functional_conv() -> None:
 
 def test_weight_norm_points_at_the_wrapped_layer_and_the_models_own_remover() -> None:
     source = ("from torch.nn.utils import weight_norm, remove_weight_norm\n\n\nclass G(nn.Module):\n"
-              "    def __init__(self):\n        super().__init__()\n        self.conv = weight_norm(nn.Conv1d(4, 4, 3))\n\n"
+              "    def __init__(self):\n        super().__init__()\n"
+              "        self.conv = weight_norm(nn.Conv1d(4, 4, 3))\n\n"
               "    def remove_weight_norm(self):\n        remove_weight_norm(self.conv)\n")
     advice = advice_for("'WeightNorm' object has no attribute '__name__'", source, 0)
     assert advice.cause == "weight-norm" and advice.line == 7 and "remove_weight_norm()" in advice.fix
