@@ -124,7 +124,8 @@ def _check_defaults(scripted: Any, target: Any) -> None:
     for path, sub in scripted.named_modules() if hasattr(scripted, "named_modules") else ():
         if not hasattr(sub, "_c") or not sub._c._has_method("forward"):
             continue
-        for arg in sub.forward.schema.arguments:
+        schema = getattr(sub.forward, "schema", None)  # a traced part's forward may be a plain function
+        for arg in schema.arguments if schema is not None else ():
             if arg.has_default_value() and arg.default_value is None and str(arg.type) == "Tensor":
                 python = target.get_submodule(path) if isinstance(target, nn.Module) else target
                 owner = f"{type(python).__name__}.forward()" + (f" (submodule {path})" if path else "")

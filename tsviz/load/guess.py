@@ -303,8 +303,11 @@ def _options(place: Followed, model: nn.Module, dtype: str, batch: int = 0,
     if isinstance(layer, nn.Embedding):
         recurrent = next((m for m in model.modules() if isinstance(m, nn.RNNBase)), None)
         time_major = recurrent is not None and not recurrent.batch_first
-        return [(InputSpec((), expr=f"torch.randint(0, {layer.num_embeddings}, {(s, b) if time_major else (b, s)})"),
-                 b, s) for s in seqs]
+        tokens = [(InputSpec((), expr=f"torch.randint(0, {layer.num_embeddings}, {(s, b) if time_major else (b, s)})"),
+                   b, s) for s in seqs]
+        # after another argument: perhaps one id a sample (a conditional GAN's class labels)
+        labels = [(InputSpec((), expr=f"torch.randint(0, {layer.num_embeddings}, ({b},))"), b, 0)] if batch else []
+        return tokens + labels
     if isinstance(layer, nn.EmbeddingBag):
         return [(InputSpec((), expr=f"torch.randint(0, {layer.num_embeddings}, ({2 * SEQ},))"), 2, SEQ)]
     if isinstance(layer, nn.Linear):
