@@ -381,3 +381,25 @@ class Recurrent(nn.Module):
 def test_a_recurrent_layers_second_argument_gets_a_zero_state_for_the_same_batch() -> None:
     x, state = guess(Recurrent())
     assert x == InputSpec((2, 8, 4)) and state.expr == "torch.zeros(2, 2, 6)"
+
+
+def test_a_stage_list_indexed_in_a_loop_leads_the_guess_to_its_first_stage() -> None:
+    """`for i in range(4): x = self.downsample_layers[i](x)` (a ConvNeXt's stem): the image goes into the first
+    stage's convolution, not into the head read after the loop."""
+    from torch import nn
+
+    from tsviz.load.guess import follow
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.downsample_layers = nn.ModuleList([nn.Sequential(nn.Conv2d(3, 8, 4, 4)), nn.Conv2d(8, 16, 2, 2)])
+            self.head = nn.Linear(16, 10)
+
+        def forward(self, x):
+            for i in range(2):
+                x = self.downsample_layers[i](x)
+            return self.head(x.mean([-2, -1]))
+
+    found = follow(Net(), "x")
+    assert isinstance(found.layer, nn.Conv2d) and found.layer.in_channels == 3

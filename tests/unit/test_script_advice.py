@@ -190,3 +190,14 @@ def test_weight_norm_points_at_the_wrapped_layer_and_the_models_own_remover() ->
               "    def remove_weight_norm(self):\n        remove_weight_norm(self.conv)\n")
     advice = advice_for("'WeightNorm' object has no attribute '__name__'", source, 0)
     assert advice.cause == "weight-norm" and advice.line == 7 and "remove_weight_norm()" in advice.fix
+
+
+def test_a_forward_whose_elif_chain_can_fall_through_is_pointed_at_its_last_elif() -> None:
+    source = ("class LayerNorm(nn.Module):\n    def forward(self, x):\n        if self.data_format == 'last':\n"
+              "            return F.layer_norm(x, self.shape, self.weight, self.bias, self.eps)\n"
+              "        elif self.data_format == 'first':\n            return x * self.weight\n")
+    text = ("forward(__torch__.torch.nn.modules.conv.Conv2d self, Tensor input) -> Tensor:\nExpected a value of type "
+            "'Tensor' for argument 'input' but instead found type 'Optional[Tensor]'.\n:\n  File \"container.py\", "
+            "line 253\n")
+    advice = advice_for(text, source, 0)
+    assert advice.cause == "returns-none" and advice.line == 5 and "an `else`" in advice.fix

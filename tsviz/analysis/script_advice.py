@@ -636,6 +636,34 @@ def _weight_norm(f: Failure) -> Advice | None:
                   ", or use torch.nn.utils.parametrizations.weight_norm, which scripts", line)
 
 
+def _may_return_none(f: Failure) -> Advice | None:
+    """A forward() whose if/elif chain has no else and nothing after it returns None when no branch matches, so
+    TorchScript types it Optional[Tensor], and the layer it feeds (often inside an nn.Sequential) refuses that."""
+    if "instead found type 'Optional[Tensor]'" not in f.text:
+        return None
+    tree = _tree(f.source)
+    for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)) if tree else ():
+        for function in (n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "forward"):
+            last = function.body[-1] if function.body else None
+            if isinstance(last, ast.If) and not _always_returns(last):
+                branch = last
+                while branch.orelse and len(branch.orelse) == 1 and isinstance(branch.orelse[0], ast.If):
+                    branch = branch.orelse[0]
+                return Advice("returns-none", f"{cls.name}.forward() returns nothing when no branch of its if/elif "
+                              "matches, so TorchScript types its result Optional[Tensor] where a Tensor is needed",
+                              f"make the last `elif` (line {branch.lineno}) an `else`, or end forward() with "
+                              "`raise ValueError(...)`", branch.lineno)
+    return None
+
+
+def _always_returns(statement: ast.stmt) -> bool:
+    if isinstance(statement, (ast.Return, ast.Raise)):
+        return True
+    if isinstance(statement, ast.If):
+        return bool(statement.orelse) and _always_returns(statement.body[-1]) and _always_returns(statement.orelse[-1])
+    return False
+
+
 def _by_message(f: Failure) -> Advice | None:
     return next((advice for words, advice in _BY_MESSAGE if any(w in f.text for w in words)), None)
 
@@ -643,6 +671,7 @@ def _by_message(f: Failure) -> Advice | None:
 _RULES: tuple[Callable[[Failure], Advice | None], ...] = (
     _unannotated_argument, _unannotated_callee, _none_attribute, _int_for_float, _function_list,
     _unsupported_attribute_type, _function_attribute, _if_expression, _container_index, _varargs, _format_spec,
-    _super_forward, _super_conv, _default_of_other_type, _global_value, _weight_norm, _library_call, _by_message,
+    _super_forward, _super_conv, _default_of_other_type, _global_value, _weight_norm, _may_return_none,
+    _library_call, _by_message,
     _generator, _unsupported_builtin,
 )

@@ -243,15 +243,18 @@ def _loop_variables(tree: ast.AST) -> dict[str, str]:
 
 
 def _self_path(func: ast.expr) -> str | None:
-    """`self.transformer.wte` -> "transformer.wte", `self.blocks[0]` -> "blocks.0"; None for anything not
-    rooted at self."""
+    """`self.transformer.wte` -> "transformer.wte", `self.blocks[0]` (or `[i]`) -> "blocks.0"; None for anything
+    not rooted at self."""
     parts = []
     while isinstance(func, (ast.Attribute, ast.Subscript)):
         if isinstance(func, ast.Subscript):
             index = func.slice
-            if not (isinstance(index, ast.Constant) and isinstance(index.value, int) and index.value >= 0):
+            if isinstance(index, ast.Name):  # `self.downsample_layers[i](x)` in a loop: its first turn
+                parts.append("0")
+            elif isinstance(index, ast.Constant) and isinstance(index.value, int) and index.value >= 0:
+                parts.append(str(index.value))
+            else:
                 return None
-            parts.append(str(index.value))
         else:
             parts.append(func.attr)
         func = func.value
