@@ -201,3 +201,11 @@ def test_a_forward_whose_elif_chain_can_fall_through_is_pointed_at_its_last_elif
             "line 253\n")
     advice = advice_for(text, source, 0)
     assert advice.cause == "returns-none" and advice.line == 5 and "an `else`" in advice.fix
+
+
+def test_a_torch_function_torchscript_lacks_names_the_one_it_has() -> None:
+    text = ("\nUnknown builtin op: aten::spmm.\nHere are some suggestions: \n\taten::hspmm\n\taten::smm\n\taten::mm\n\n"
+            "The original call is:\n  File \"layers.py\", line 3\n")
+    source = "class G(nn.Module):\n    def forward(self, x, adj):\n        return torch.spmm(adj, x)\n"
+    advice = advice_for(text, source, 3)
+    assert advice.cause == "unknown-op" and advice.fix == "call `torch.sparse.mm` instead, which TorchScript has"

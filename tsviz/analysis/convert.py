@@ -144,14 +144,24 @@ def explain_script_error(error: Exception, origin: Origin, model: Any = None) ->
     """(what cannot compile, in words; the user's line or 0; the fix; torch's full text with the file named)."""
     text = str(error).replace(origin.path, origin.name)
     line = next((int(number) for path, number in _FILE_LINE.findall(str(error)) if path == origin.path), 0)
-    source = _read(origin.path)
+    source, elsewhere = _read(origin.path), ""
+    inside = origin.root.rstrip("/") + "/" if origin.root else ""
+    other = next(((path, int(number)) for path, number in _FILE_LINE.findall(str(error))
+                  if inside and path.startswith(inside) and path != origin.path), None) if not line else None
+    if other is not None:  # the cause is in another file of the project (a layer of the package's own)
+        source, line, elsewhere = _read(other[0]), other[1], other[0][len(inside):]
+        text = text.replace(other[0], elsewhere)
     advice = advise(Failure(text, source, line))
     if advice is None:
         headline = next((ln.strip() for ln in text.splitlines() if ln.strip()), type(error).__name__)
-        return (headline.rstrip(":"), line, "rewrite that line in the TorchScript subset, mark the method "
-                "@torch.jit.ignore, or let hybrid mode trace the module that holds it", text.strip())
-    line = advice.line or line  # where the cause is, when torch points elsewhere (the call of a lambda made earlier)
-    return advice.message + _instance_types(model, source, line), line, advice.fix, text.strip()
+        reason, fix = headline.rstrip(":"), ("rewrite that line in the TorchScript subset, mark the method "
+                                             "@torch.jit.ignore, or let hybrid mode trace the module that holds it")
+    else:
+        line = advice.line or line  # where the cause is, when torch points elsewhere (a lambda made earlier)
+        reason, fix = advice.message + _instance_types(model, source, line), advice.fix
+    if elsewhere:  # the line is not in the model file: name the file and its line in the words themselves
+        return f"{elsewhere} line {line}: {reason}", 0, fix, text.strip()
+    return reason, line, fix, text.strip()
 
 
 def _type_name(value: Any) -> str:

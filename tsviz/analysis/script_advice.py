@@ -664,6 +664,22 @@ def _always_returns(statement: ast.stmt) -> bool:
     return False
 
 
+_NOT_SCRIPTED = {"spmm": "torch.sparse.mm"}  # torch functions TorchScript lacks -> the one it has
+
+
+def _unknown_op(f: Failure) -> Advice | None:
+    """`torch.spmm(adj, support)`: a torch function with no TorchScript op; torch's own suggestions follow it."""
+    match = re.search(r"Unknown builtin op: aten::(\w+)\.", f.text)
+    if not match:
+        return None
+    name = match.group(1)
+    suggested = re.findall(r"^\s+aten::(\w+)$", f.text, re.MULTILINE)[:4]
+    fix = (f"call `{_NOT_SCRIPTED[name]}` instead, which TorchScript has" if name in _NOT_SCRIPTED else
+           f"use a function TorchScript has ({', '.join(f'torch.{s}' for s in suggested)} are near it), or let "
+           "hybrid mode trace the module" if suggested else "let hybrid mode trace the module that calls it")
+    return Advice("unknown-op", f"torch.{name} is not one of TorchScript's ops", fix)
+
+
 def _by_message(f: Failure) -> Advice | None:
     return next((advice for words, advice in _BY_MESSAGE if any(w in f.text for w in words)), None)
 
@@ -671,7 +687,7 @@ def _by_message(f: Failure) -> Advice | None:
 _RULES: tuple[Callable[[Failure], Advice | None], ...] = (
     _unannotated_argument, _unannotated_callee, _none_attribute, _int_for_float, _function_list,
     _unsupported_attribute_type, _function_attribute, _if_expression, _container_index, _varargs, _format_spec,
-    _super_forward, _super_conv, _default_of_other_type, _global_value, _weight_norm, _may_return_none,
+    _super_forward, _super_conv, _default_of_other_type, _global_value, _weight_norm, _may_return_none, _unknown_op,
     _library_call, _by_message,
     _generator, _unsupported_builtin,
 )

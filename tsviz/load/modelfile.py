@@ -34,6 +34,7 @@ class Origin:
 
     path: str
     name: str
+    root: str = ""  # the project's folder: a compile error in another of its files is named by its path there
 
 
 @contextmanager
@@ -167,7 +168,8 @@ def open_model_file(request: InspectRequest, path: Path) -> ModelFile:
     source = load_source(path, request.filename, project_of(request, path))
     entries = find_entries(source)
     entry, reason = _pick_entry(entries, request.entry, source, tuple(name for name, _ in request.init_args))
-    return ModelFile(request, source, entries, entry, Origin(path=str(path), name=request.filename), reason)
+    origin = Origin(path=str(path), name=request.filename, root=source.project.root if source.project else "")
+    return ModelFile(request, source, entries, entry, origin, reason)
 
 
 def write_private_copy(request: InspectRequest, tmp: str) -> Path:
