@@ -161,3 +161,11 @@ def test_a_training_script_runs_its_definitions_and_the_globals_they_read_and_st
 def test_a_script_that_does_not_train_at_import_runs_as_it_is() -> None:
     top = TopLevel.read(ast.parse((CORPUS / "namespace_args.py").read_text()))
     assert top.training is None and top.kept == ()
+
+
+def test_a_sibling_module_changed_gives_the_project_a_new_version(tmp_path: Path) -> None:
+    write(tmp_path, {"pkg/__init__.py": "", "pkg/model.py": "x = 1\n", "pkg/parts.py": "y = 1\n"})
+    before = project.project_stamp(tmp_path)
+    import os
+    os.utime(tmp_path / "pkg/parts.py", ns=(2**62, 2**62))
+    assert project.project_stamp(tmp_path) != before and before.startswith("3:")

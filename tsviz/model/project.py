@@ -76,3 +76,18 @@ def _relative_levels(file: Path) -> int:
         return max((len(m.group(1)) for m in _RELATIVE.finditer(file.read_bytes()[:2**20])), default=0)
     except OSError:
         return 0
+
+
+def project_stamp(root: str | os.PathLike) -> str:
+    """A version of a project's Python files (how many, and the newest change), so that a cached result of its model
+    file is not reused after a sibling module changed; bounded like the project itself."""
+    newest, count = 0, 0
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in (".git", "__pycache__", "node_modules", ".venv", "venv")]
+        for name in files:
+            if name.endswith(".py"):
+                count += 1
+                newest = max(newest, os.stat(os.path.join(folder, name)).st_mtime_ns)
+        if count > MAX_FILES:
+            break
+    return f"{count}:{newest}"

@@ -13,6 +13,7 @@ from tsviz.client import sandbox
 from tsviz.model.errors import TsvizError
 from tsviz.model.inputs import DTYPES, format_input_spec, parse_input_spec
 from tsviz.model.jobs import is_archive
+from tsviz.model.project import project_stamp
 from tsviz.model.types import MODES, DiffRequest, ErrorInfo, InputSpec, InspectRequest, InspectResult
 from tsviz.model.uploads import (
     LOCAL_COMMAND,
@@ -174,6 +175,8 @@ def sidebar() -> Loaded:
     if kind == "Local file":  # `tsviz FILE`: the path goes to the worker; this process never reads the bytes
         info = os.stat(local)
         filename, content, stamp = Path(local).name, b"", f"{info.st_size}:{info.st_mtime_ns}"
+        if (mount := sandbox.local_mount()) != local:  # a .py in its project: its siblings name the version too
+            stamp += f":{project_stamp(mount)}"
         bar.caption(f"Local file {code(local)}, {size_text(info.st_size)}: read where it lies, not uploaded.")
     elif kind == "Sample model":
         State.sample.setdefault(DEFAULT_SAMPLE)
