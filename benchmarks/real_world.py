@@ -8,7 +8,8 @@ CHECKOUTS holds one folder per repository of the manifest (benchmarks/real_world
 <owner>+<name>, with the repository's files at their paths; fetch them yourself (the code is never part of
 this project, and CI does not run this). A whole checkout (`git clone`), data files included: CLIP reads its
 tokenizer vocabulary at import, the character-level GPT its input.txt. For every file and mode it runs the
-installed command line as a user would, through the sandboxed worker, from the repository's root, with only the manifest's constructor values:
+installed command line as a user would, through the sandboxed worker, from the repository's root, with only
+the manifest's constructor values:
 
     python -m tsviz inspect CHECKOUTS/<owner>+<name>/<path> --mode M --json [--init NAME=EXPR ...]
 
