@@ -204,3 +204,13 @@ def test_a_none_default_without_a_type_is_named_in_script_and_traced_by_hybrid()
     assert "`targets: Optional[torch.Tensor] = None`" in result.error.hint
     hybrid = inspect_file(request_for("lm.py", LOSS_ON_REQUEST, mode="hybrid"))
     assert hybrid.error is None and hybrid.traced_parts and hybrid.code
+
+
+def test_a_model_that_does_not_run_on_its_inputs_is_told_which_inputs_by_name_and_where_to_type_them() -> None:
+    source = ("import torch\nfrom torch import nn\n\n\nclass Head(nn.Module):\n    def __init__(self):\n"
+              "        super().__init__()\n        self.fc = nn.Linear(6, 2)\n\n    def forward(self, feats):\n"
+              "        b, c, h, w = feats.shape\n        return self.fc(feats.flatten(1))\n")
+    result = inspect_file(request_for("head.py", source, mode="trace"))
+    assert result.error is not None and result.error.line == 11
+    assert "did not run on the inputs it was given (feats 2x6 float32)" in result.error.hint
+    assert "--input, one per argument in its order" in result.error.hint

@@ -218,7 +218,8 @@ def _check_trace(target: Any, traced: Any, check_inputs: list[tuple], origin: Or
         return
 
 
-def trace_error(error: Exception, origin: Origin, module: Any = None, root: Any = None) -> TraceError:
+def trace_error(error: Exception, origin: Origin, module: Any = None, root: Any = None,
+                inputs: tuple | None = None) -> TraceError:
     """torch.jit.trace's failure with the user's line; where the cause is a lambda or closure stored on `module`
     that reaches a layer outside it (a part of `root`, or of no module at all), that cause, its line and its fix."""
     line = user_line(error, origin.path)
@@ -232,10 +233,30 @@ def trace_error(error: Exception, origin: Origin, module: Any = None, root: Any 
         message = message[:1]  # the rest is the tensor, printed in full
     return TraceError(
         f"tracing failed: {type(error).__name__}: {first}", file=origin.name, line=line,
-        hint=next((hint for key, hint in _TRACE_HINTS if key in first),
-                  "check the example inputs' shapes and dtypes against what forward() expects"),
+        hint=next((hint for key, hint in _TRACE_HINTS if key in first), _inputs_hint(root or module, inputs)),
         detail="\n".join(message),
     )
+
+
+def _inputs_hint(model: Any, inputs: tuple | None) -> str:
+    """What to do when the model does not run on its inputs: the inputs it was given, by forward()'s names, and
+    where to give the real ones."""
+    if not inputs:
+        return "check the example inputs' shapes and dtypes against what forward() expects"
+    try:
+        names = [p for p in inspect.signature(model.forward if isinstance(model, nn.Module) else model).parameters]
+    except (TypeError, ValueError):
+        names = []
+    given = ", ".join(f"{names[i] if i < len(names) else f'input {i}'} {describe(x)}" for i, x in enumerate(inputs))
+    return (f"the model did not run on the inputs it was given ({given}): type the shapes forward() expects with "
+            "--input, one per argument in its order, or in the sidebar's input fields")
+
+
+def describe(value: Any) -> str:
+    """A value as the page lists inputs: `2x3x32x32 float32`, else its type's name."""
+    if isinstance(value, torch.Tensor):
+        return f"{'x'.join(map(str, value.shape)) or 'scalar'} {str(value.dtype).removeprefix('torch.')}"
+    return type(value).__name__
 
 
 _TRACE_HINTS = (  # what a trace error's first line says -> what to do about it
@@ -438,7 +459,7 @@ def trace_tensors(module: Any, inputs: tuple, origin: Origin, result: Converted)
         eager, failed = call_safely(module, inputs)
     nones = [i for i, v in enumerate(eager) if v is None] if isinstance(eager, (tuple, list)) and not failed else []
     if not nones or "Only tensors" not in str(error) or not isinstance(module, nn.Module):
-        raise trace_error(error, origin, module, module) from error
+        raise trace_error(error, origin, module, module, inputs) from error
     cls = type(module)
 
     def forward(self: nn.Module, *args: Any) -> Any:
@@ -450,7 +471,7 @@ def trace_tensors(module: Any, inputs: tuple, origin: Origin, result: Converted)
         with torch.no_grad():
             traced = torch.jit.trace(shown, inputs, check_trace=False)
     except Exception as e:
-        raise trace_error(e, origin, module, module) from e
+        raise trace_error(e, origin, module, module, inputs) from e
     result.notes.append(
         f"forward() returns None as output {', '.join(str(i) for i in nones)} of {len(eager)} on these inputs; a "
         "trace records tensors only, so the traced module returns the other outputs alone.")
@@ -495,7 +516,7 @@ def record_submodule_inputs(model: nn.Module, inputs: tuple, names: tuple[str, .
         with torch.no_grad():
             model(*inputs)  # the output is dropped at once
     except Exception as e:
-        raise trace_error(e, origin) from e
+        raise trace_error(e, origin, model, model, inputs) from e
     finally:
         for handle in handles:
             handle.remove()

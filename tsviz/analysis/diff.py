@@ -15,8 +15,8 @@ from typing import Any
 
 import torch
 
-from tsviz.analysis.convert import convert
-from tsviz.analysis.inspect_model import describe, module_code
+from tsviz.analysis.convert import convert, describe
+from tsviz.analysis.inspect_model import module_code
 from tsviz.analysis.ir import extract_graph
 from tsviz.analysis.outputs import call_safely, compare_outputs, copies
 from tsviz.graph.hazards import find_hazards, ranked

@@ -9,7 +9,7 @@ import torch
 
 from tsviz.analysis import archive
 from tsviz.analysis.archive_report import archive_report
-from tsviz.analysis.convert import Origin, convert
+from tsviz.analysis.convert import Origin, convert, describe
 from tsviz.analysis.ir import extract_graph
 from tsviz.load.inputs import check_inputs
 from tsviz.load.modelfile import open_model_file, private_copy
@@ -171,9 +171,3 @@ def module_views(module: Any, origin: Origin, traced: tuple[str, ...],
 
 def module_code(module: Any) -> str:
     return module.code.strip() + "\n"
-
-
-def describe(value: Any) -> str:
-    if isinstance(value, torch.Tensor):
-        return f"{'x'.join(str(d) for d in value.shape) or 'scalar'} {str(value.dtype).removeprefix('torch.')}"
-    return type(value).__name__

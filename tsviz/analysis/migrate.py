@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from tsviz.analysis import archive
+from tsviz.analysis.convert import describe
 from tsviz.analysis.diff import comparison_inputs
 from tsviz.analysis.export import (
     FIXES,
@@ -33,7 +34,6 @@ from tsviz.analysis.export import (
     torchscript_graph,
     unique,
 )
-from tsviz.analysis.inspect_model import describe
 from tsviz.analysis.ir import extract_graph
 from tsviz.analysis.outputs import call_safely, compare_outputs, error_text
 from tsviz.graph.verdict import DEFAULT_ATOL, DEFAULT_RTOL
