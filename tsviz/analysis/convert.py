@@ -505,13 +505,15 @@ def record_submodule_inputs(model: nn.Module, inputs: tuple, names: tuple[str, .
     recorded: dict[str, tuple] = {}
 
     def hook_for(name: str):
-        def hook(_module: nn.Module, args: tuple) -> None:
+        def hook(module: nn.Module, args: tuple, kwargs: dict) -> None:
             if name not in recorded:
+                args = _as_positional(module, args, kwargs)
                 recorded[name] = tuple(a.detach().clone() if isinstance(a, torch.Tensor) else a for a in args)
 
         return hook
 
-    handles = [model.get_submodule(name).register_forward_pre_hook(hook_for(name)) for name in names]
+    handles = [model.get_submodule(name).register_forward_pre_hook(hook_for(name), with_kwargs=True)
+               for name in names]
     try:
         with torch.no_grad():
             model(*inputs)  # the output is dropped at once
@@ -525,6 +527,29 @@ def record_submodule_inputs(model: nn.Module, inputs: tuple, names: tuple[str, .
         raise InputError(f"submodule(s) {', '.join(missing)} never ran on the example inputs, so they cannot be traced",
                          file=origin.name, hint="pick submodules that forward() calls")
     return recorded
+
+
+def _as_positional(module: nn.Module, args: tuple, kwargs: dict) -> tuple:
+    """A call's arguments in forward()'s order (`self.block1(x, scale_shift=ss)` -> (x, ss)), so a trace of the
+    submodule takes them all (torch.jit.trace takes positional inputs); the positional ones alone when a keyword
+    cannot be placed (a skipped argument between, *args, **kwargs)."""
+    if not kwargs:
+        return args
+    try:
+        signature = inspect.signature(module.forward)
+        given = signature.bind(*args, **kwargs).arguments
+    except (TypeError, ValueError):
+        return args
+    placed, left = [], set(given)
+    for parameter in signature.parameters.values():
+        if not left:
+            break
+        if parameter.kind not in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD) or \
+                parameter.name not in given:
+            return args
+        placed.append(given[parameter.name])
+        left.discard(parameter.name)
+    return args if left else tuple(placed)
 
 
 @contextmanager

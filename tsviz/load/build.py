@@ -10,6 +10,7 @@ from torch import nn
 from tsviz.load import standins
 from tsviz.load.entries import FACTORY
 from tsviz.load.expressions import evaluate, namespace
+from tsviz.load.guess import remember_constructor
 from tsviz.load.importer import (
     LoadedSource,
     missing_requirements,
@@ -30,7 +31,9 @@ def build_target(source: LoadedSource, entry: Entry, init_args: dict[str, str]) 
             if entry.name == f"{FACTORY}()":
                 target = module.model()
             elif entry.kind in ("class", "factory"):
-                target = getattr(module, entry.name)(**_init_kwargs(entry, init_args, source))
+                kwargs = _init_kwargs(entry, init_args, source)
+                target = getattr(module, entry.name)(**kwargs)
+                remember_constructor(target, kwargs)
             else:
                 return getattr(module, entry.name)
     except (InputError, EntryError) as e:

@@ -15,6 +15,7 @@ import ast
 import inspect
 import re
 import textwrap
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,12 +48,15 @@ def guess_inputs(target: Any, params: list[Param]) -> list[tuple[InputSpec, ...]
     if model is None:
         return [tuple(InputSpec((BATCH, SEQ), dtype) for _ in required)]
     followed = [follow(model, p.name) for p in required]
-    if followed[0] is None:
+    blind = followed[0] is None
+    if blind:
         registered = next((m for m in model.modules() if _is_known(m)), None)
         followed[0] = Followed(registered, 0, (model, registered)) if registered is not None else None
     state = _state_method(model)
     firsts = _options(followed[0], model, dtype) if followed[0] is not None else [(InputSpec((BATCH, SEQ), dtype),
                                                                                    BATCH, SEQ)]
+    if blind and (image := _image_it_was_given(model, dtype)):  # past a layer tsviz cannot read (a Rearrange)
+        firsts.insert(0, (image, 1, 0))
     guesses: list[tuple[InputSpec, ...]] = []
     for first, batch, length in firsts:
         partial: list[tuple[tuple[InputSpec, ...], int]] = [((first,), length)]
@@ -208,11 +212,20 @@ def _aliases(tree: ast.AST, param: str) -> set[str]:
     names = {param}
     for node in sorted((n for n in ast.walk(tree) if isinstance(n, ast.Assign)), key=lambda n: n.lineno):
         value = node.value
-        if not _derived(value, names) or _is_size(value) or any(
-                isinstance(n, ast.Call) and _self_path(n.func) for n in ast.walk(value)):
+        if not _joins(value, names) and (not _derived(value, names) or _is_size(value) or any(
+                isinstance(n, ast.Call) and _self_path(n.func) for n in ast.walk(value))):
             continue
         names |= {n.id for target in node.targets for n in ast.walk(target) if isinstance(n, ast.Name)}
     return names
+
+
+def _joins(node: ast.expr, names: set[str]) -> bool:
+    """`torch.cat((self.label_emb(labels), noise), -1)`: the argument itself joined with other tensors, so the
+    joined tensor goes where the argument goes (the width it leaves to the argument is mended by a run)."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+        node.func.attr in ("cat", "concat", "concatenate", "stack", "hstack") and bool(node.args) and \
+        isinstance(node.args[0], (ast.Tuple, ast.List)) and \
+        any(isinstance(e, ast.Name) and e.id in names for e in node.args[0].elts)
 
 
 def _is_size(node: ast.expr) -> bool:
@@ -377,17 +390,40 @@ def _image_sides(place: Followed, model: nn.Module) -> list[tuple[int, int]]:
     return [size, *others] if max(size) <= MAX_IMAGE_SIDE else [*others, size]
 
 
-def _kept_size(place: Followed, model: nn.Module, names: tuple[str, ...]) -> tuple[int, ...]:
-    """The first of `names` that the modules on the argument's way (innermost first), then the whole model, keep
-    as an attribute or in a config object of theirs (`self.config.block_size`), else that their constructors
-    default to: one or two whole numbers."""
+_BUILT_WITH: weakref.WeakKeyDictionary[nn.Module, dict[str, Any]] = weakref.WeakKeyDictionary()
+CHANNEL_ATTRS = ("channels", "in_chans", "in_channels", "num_channels", "input_channels", "n_channels",
+                 "img_channels", "image_channels", "in_ch", "nc")
+
+
+def remember_constructor(model: Any, kwargs: dict[str, Any]) -> None:
+    """Keep the values a model was built with (`ViT(image_size=256)`): sizes the guess reads even when the model
+    keeps no attribute of that name."""
+    if isinstance(model, nn.Module):
+        _BUILT_WITH[model] = dict(kwargs)
+
+
+def _image_it_was_given(model: nn.Module, dtype: str) -> InputSpec | None:
+    """An image of the size the model was built for (`image_size=256`, kept, given or defaulted), with its
+    `channels` (else 3), when the guess cannot follow the input to a layer it reads."""
+    place = Followed(model, 0, (model,))
+    side = _kept_size(place, model, IMAGE_ATTRS, deep=False)
+    if not side:
+        return None
+    channels = _kept_size(place, model, CHANNEL_ATTRS, deep=False)
+    return InputSpec((1, channels[0] if len(channels) == 1 else 3, side[0], side[-1]), dtype)
+
+
+def _kept_size(place: Followed, model: nn.Module, names: tuple[str, ...], deep: bool = True) -> tuple[int, ...]:
+    """The first of `names` that the modules on the argument's way (innermost first), then the whole model (only
+    the model itself unless `deep`), were built with or keep as an attribute or in a config object of theirs
+    (`self.config.block_size`), else that their constructors default to: one or two whole numbers."""
     seen: set[int] = set()
-    for module in [*reversed(place.path), *model.modules()]:
+    for module in [*reversed(place.path), *(model.modules() if deep else (model,))]:
         if id(module) in seen:
             continue
         seen.add(id(module))
         attributes = {k: v for k, v in vars(module).items() if not k.startswith("_")}
-        holders = [attributes, *(_fields(v) for v in attributes.values() if _is_config(v))]
+        holders = [_BUILT_WITH.get(module, {}), attributes, *(_fields(v) for v in attributes.values() if _is_config(v))]
         for holder in holders:
             for name in names:
                 size = _whole_numbers(holder.get(name))

@@ -85,12 +85,19 @@ def load_source(path: Path, display_name: str, project: Project | None = None) -
     where = _Where(path, display_name, project)
     missing: list[tuple[str, str]] = []  # (module stood in for, why)
     relaxed: list[str] = []  # required command-line options left unset
+    imported: list[str] = []  # submodules the file uses without importing them
     _on_path(project)
     with _no_required_arguments(relaxed):
         while True:
             try:
                 module = _run(where, top_level, tree)
                 break
+            except _Unimported as e:  # `import packaging` then `packaging.version`, imported by no one here
+                if e.module in imported or len(imported) >= _MAX_STAND_INS:
+                    raise e.source_error from e
+                importlib.import_module(e.module)
+                imported.append(e.module)
+                _forget_project_modules(project)
             except ImportError as e:
                 standin = _stand_in_target(e, where)
                 if not standin or standin in [m for m, _ in missing] or len(missing) >= _MAX_STAND_INS:
@@ -100,8 +107,10 @@ def load_source(path: Path, display_name: str, project: Project | None = None) -
                 _forget_project_modules(project)
     files = _project_files(project, str(path))
     unset = tuple(dict.fromkeys(relaxed))
-    return LoadedSource(module, str(path), display_name, tree, _notes(missing, top_level, project, unset), project,
-                        files, unset)
+    notes = (*_notes(missing, top_level, project, unset), *(
+        f"The project uses {name} as an attribute of {name.rpartition('.')[0]} without importing it (that works "
+        "only where another package has imported it first); tsviz imported it." for name in imported))
+    return LoadedSource(module, str(path), display_name, tree, notes, project, files, unset)
 
 
 @contextlib.contextmanager
@@ -188,11 +197,14 @@ def _run(where: _Where, top_level: TopLevel, tree: ast.Module) -> ModuleType:
         if broken := _raising_module(e, project):
             raise _BrokenPackage(e, broken) from e
         file, line = _blame(e, where)
-        raise SourceError(
+        error = SourceError(
             f"running the file raised {type(e).__name__}: {e}", file=file, line=line,
             hint="the worker has no network: a model file cannot download anything; ship weights in a .pt"
             if offline(e) else "the file is imported as a module: fix the top-level code",
-        ) from e
+        )
+        if submodule := _unimported_submodule(e):
+            raise _Unimported(submodule, error) from e
+        raise error from e
     finally:
         sys.argv = argv
     return module
@@ -258,14 +270,38 @@ def _raising_module(e: BaseException, project: Project) -> str:
     rest = frames[last_user + 1:]
     if last_user < 0 or not rest or not rest[0].filename.startswith("<frozen importlib"):
         return ""  # not raised by an import statement of the project
-    file = next((f.filename for f in rest if not f.filename.startswith("<")), "")
+    name = _installed_module(next((f.filename for f in rest if not f.filename.startswith("<")), ""), inside)
+    return name if name not in ("torch", "tsviz") and not name.startswith("tsviz.") else ""
+
+
+def _installed_module(file: str, inside: str) -> str:
+    """The module name of an installed package's file; "" for the project's own (its root is `inside`)."""
+    if file.startswith(inside):
+        return ""
     for folder in sorted((p for p in sys.path if p and not p.startswith(inside)), key=len, reverse=True):
         if file.startswith(folder.rstrip("/") + "/"):
             parts = Path(file[len(folder.rstrip("/")) + 1:]).with_suffix("").parts
-            parts = parts[:-1] if parts[-1] == "__init__" else parts
-            name = ".".join(parts)
-            return name if name not in ("torch", "tsviz") and not name.startswith("tsviz.") else ""
+            return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
     return ""
+
+
+class _Unimported(Exception):
+    """The project read an installed package's submodule as an attribute (`packaging.version`) that nothing here
+    imported: tsviz imports it and runs the file again."""
+
+    def __init__(self, module: str, source_error: SourceError):
+        super().__init__(module)
+        self.module, self.source_error = module, source_error
+
+
+def _unimported_submodule(e: BaseException) -> str:
+    package, name = getattr(e, "obj", None), getattr(e, "name", None)
+    if not isinstance(e, AttributeError) or not isinstance(package, ModuleType) or not name:
+        return ""
+    full = f"{package.__name__}.{name}"
+    if full.split(".", 1)[0] in ("tsviz", "torch") or full in sys.modules or not _installed(full):
+        return ""
+    return full
 
 
 class _BrokenPackage(ImportError):
@@ -304,6 +340,12 @@ def _import_error(e: ImportError, where: _Where) -> SourceError:
     if "relative import" in str(e) or "no known parent package" in str(e):
         hint = ("the file is part of a package: open it from its project (tsviz FILE, or upload the project's "
                 ".py files or a .zip of it) so its sibling modules import")
+    elif isinstance(e, importlib.metadata.PackageNotFoundError):
+        asker = next((m for f in reversed(traceback.extract_tb(e.__traceback__))
+                      if (m := _installed_module(f.filename, where.project.root.rstrip("/") + "/"))
+                      and not m.startswith(("importlib", "tsviz"))), "") or "the file"
+        hint = (f"{asker} asks for the installed version of {name} (importlib.metadata), and {name} is not installed "
+                f"here: pip install {pip_name(name)}")
     elif name and _installed(name.split(".", 1)[0]):
         hint = f"{name} is there but cannot be imported as written: check the import at that line"
     else:

@@ -2,6 +2,8 @@
 model (tsviz.load.calls), else the guess from its layers (tsviz.load.guess)."""
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -63,16 +65,47 @@ def suggest_inputs(source: LoadedSource, entry: Entry, target: Any, run: bool = 
     `run`, the first of them that the model runs on, else the first; the user edits it."""
     found = file_call_inputs(source, entry, target, record=run)
     guesses = ([found.specs] if found is not None else []) + guess_inputs(target, list(forward_params(entry, target)))
-    if not run or len(guesses) == 1 or not isinstance(target, nn.Module):
+    if not run or not isinstance(target, nn.Module):
         return guesses[0]
-    for specs in guesses:
-        try:
-            with torch.no_grad():
-                target(*example_inputs(source, entry, target, specs))
-            return specs
-        except Exception:  # the model's own error on a wrong guess: try the next one
-            continue
+    for at, specs in enumerate(guesses):
+        for _ in range(MAX_REPAIRS + 1):
+            try:
+                with torch.no_grad():
+                    target(*example_inputs(source, entry, target, specs))
+                return specs
+            except Exception as e:  # the model's own error on a wrong guess: mend its width, else the next guess
+                mended = None if at == 0 and found is not None else _mended(specs, e)  # the file's call stays
+                if mended is None:
+                    break
+                specs = mended
     return guesses[0]
+
+
+MAX_REPAIRS = 3
+_MATMUL = re.compile(r"mat1 and mat2 shapes cannot be multiplied \((\d+)x(\d+) and (\d+)x(\d+)\)")
+
+
+def _mended(specs: tuple[InputSpec, ...], error: Exception) -> tuple[InputSpec, ...] | None:
+    """The guess with one float input's last size changed to what a matrix product of the model asked for, or None.
+
+    "mat1 and mat2 shapes cannot be multiplied (2x8 and 1433x16)": the input 8 wide becomes 1433 wide (a layer
+    that multiplies by its own weight, which the guess cannot read). When no input is 8 wide, the product's input
+    was made from several (`torch.cat((self.label_emb(labels), noise), -1)`): the first float input wide enough
+    gives up the difference."""
+    found = _MATMUL.search(str(error))
+    if not found:
+        return None
+    have, want = int(found[2]), int(found[3])
+    sized = [i for i, s in enumerate(specs) if not s.expr and s.shape and s.dtype.startswith(("float", "bfloat"))]
+    at = next((i for i in sized if specs[i].shape[-1] == have), None)
+    width = want
+    if at is None:
+        at = next((i for i in sized if specs[i].shape[-1] - (have - want) > 0), None)
+        width = specs[at].shape[-1] - (have - want) if at is not None else 0
+    if at is None:
+        return None
+    spec = specs[at]
+    return (*specs[:at], replace(spec, shape=(*spec.shape[:-1], width)), *specs[at + 1:])
 
 
 def file_call_inputs(source: LoadedSource, entry: Entry, target: Any, record: bool = True) -> calls.FileInputs | None:

@@ -1,0 +1,84 @@
+"""More habits of research repositories (tests/corpus/), through the installed command line and the sandboxed
+worker: a model the guess cannot follow into (a patch layer of its own) built for an image size, a layer that
+multiplies by its own weight, a generator that joins a label embedding with its noise, a submodule used without
+being imported, and a version asked of a distribution that is not there."""
+from __future__ import annotations
+
+import json
+from functools import cache
+
+from support.cli import tsviz
+
+VIT = ("--init", "image_size=32", "--init", "patch_size=8", "--init", "num_classes=10", "--init", "dim=32",
+       "--init", "depth=2", "--init", "heads=4")
+GCN = ("--init", "nfeat=50", "--init", "nhid=16", "--init", "nclass=7", "--init", "dropout=0.5")
+
+
+@cache
+def inspect(name: str, *args: str, mode: str = "trace") -> dict:
+    done = tsviz("inspect", f"tests/corpus/{name}", "--mode", mode, "--json", *args)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_a_model_built_for_an_image_size_gets_that_image_when_its_first_layer_cannot_be_read() -> None:
+    data = inspect("patch_vit.py", *VIT)
+    assert data["entry"] == "PatchViT" and data["inputs"] == ["1x3x32x32 float32"] and data["graph"]["nodes"]
+
+
+def test_the_image_size_comes_from_what_the_user_typed_and_its_channels_from_the_default() -> None:
+    data = inspect("patch_vit.py", *VIT, "--init", "channels=1", mode="hybrid")
+    assert data["inputs"] == ["1x1x32x32 float32"]
+
+
+def test_a_width_the_guess_cannot_read_is_mended_from_the_models_own_error() -> None:
+    data = inspect("graph_conv.py", *GCN)
+    assert data["inputs"] == ["2x50 float32", "2x2 float32"] and data["graph"]["nodes"]
+
+
+def test_noise_joined_with_a_label_embedding_gets_the_width_left_to_it() -> None:
+    data = inspect("cond_gan.py")
+    assert data["entry"] == "Generator" and data["inputs"] == ["2x64 float32", "2 int64"]
+    assert any("torch.randint(0, 10, (2,))" in note for note in data["notes"])
+
+
+def test_a_submodule_used_without_its_import_is_imported_and_said() -> None:
+    data = inspect("version_gate/model.py")
+    assert data["graph"]["nodes"]
+    assert any(n.startswith("The project uses xml.dom as an attribute of xml without importing it")
+               for n in data["notes"])
+
+
+def test_a_version_asked_of_a_missing_distribution_names_it_and_the_line() -> None:
+    done = tsviz("inspect", "tests/corpus/asks_version.py")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        "tsviz: error: asks_version.py line 7: importing the file failed: No package metadata was found for "
+        "tsviz-missing-helper-dist (the file asks for the installed version of tsviz-missing-helper-dist "
+        "(importlib.metadata), and tsviz-missing-helper-dist is not installed here: pip install "
+        "tsviz-missing-helper-dist)")
+
+
+def test_hybrid_traces_a_block_called_by_keyword_with_every_input_it_was_given() -> None:
+    data = inspect("film_unet.py", mode="hybrid")
+    assert data["inputs"] == ["1x3x32x32 float32", "1 int64"] and data["inlined_graph"]["nodes"]
+
+
+def test_a_submodules_keyword_inputs_are_recorded_in_forwards_order() -> None:
+    import importlib.util
+    from pathlib import Path
+
+    import torch
+
+    from tsviz.analysis.convert import record_submodule_inputs
+    from tsviz.load.modelfile import Origin
+
+    path = Path("tests/corpus/film_unet.py").resolve()
+    spec = importlib.util.spec_from_file_location("film_unet_under_test", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    model = module.TinyUnet().eval()
+    recorded = record_submodule_inputs(model, (torch.randn(1, 3, 8, 8), torch.tensor([3])), ("down.block1",),
+                                       Origin(str(path), "film_unet.py"))
+    x, (scale, shift) = recorded["down.block1"]
+    assert x.shape == (1, 16, 8, 8) and scale.shape == shift.shape == (1, 32, 1, 1)
