@@ -82,3 +82,23 @@ def test_a_submodules_keyword_inputs_are_recorded_in_forwards_order() -> None:
                                        Origin(str(path), "film_unet.py"))
     x, (scale, shift) = recorded["down.block1"]
     assert x.shape == (1, 16, 8, 8) and scale.shape == shift.shape == (1, 32, 1, 1)
+
+
+def test_a_required_option_gets_the_first_value_the_script_compares_it_with() -> None:
+    data = inspect("dcgan_train.py")
+    assert data["entry"] == "Generator" and data["graph"]["nodes"]
+    assert "The file's command line requires --dataset; tsviz set it to 'cifar10', the first value line 19 " \
+           "compares it with, so the file's own setup for it runs." in data["notes"]
+
+
+def test_a_generator_starting_with_a_transposed_convolution_gets_a_one_pixel_latent() -> None:
+    assert inspect("dcgan_train.py")["inputs"] == ["1x32x1x1 float32"]
+
+
+def test_a_call_into_a_library_function_torchscript_cannot_compile_names_the_users_line() -> None:
+    done = tsviz("inspect", "tests/corpus/dcgan_train.py", "--mode", "script")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    line = done.stderr.strip().splitlines()[-1]
+    assert line.startswith("tsviz: error: dcgan_train.py line 46: TorchScript cannot compile this line: it calls "
+                           "nn.parallel.data_parallel, whose own code TorchScript cannot compile (data_parallel.py")
+    assert "@torch.jit.unused" in line

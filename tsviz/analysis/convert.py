@@ -1,8 +1,10 @@
 """trace / script / hybrid -> a compiled TorchScript module, with warnings captured as data."""
 from __future__ import annotations
 
+import ast
 import copy
 import inspect
+import os
 import re
 import traceback
 import types
@@ -151,7 +153,17 @@ def explain_script_error(error: Exception, origin: Origin, model: Any = None) ->
     if other is not None:  # the cause is in another file of the project (a layer of the package's own)
         source, line, elsewhere = _read(other[0]), other[1], other[0][len(inside):]
         text = text.replace(other[0], elsewhere)
+    called = _call_into_library(str(error), source) if not line and other is None else None
+    if called is not None:
+        line = called[0]
     advice = advise(Failure(text, source, line))
+    if called is not None:
+        reason = advice.message if advice is not None else next(
+            (ln.strip().rstrip(":") for ln in text.splitlines() if ln.strip()), type(error).__name__)
+        return (f"it calls {called[1]}, whose own code TorchScript cannot compile ({called[2]}: {reason})", line,
+                "keep that call out of the compiled code: move it into a method of the module marked "
+                "@torch.jit.unused, which TorchScript leaves as a stub that raises if the compiled model calls it",
+                text.strip())
     if advice is None:
         headline = next((ln.strip() for ln in text.splitlines() if ln.strip()), type(error).__name__)
         reason, fix = headline.rstrip(":"), ("rewrite that line in the TorchScript subset, mark the method "
@@ -162,6 +174,30 @@ def explain_script_error(error: Exception, origin: Origin, model: Any = None) ->
     if elsewhere:  # the line is not in the model file: name the file and its line in the words themselves
         return f"{elsewhere} line {line}: {reason}", 0, fix, text.strip()
     return reason, line, fix, text.strip()
+
+
+def _call_into_library(error: str, source: str) -> tuple[int, str, str] | None:
+    """(the user's line, the function, where in it) when TorchScript's error points only into an installed
+    library (torch/nn/parallel/data_parallel.py line 285) at a function that the user's file calls by name
+    (`nn.parallel.data_parallel(self.main, input, ...)`)."""
+    found = _FILE_LINE.findall(error)
+    if not found:
+        return None
+    path, number = found[-1][0], int(found[-1][1])
+    try:
+        tree, user = ast.parse(_read(path)), ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    holders = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+               and n.lineno <= number <= (n.end_lineno or n.lineno)]
+    if not holders:
+        return None
+    name = min(holders, key=lambda n: (n.end_lineno or n.lineno) - n.lineno).name
+    calls = sorted((n for n in ast.walk(user) if isinstance(n, ast.Call) and name in (
+        getattr(n.func, "attr", None), getattr(n.func, "id", None))), key=lambda n: n.lineno)
+    if not calls:
+        return None
+    return calls[0].lineno, ast.unparse(calls[0].func), f"{os.path.basename(path)} line {number}"
 
 
 def _type_name(value: Any) -> str:

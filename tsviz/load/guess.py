@@ -283,7 +283,8 @@ def _forward_param_names(module: nn.Module) -> list[str]:
 
 _SEQUENCE_LAYERS = (nn.MultiheadAttention, nn.TransformerEncoderLayer, nn.TransformerDecoderLayer,
                     nn.TransformerEncoder, nn.TransformerDecoder, nn.Transformer)
-_KNOWN = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Embedding, nn.EmbeddingBag, nn.RNNBase, nn.RNNCellBase,
+_KNOWN = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d,
+          nn.Embedding, nn.EmbeddingBag, nn.RNNBase, nn.RNNCellBase,
           *_SEQUENCE_LAYERS)
 
 
@@ -338,6 +339,10 @@ def _options(place: Followed, model: nn.Module, dtype: str, batch: int = 0,
     if isinstance(layer, nn.RNNCellBase):
         return [(InputSpec((b, layer.input_size), dtype), b, seqs[0])]
     b = batch or 1
+    if isinstance(layer, (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)):
+        # a generator's latent code, one pixel a channel (DCGAN), then a feature map to grow
+        dims = 1 if isinstance(layer, nn.ConvTranspose1d) else 2 if isinstance(layer, nn.ConvTranspose2d) else 3
+        return [(InputSpec((b, layer.in_channels, *[n] * dims), dtype), b, 0) for n in (1, 4, 8)]
     if isinstance(layer, nn.Conv1d):
         return [(InputSpec((b, layer.in_channels, n), dtype), b, 0) for n in SIGNAL_LENGTHS]
     if isinstance(layer, nn.Conv2d):

@@ -85,9 +85,10 @@ def load_source(path: Path, display_name: str, project: Project | None = None) -
     where = _Where(path, display_name, project)
     missing: list[tuple[str, str]] = []  # (module stood in for, why)
     relaxed: list[str] = []  # required command-line options left unset
+    chosen: dict[str, tuple[object, int]] = {}  # required options given a value the file compares them with
     imported: list[str] = []  # submodules the file uses without importing them
     _on_path(project)
-    with _no_required_arguments(relaxed):
+    with _no_required_arguments(relaxed, chosen, tree):
         while True:
             try:
                 module = _run(where, top_level, tree)
@@ -108,25 +109,35 @@ def load_source(path: Path, display_name: str, project: Project | None = None) -
     files = _project_files(project, str(path))
     unset = tuple(dict.fromkeys(relaxed))
     notes = (*_notes(missing, top_level, project, unset), *(
+        f"The file's command line requires {option}; tsviz set it to {value!r}, the first value line {line} compares "
+        "it with, so the file's own setup for it runs." for option, (value, line) in chosen.items()), *(
         f"The project uses {name} as an attribute of {name.rpartition('.')[0]} without importing it (that works "
         "only where another package has imported it first); tsviz imported it." for name in imported))
     return LoadedSource(module, str(path), display_name, tree, notes, project, files, unset)
 
 
 @contextlib.contextmanager
-def _no_required_arguments(relaxed: list[str]):
-    """While the file imports, a parser reading the (empty) command line leaves required options and positionals
-    unset (None) instead of exiting: a training script's `--dataset` is not what its model reads."""
+def _no_required_arguments(relaxed: list[str], chosen: dict[str, tuple[object, int]], tree: ast.Module):
+    """While the file imports, a parser reading the (empty) command line does not exit on a required option or
+    positional: it gets its first choice, else the first value the file compares it with (`--dataset` in
+    `if opt.dataset == 'cifar10':`, whose branch sets the image channels the model reads), else stays unset
+    (None): a training script's `--dataroot` is not what its model reads."""
     original = argparse.ArgumentParser.parse_known_args
 
     def parse_known_args(self, args=None, namespace=None):
         if args is None:
             for action in self._actions:
                 if action.required and action.nargs in (None, "?"):
-                    relaxed.append(action.option_strings[-1] if action.option_strings else action.dest)
+                    name = action.option_strings[-1] if action.option_strings else action.dest
                     action.required = False
                     if not action.option_strings:
                         action.nargs = "?"
+                    value, line = (action.choices[0], 0) if action.choices else _compared_with(tree, action.dest)
+                    if line or action.choices:
+                        action.default = value
+                        chosen[name] = (value, line)
+                    else:
+                        relaxed.append(name)
         return original(self, args, namespace)
 
     argparse.ArgumentParser.parse_known_args = parse_known_args
@@ -134,6 +145,23 @@ def _no_required_arguments(relaxed: list[str]):
         yield
     finally:
         argparse.ArgumentParser.parse_known_args = original
+
+
+def _compared_with(tree: ast.Module, dest: str) -> tuple[object, int]:
+    """The first constant the file's top level compares `<options>.<dest>` with (`opt.dataset == 'lsun'`,
+    `opt.dataset in ['imagenet', 'folder']`), and its line; (None, 0) when there is none."""
+    for node in ast.walk(ast.Module(body=[s for s in tree.body if not _is_definition(s)], type_ignores=[])):
+        if not isinstance(node, ast.Compare) or len(node.comparators) != 1:
+            continue
+        sides = (node.left, node.comparators[0])
+        if not any(isinstance(side, ast.Attribute) and side.attr == dest for side in sides):
+            continue
+        other = next(side for side in (*sides[1:], sides[0]) if not (isinstance(side, ast.Attribute)
+                                                                     and side.attr == dest))
+        values = other.elts if isinstance(other, (ast.List, ast.Tuple, ast.Set)) else [other]
+        if values and isinstance(values[0], ast.Constant) and values[0].value is not None:
+            return values[0].value, node.lineno
+    return None, 0
 
 
 @dataclass(frozen=True)
