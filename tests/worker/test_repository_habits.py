@@ -102,3 +102,12 @@ def test_a_call_into_a_library_function_torchscript_cannot_compile_names_the_use
     assert line.startswith("tsviz: error: dcgan_train.py line 46: TorchScript cannot compile this line: it calls "
                            "nn.parallel.data_parallel, whose own code TorchScript cannot compile (data_parallel.py")
     assert "@torch.jit.unused" in line
+
+
+def test_a_shape_test_passed_where_torch_wants_a_bool_is_explained_as_tracing_not_inputs() -> None:
+    done = tsviz("inspect", "tests/corpus/sdpa_block.py", "--mode", "trace")
+    assert done.returncode == 2
+    line = done.stderr.strip().splitlines()[-1]
+    assert line.startswith("tsviz: error: sdpa_block.py line 22: tracing failed: TypeError:")
+    assert "under tracing a size read from a tensor's .shape is a Tensor" in line and "did not run" not in line
+    assert inspect("sdpa_block.py", mode="script")["graph"]["nodes"]

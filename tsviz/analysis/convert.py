@@ -296,6 +296,10 @@ def describe(value: Any) -> str:
 
 
 _TRACE_HINTS = (  # what a trace error's first line says -> what to do about it
+    ("must be bool, not Tensor", "the model runs on these inputs, but under tracing a size read from a tensor's "
+                                 ".shape is a Tensor, so a test made of it (`n_ctx > 1`) is a Tensor where torch "
+                                 "wants a bool: wrap that test in bool(...) on this line (the trace keeps the value "
+                                 "it had), or let hybrid mode script the module that holds it"),
     ("Only tensors", "a trace records tensors only: return a tensor (or a tuple, list or dict of them), "
                      "or use script mode, which can return other types"),
     ("didn't return any values", "forward() must return its result: a trace keeps only what flows to the output"),

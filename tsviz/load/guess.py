@@ -344,12 +344,29 @@ def _options(place: Followed, model: nn.Module, dtype: str, batch: int = 0,
         dims = 1 if isinstance(layer, nn.ConvTranspose1d) else 2 if isinstance(layer, nn.ConvTranspose2d) else 3
         return [(InputSpec((b, layer.in_channels, *[n] * dims), dtype), b, 0) for n in (1, 4, 8)]
     if isinstance(layer, nn.Conv1d):
-        return [(InputSpec((b, layer.in_channels, n), dtype), b, 0) for n in SIGNAL_LENGTHS]
+        lengths = dict.fromkeys([*_positional_lengths(place), *SIGNAL_LENGTHS])
+        return [(InputSpec((b, layer.in_channels, n), dtype), b, 0) for n in lengths]
     if isinstance(layer, nn.Conv2d):
         return [(InputSpec((b, layer.in_channels, h, w), dtype), b, 0) for h, w in _image_sides(place, model)]
     assert isinstance(layer, nn.Conv3d)
     return [(InputSpec((b, layer.in_channels, 8, 16, 16), dtype), b, 0),
             (InputSpec((b, layer.in_channels, 16, 64, 64), dtype), b, 0)]
+
+
+def _positional_lengths(place: Followed) -> list[int]:
+    """Signal lengths an encoder on the argument's way was built for: the positions of its positional embedding
+    (a (positions, width) buffer or parameter named for them) times the strides of its 1-D convolutions, the
+    frames an audio encoder downsamples to them (80 mel bins x 3000 frames -> 1500 positions)."""
+    lengths = []
+    for module in reversed(place.path):
+        tensors = [*module.named_parameters(recurse=False), *module.named_buffers(recurse=False)]
+        for name, tensor in tensors:
+            if "pos" in name.lower() and tensor.dim() in (2, 3) and 1 < tensor.shape[-2] <= 100_000:
+                stride = 1
+                for conv in (m for m in module.modules() if isinstance(m, nn.Conv1d)):
+                    stride *= conv.stride[0]
+                lengths.append(int(tensor.shape[-2]) * stride)
+    return lengths
 
 
 def _width(layer: nn.Module) -> tuple[int, bool]:
