@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Install what tsviz needs. System packages (Graphviz's `dot`, bubblewrap to sandbox the worker; with
+# Install what tsviz needs. System packages (Graphviz's `dot`, bubblewrap to sandbox the worker, g++, make and
+# cmake to build the Deploy page's LibTorch C++ runner once against the installed torch; with
 # --test also Chromium for the browser tests) come from apt-get when it is there and we may use it;
 # Python packages from pip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(graphviz bubblewrap)
+packages=(graphviz bubblewrap g++ make cmake)
 requirements=requirements.txt
 if [ "${1:-}" = "--test" ]; then
   packages+=(chromium)
