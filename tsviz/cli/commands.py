@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from tsviz import client
-from tsviz.cli import archive, bench, compare, inspect, migrate, serve
+from tsviz.cli import archive, bench, compare, deploy, inspect, migrate, serve
 from tsviz.cli.parser import build_parser
 from tsviz.client import sandbox
 from tsviz.model.errors import TsvizError
@@ -22,10 +22,11 @@ COMMANDS = {
     "archive": archive.archive,
     "migrate": migrate.migrate,
     "render": inspect.render,
+    "deploy": deploy.deploy,
 }
 JOBS_OF = {"inspect": ("inspect",), "diff": ("diff",), "bench": ("bench", "devices"), "report": ("inspect", "diff"),
            "passes": ("passes",), "archive": ("inspect",), "migrate": ("migrate",), "render": ("inspect",),
-           "serve": ()}  # () : every job
+           "deploy": ("deploy",), "serve": ()}  # () : every job
 
 
 def main(argv: list[str] | None = None) -> int:

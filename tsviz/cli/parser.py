@@ -81,6 +81,16 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     migrate.set_defaults(command="migrate")
 
+    deploy = sub.add_parser("deploy", help="run the model in Python, in a C++ program on LibTorch and in ONNX "
+                                           "Runtime: outputs checked against Python's, latency, throughput with "
+                                           "T threads at once, and the C++ source and CMake file to take home")
+    _add_model_options(deploy)
+    deploy.add_argument("--threads", type=int, default=2,
+                        help="the most threads calling the module at once (1, 2, 4, ... up to it; default 2)")
+    deploy.add_argument("--no-onnx", action="store_true", help="leave out the ONNX rung (its export takes seconds)")
+    deploy.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    deploy.set_defaults(command="deploy")
+
     serve = sub.add_parser("serve", help="open the dashboard, on a local file of any size when one is given (also "
                                          "`tsviz FILE`): the file is read where it lies, never uploaded")
     serve.add_argument("file", type=Path, nargs="?", help="a .py model file or a TorchScript .pt archive")

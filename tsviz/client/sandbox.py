@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from tsviz.model.deploy import RUNNER_ENV, RUNNER_MOUNT, runner_cache
 from tsviz.model.jobfiles import IN_ENV, OUT_ENV
 from tsviz.model.project import find_project
 
@@ -142,6 +143,7 @@ def worker_command(sandboxed: bool, gpu: bool = False, folders: tuple[Path, Path
         return [*wrapper, sys.executable, "-P"], env, "/"
     home = _private_home()
     env["HOME"] = env["TMPDIR"] = home
+    env[RUNNER_ENV] = str(runner_cache())
     if folders is not None:
         env[OUT_ENV], env[IN_ENV] = str(folders[0]), str(folders[1])
     return [sys.executable, "-P"], env, home
@@ -174,6 +176,8 @@ def _probe(root: str) -> Status:
         "--size", str(TMP_MB * 2**20), "--tmpfs", "/tmp",
         *_system_mounts(), *_python_mounts(root),
         "--ro-bind", str(Path(root) / "tsviz"), f"{_APP}/tsviz",
+        # the C++ runner tsviz built from its own source (tsviz/deploy/build.py), read-only: the deploy job runs it
+        "--ro-bind", _runner_folder(), RUNNER_MOUNT, "--setenv", RUNNER_ENV, RUNNER_MOUNT,
         *(("--ro-bind", local, _mounted(local)) if (local := local_mount()) else ()),
         "--proc", "/proc", "--dev", "/dev", "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/",
     )
@@ -186,6 +190,16 @@ def _probe(root: str) -> Status:
         said = probe.stderr.decode(errors="replace").strip().splitlines()
         return Status((), f"the sandbox probe failed: {said[-1] if said else f'exit status {probe.returncode}'}")
     return Status(found)
+
+
+def _runner_folder() -> str:
+    """The built runners' folder, made first (bwrap binds only what exists; one built later shows through)."""
+    folder = runner_cache()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:  # an unwritable home: the deploy job then says the runner is not built
+        folder = Path(_private_home())
+    return str(folder)
 
 
 def _system_mounts() -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from tsviz.model.deploy import DeployRequest, DeployResult
 from tsviz.model.errors import InputError
 from tsviz.model.types import (
     BenchJob,
@@ -79,6 +80,7 @@ JOBS: dict[str, Job] = {job.name: job for job in (
     Job("diff", DiffRequest, DiffResult, "tsviz.analysis.diff:diff_file"),
     Job("passes", PassRequest, PassResult, "tsviz.analysis.passes:explore_passes"),
     Job("migrate", MigrateRequest, ExportResult, "tsviz.analysis.migrate:migrate", Limits(benchmark_s=300)),
+    Job("deploy", DeployRequest, DeployResult, "tsviz.deploy.run:deploy", Limits(benchmark_s=300, cpu_s=600)),
     Job("bench", BenchJob, BenchResult, "tsviz.analysis.bench:bench_variant", Limits(cpu_s=600)),
     Job("devices", None, DeviceInfo, "tsviz.analysis.bench:probe_devices", Limits.every_stage(60),
         cached=False, user_content=False),

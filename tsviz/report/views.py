@@ -10,6 +10,7 @@ import math
 from tsviz.graph.diff import op_count_rows
 from tsviz.graph.hazards import counted, grouped_notes
 from tsviz.graph.verdict import Verdict, verdict
+from tsviz.model.deploy import DeployResult
 from tsviz.model.jsonio import to_data
 from tsviz.model.types import (
     ArchiveReport,
@@ -184,3 +185,47 @@ def export_data(result: ExportResult) -> dict:
         "torchscript_mode": result.torchscript_mode,
         "notes": list(result.notes),
     }
+
+
+# ---- deploy ----------------------------------------------------------------------------------------------
+
+RUNG_TITLES = {"python": "Python (TorchScript)", "eager": "Python (eager)", "libtorch": "LibTorch (C++)",
+               "onnxruntime": "ONNX Runtime"}
+
+
+def deploy_data(result: DeployResult) -> dict:
+    """The JSON object of `deploy --json` (the issue's contract; the page and the tests read it)."""
+    return {
+        "file": result.filename,
+        "inputs": list(result.inputs),
+        "mode": result.mode,
+        "runs": [{"name": r.name, "ok": r.ok, "max_abs_diff": r.max_abs_diff, "median_ms": r.median_ms,
+                  "p90_ms": r.p90_ms, "iqr_ms": r.iqr_ms,
+                  "threads": [{"n": t.n, "per_second": t.per_second} for t in r.threads],
+                  "reason": r.reason, "line": r.line, "how": r.how} for r in result.runs],
+        "cpp_source": result.cpp_source,
+        "cmake": result.cmake,
+        "build_commands": result.build_commands,
+        "build": result.build_note,
+        "archive_name": result.archive_name,
+        "notes": list(result.notes),
+    }
+
+
+def deploy_rows(result: DeployResult) -> list[dict]:
+    """One row per rung: the page's table and the command line's lines."""
+    rows = []
+    for r in result.runs:
+        most = max(r.threads, key=lambda t: t.n) if r.threads else None
+        rows.append({"rung": RUNG_TITLES.get(r.name, r.name), "ok": r.ok, "max abs diff": r.max_abs_diff,
+                     "median ms": r.median_ms, "p90 ms": r.p90_ms,
+                     "throughput": f"{most.per_second:,.0f}/s at {most.n} thread{'s' if most.n != 1 else ''}"
+                     if most else "",
+                     "reason": (f"line {r.line}: " if r.line else "") + (r.reason or "")})
+    return rows
+
+
+def thread_rows(result: DeployResult) -> list[dict]:
+    """Throughput against threads, one row per (rung, n): the page's chart."""
+    return [{"rung": RUNG_TITLES.get(r.name, r.name), "threads": t.n, "calls per second": t.per_second}
+            for r in result.runs for t in r.threads]
