@@ -14,7 +14,7 @@ st.header("Benchmarks" + (f" · {ui.plain(loaded.request.filename)}" if loaded.r
 
 machine = ui.devices()
 gpus = machine.cuda_devices if machine else ()
-can_run = loaded.request is not None and not ui.is_archive(loaded.request.filename)
+can_run = loaded.request is not None and not ui.is_archive(loaded.request)
 
 # ---- what to compare --------------------------------------------------------------------------------
 with st.form("bench_form", border=True):

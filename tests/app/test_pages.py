@@ -165,7 +165,8 @@ def test_state_dict_upload_says_what_to_upload_instead() -> None:
     buffer = io.BytesIO()
     torch.save(nn.Linear(2, 2).state_dict(), buffer)
     at = upload(app(), "weights.pt", buffer.getvalue())
-    assert "state dict" in shown(at.error[0]) and "torch.jit.save" in shown(at.error[0])
+    message = shown(at.sidebar.error[0])
+    assert "torch.save file" in message and "state dict" in message and "the .py that defines it" in message
 
 
 def test_model_overview_page() -> None:
@@ -517,7 +518,7 @@ def test_archive_page_shows_the_module_tree_tensors_and_annotated_code() -> None
 
 def test_migrate_page_shows_the_ladder_the_blocker_and_its_line() -> None:
     at = walk_app(sample="data_dependent_if.py")
-    at.switch_page("pages/6_Export_check.py").run()
+    at.switch_page("pages/6_Migrate.py").run()
     assert not at.exception and shown(at.error[0]).startswith("torch.export refuses this model: 1 blocker")
     ladder = table(at, "rung")
     assert list(ladder["rung"]) == ["script", "non-strict", "strict", "draft_export", "aoti"]
@@ -535,14 +536,14 @@ def test_migrate_page_converts_an_archive_and_reruns_with_torchs_fixes() -> None
     from support.samples import archive_bytes, inspect_sample
 
     at = upload(app(), "gate.pt", archive_bytes(inspect_sample("data_dependent_if.py", "script")))
-    at.switch_page("pages/6_Export_check.py").run()
+    at.switch_page("pages/6_Migrate.py").run()
     assert not at.exception and shown(at.success[0]).startswith("Converts with TS2EPConverter")
     ladder = table(at, "rung").set_index("rung")
     assert ladder.loc["ts2ep", "result"] == "✔ pass" and "matches the archive on 7 inputs" in ladder.loc["ts2ep",
                                                                                                        "outputs"]
     assert any("prim::If" in d["svg"] for d in component_data(at, "tsviz_graph"))
     assert any("higher_order::cond" in d["svg"] for d in component_data(at, "tsviz_graph"))
-    at = walk_app(sample="len_vs_shape.py").switch_page("pages/6_Export_check.py").run()
+    at = walk_app(sample="len_vs_shape.py").switch_page("pages/6_Migrate.py").run()
     assert "batch = 4" in [c.value for c in at.code]
     at.button(key="apply_fixes").click().run()
     assert table(at, "rung").set_index("rung").loc["dynamic batch", "result"] == "✔ pass"
@@ -552,7 +553,7 @@ SHAPE_BUG = (b"import torch\nfrom torch import nn\n\n\nclass M(nn.Module):\n    
              b"        return x @ torch.ones(3, 3)\n\n\ndef example_inputs():\n    return (torch.ones(2, 4),)\n")
 
 
-@pytest.mark.parametrize("page", ["pages/4_Passes.py", "pages/5_Archive.py", "pages/6_Export_check.py"])
+@pytest.mark.parametrize("page", ["pages/4_Passes.py", "pages/5_Archive.py", "pages/6_Migrate.py"])
 def test_new_pages_say_what_went_wrong_and_where(page: str) -> None:
     at = upload(app(), "broken.py", b"import torch\n\nclass M(:\n").switch_page(page).run()
     assert not at.exception and "broken.py line 3: syntax error" in shown(at.error[0])
@@ -561,7 +562,7 @@ def test_new_pages_say_what_went_wrong_and_where(page: str) -> None:
     if page.endswith("Passes.py"):
         assert any(shown(m).startswith("**profiled_run: failed (RuntimeError: mat1 and mat2 shapes cannot be")
                    for m in at.markdown)
-    elif page.endswith("Export_check.py"):
+    elif page.endswith("Migrate.py"):
         assert any(shown(m).startswith("**Other** · line 7 of shapes.py") for m in at.markdown)
     else:
         assert table(at, "methods")["type"].iloc[0] == "M"
@@ -583,7 +584,7 @@ def test_an_archives_inputs_for_the_migrate_page_come_from_the_sidebar() -> None
     assert [t.label for t in fields] == ["x", "h"]
     fields[0].set_value("5x4 float32")
     fields[1].set_value("5x4 float32")
-    at.switch_page("pages/6_Export_check.py").run()
+    at.switch_page("pages/6_Migrate.py").run()
     assert not at.exception and "Every rung ran on 5x4 float32, 5x4 float32." in [shown(c) for c in at.caption]
 
 

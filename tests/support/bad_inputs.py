@@ -367,7 +367,8 @@ CASES = [
              "def example_inputs():\n    return (torch.randn(2, 4),)\n"), r"a trace records tensors only", TraceError, mode="trace"),
     BadInput("forward_returns_none", "nothing.py", text(LINEAR + "    def forward(self, x):\n        self.fc(x)\n\n\n"
              "def example_inputs():\n    return (torch.randn(2, 4),)\n"), r"forward\(\) must return its result", TraceError, mode="trace"),
-    BadInput("wrong_extension", "notes.txt", text("hello"), r"reads .py and .pt files, not .txt", InputError),
+    BadInput("not_a_model_file", "notes.bin", lambda _: b"\x7fELF\x02\x01\x01\x00" + bytes(40),
+             r"not a file tsviz knows", InputError),
     BadInput("garbage_in_the_answer", "scrawl.py", text("import os\n\nfor fd in range(3, 32):\n    try:\n"
              "        os.write(fd, b'garbage')\n    except OSError:\n        pass\n\n\ndef f(x):\n    return x\n"),
              r"answer that is not JSON", WorkerError),

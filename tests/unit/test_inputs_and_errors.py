@@ -97,8 +97,8 @@ def test_file_with_nothing_to_convert() -> None:
         inspect_file(request_for("empty.py", "X = 1\n"))
 
 
-def test_unsupported_extension() -> None:
-    with pytest.raises(InputError, match="reads .py and .pt"):
+def test_a_file_of_no_known_kind_is_refused_by_its_content() -> None:
+    with pytest.raises(InputError, match="not a file tsviz knows"):
         inspect_file(request_for("model.onnx", b"\x00\x01"))
 
 

@@ -14,9 +14,9 @@ from tsviz.analysis.ir import extract_graph
 from tsviz.load.inputs import check_inputs
 from tsviz.load.modelfile import open_model_file, private_copy
 from tsviz.load.parts import default_trace_submodules, list_submodules
+from tsviz.load.sniff import require_kind
 from tsviz.model import jobfiles
 from tsviz.model.errors import TsvizError
-from tsviz.model.jobs import is_archive
 from tsviz.model.stages import stage
 from tsviz.model.types import EMPTY_GRAPH, MAX_INLINED_NODES, InspectRequest, InspectResult, IRGraph, ModuleView
 
@@ -24,7 +24,7 @@ from tsviz.model.types import EMPTY_GRAPH, MAX_INLINED_NODES, InspectRequest, In
 def inspect_file(request: InspectRequest) -> InspectResult:
     """Load, convert and extract both graphs; the .py or .pt is written to a private temp dir first."""
     with private_copy(request) as path:
-        if is_archive(request.filename):
+        if require_kind(path, request.filename).kind == "torchscript":  # by content: a .pth, .jit or no suffix
             return _inspect_archive(request, path)
         return _inspect_source(request, path)
 

@@ -10,6 +10,7 @@ from typing import Any
 from tsviz import client
 from tsviz.client import sandbox
 from tsviz.model.errors import InputError, TsvizError
+from tsviz.model.filekinds import SOURCE_KINDS, refusal, sniff
 from tsviz.model.inputs import parse_input_spec
 from tsviz.model.jobs import job
 from tsviz.model.types import InspectRequest, InspectResult
@@ -41,9 +42,13 @@ def request_of(args: Any) -> InspectRequest:
             raise InputError(f"--init {item!r} is not NAME=VALUE", file=str(path), hint="e.g. --init hidden=32")
         init.append((name.strip(), value))
     # a .py is read where it lies, in its project (the sandbox mounts the project read-only: tsviz.model.project)
-    local = str(path.resolve()) if path.suffix.lower() == ".py" else ""
+    content = path.read_bytes()
+    sniffed = sniff(content)  # by content, never by the suffix: a TorchScript .pth opens like a .pt
+    if (error := refusal(str(path), sniffed)) is not None:
+        raise error
+    local = str(path.resolve()) if sniffed.kind in SOURCE_KINDS else ""
     return InspectRequest(
-        filename=path.name, content=path.read_bytes(), local_path=local, mode=getattr(args, "mode", "script"),
+        filename=path.name, content=content, local_path=local, mode=getattr(args, "mode", "script"),
         entry=args.entry,
         init_args=tuple(init),
         input_specs=tuple(parse_input_spec(text) for text in args.input),

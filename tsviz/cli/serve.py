@@ -4,16 +4,17 @@ from __future__ import annotations
 from typing import Any
 
 from tsviz.model.errors import InputError
-from tsviz.model.uploads import check_suffix
+from tsviz.model.filekinds import refusal, sniff
 
 
 def serve(args: Any) -> int:
     """The dashboard in this process (tsviz/ui/serve.py), on a local file when one is given."""
     from tsviz.ui.serve import serve
 
-    if args.file is not None:  # refuse a missing file or another type now, with the usual message
+    if args.file is not None:  # refuse a missing file, or a kind the dashboard does not open, now
         if not args.file.is_file():
             raise InputError("no such file", file=str(args.file), hint="check the path")
-        check_suffix(args.file.name)
+        if (error := refusal(str(args.file), sniff(args.file))) is not None:
+            raise error
     serve(args.file, args.port, args.address, open_browser=not args.no_browser)
     return 0

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tsviz.model.deploy import DeployRequest, DeployResult
 from tsviz.model.errors import InputError
+from tsviz.model.filekinds import Sniffed, sniff
 from tsviz.model.types import (
     BenchJob,
     BenchResult,
@@ -113,14 +114,29 @@ def filename_of(request: object) -> str:
     return model.filename if model is not None else ""
 
 
-def is_archive(filename: str) -> bool:
-    """A TorchScript archive (.pt), as opposed to Python source: the one place tsviz decides it."""
-    return Path(filename).suffix.lower() == ".pt"
+def kind_of(request: InspectRequest) -> Sniffed:
+    """What the request's file is, read from its content (tsviz.model.filekinds), never from its name."""
+    if request.job_file is not None:  # the archive a .py's conversion saved
+        return Sniffed("torchscript")
+    if request.content or not request.local_path:
+        return sniff(request.content)
+    try:
+        return sniff(Path(request.local_path))
+    except OSError as e:
+        return Sniffed("unknown", detail=f"it cannot be read: {e.strerror or e}")
+
+
+def is_archive(target: InspectRequest | str) -> bool:
+    """A TorchScript archive, as opposed to Python source, by its content. Given only a file name (a page that
+    has no request yet) it can only go by the suffix: pass the request."""
+    if isinstance(target, str):
+        return Path(target).suffix.lower() == ".pt"
+    return kind_of(target).kind == "torchscript"
 
 
 def require_source(request: InspectRequest, what: str) -> None:
     """Refuse an archive for a job that needs the model's Python source."""
-    if is_archive(request.filename):
+    if is_archive(request):
         raise InputError(f"{what} needs the model's Python source; a .pt archive is already compiled",
                          file=request.filename, hint="upload the .py file the archive was made from")
 

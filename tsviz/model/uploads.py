@@ -1,4 +1,5 @@
-"""What tsviz accepts as an upload: the file types and the size, with a message that says what to do."""
+"""What tsviz accepts as an upload: any name (the kind is read from the content) and a size, with a message that says
+what to do."""
 from __future__ import annotations
 
 import hashlib
@@ -9,23 +10,24 @@ from pathlib import Path
 
 from tsviz.model.errors import InputError
 
-SUFFIXES = (".py", ".pt")
 MAX_MODEL_FILE_MB = 4  # a .py read out of an uploaded project's zip by the server (the worker unpacks the rest)
 MAX_UPLOAD_MB = 50  # the dashboard's limit; .streamlit/config.toml's server.maxUploadSize says the same
 LOCAL_COMMAND = "tsviz"  # `tsviz FILE` (or `python -m tsviz serve FILE`): the dashboard on a local file, no upload
 
 
-def check_suffix(filename: str) -> None:
-    suffix = Path(filename).suffix.lower()
-    if suffix not in SUFFIXES:
-        raise InputError(f"tsviz reads .py and .pt files, not {suffix or 'files without an extension'}",
-                         file=filename, hint="upload a Python model file or a torch.jit.save archive")
+def check_name(filename: str) -> None:
+    """Any name is taken (the kind is read from the content: tsviz.model.filekinds); one that cannot name a file
+    is not."""
+    if not filename.strip() or "\x00" in filename or Path(filename).name in (".", ".."):
+        raise InputError(f"{filename!r} cannot name a file", file=filename, hint="save it under a plain file name")
+
+
+check_suffix = check_name  # the name it had when it refused every suffix but .py and .pt (tsviz.load.modelfile)
 
 
 def check_upload(filename: str, size: int) -> None:
-    """Refuse a file the dashboard will not run: wrong type or over the size limit (a .zip is a project)."""
-    if Path(filename).suffix.lower() != ".zip":
-        check_suffix(filename)
+    """Refuse a file the dashboard will not run: a name that names no file, empty, or over the size limit."""
+    check_name(filename)
     if size > MAX_UPLOAD_MB * 2**20:
         raise InputError(f"the file is {size / 2**20:.1f} MB; the dashboard takes files up to {MAX_UPLOAD_MB} MB",
                          file=filename, hint=f"on the machine that has it, `{LOCAL_COMMAND} {filename}` opens the "

@@ -58,7 +58,7 @@ def result_or_stop(name: str, request: object, doing: str) -> Any:
     result, error = in_worker(name, request, doing)
     if result is None:
         model = model_of(request)
-        source = "" if model is None or is_archive(model.filename) else model.content.decode("utf-8", "replace")
+        source = "" if model is None or is_archive(model) else model.content.decode("utf-8", "replace")
         show_error(error, source)
         st.stop()
     return result

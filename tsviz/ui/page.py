@@ -11,14 +11,14 @@ import streamlit as st
 from tsviz import client
 from tsviz.client import sandbox
 from tsviz.model.errors import TsvizError
+from tsviz.model.filekinds import SOURCE_KINDS, refusal, saved_as, sniff
 from tsviz.model.inputs import DTYPES, format_input_spec, parse_input_spec
-from tsviz.model.jobs import is_archive
+from tsviz.model.jobs import is_archive, kind_of
 from tsviz.model.project import project_stamp
 from tsviz.model.types import MODES, DiffRequest, ErrorInfo, InputSpec, InspectRequest, InspectResult
 from tsviz.model.uploads import (
     LOCAL_COMMAND,
     MAX_UPLOAD_MB,
-    SUFFIXES,
     check_upload,
     content_digest,
     default_model_file,
@@ -60,7 +60,10 @@ PAGES = (("app.py", "Graph & code", ":material/account_tree:"),
          ("pages/3_Benchmarks.py", "Benchmarks", ":material/speed:"),
          ("pages/4_Passes.py", "Passes", ":material/tune:"),
          ("pages/5_Archive.py", "Archive", ":material/inventory_2:"),
-         ("pages/6_Export_check.py", "Migrate", ":material/output:"))
+         ("pages/6_Migrate.py", "Migrate", ":material/output:"),
+         ("pages/7_Deploy.py", "Deploy", ":material/rocket_launch:"))
+# Pages renamed since their links were shared: the old address opens the page under its new name, link and all
+RENAMED = {"Export_check": "pages/6_Migrate.py"}
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,7 @@ def page_setup(title: str) -> Loaded:
     # the icon is a file of ours: a :material/...: icon would be fetched from Google's servers by every browser
     st.set_page_config(page_title=f"{title} · tsviz", page_icon=str(ICON), layout="wide")
     _once_per_server()
+    follow_renamed_page()
     read_url_once()
     keep_sidebar_choices()
     for path, label, icon in PAGES:
@@ -136,9 +140,9 @@ def require_request(loaded: Loaded) -> InspectRequest:
 def require_source(loaded: Loaded, what: str) -> InspectRequest:
     """The sidebar's model when it is a .py; an archive gets a note saying `what` needs the source, and a stop."""
     request = require_request(loaded)
-    if is_archive(request.filename):
-        st.info(f"A `.pt` archive is already compiled: {plain(what)} needs the model's Python source. Upload the `.py` "
-                "file it was made from, or pick a sample model.", icon=":material/info:")
+    if is_archive(request):
+        st.info(f"A TorchScript archive is already compiled: {plain(what)} needs the model's Python source. Upload "
+                "the `.py` file it was made from, or pick a sample model.", icon=":material/info:")
         st.stop()
     return request
 
@@ -189,8 +193,8 @@ def sidebar() -> Loaded:
         state.uploaded = None
         return Loaded(None, None, None)
     else:
-        upload = bar.file_uploader("A .py model file, a TorchScript .pt archive, or a .zip of a project",
-                                   type=[s.lstrip(".") for s in (*SUFFIXES, ".zip")], key="upload")
+        upload = bar.file_uploader("A .py model file, a TorchScript archive (.pt, .pth, .jit, any name), or a .zip of "
+                                   "a project", key="upload")  # any name: the kind is read from the content
         bar.caption(f"Up to {MAX_UPLOAD_MB} MB. A larger file: run {code(f'{LOCAL_COMMAND} path/to/model.pt')} on the "
                     "machine that has it; the dashboard opens on it there, read where it lies, not uploaded.")
         if upload is not None:  # kept outside the widget so it survives a page switch
@@ -209,7 +213,13 @@ def sidebar() -> Loaded:
         if upload is None:
             bar.caption(f"Showing {plain(filename)}, uploaded earlier.")
         filename, content, project = _project_upload(bar, filename, content)
-    archive = is_archive(filename)
+    found = kind_of(InspectRequest(filename, content, local_path=local if kind == "Local file" else ""))
+    if kind != "Sample model":
+        bar.caption(plain(saved_as(filename, found)))
+    if (refused := refusal(filename, found)) is not None:
+        bar.error(plain(refused.one_line()), icon=":material/block:")
+        return Loaded(None, None, None)
+    archive = found.kind == "torchscript"
     State.mode.setdefault("script")
     file_key = content_key(content or f"{local}:{stamp}".encode())  # the file's options stay with it through edits
     _default_mode(file_key)
@@ -250,7 +260,7 @@ def sidebar() -> Loaded:
 def _project_upload(bar, filename: str, content: bytes) -> tuple[str, bytes, bytes]:
     """(model file name, its bytes, the project's zip or b""): a .zip upload is a project whose model file the
     user names (read from its directory here; the worker unpacks the rest); a .py may bring its siblings."""
-    if Path(filename).suffix.lower() == ".zip":
+    if sniff(content).kind in ("project", "zip"):
         try:
             names = zip_python_files(content)
         except TsvizError as e:
@@ -266,7 +276,7 @@ def _project_upload(bar, filename: str, content: bytes) -> tuple[str, bytes, byt
                               help="The file that defines the model; the project's other files import as they would "
                                    "in the repository (the zip is unpacked in the sandbox).")
         return model, zip_member(content, model), content
-    if Path(filename).suffix.lower() != ".py":
+    if sniff(content).kind not in SOURCE_KINDS:
         return filename, content, b""
     siblings = bar.file_uploader("The project's other files it imports (optional)", type=["py", "json", "yaml",
                                  "yml", "toml", "txt", "cfg"], accept_multiple_files=True, key="upload_siblings",
@@ -427,6 +437,15 @@ def model_url_params(request: InspectRequest) -> dict[str, str]:
     else:
         params["upload"] = content_key(request.content)
     return params
+
+
+def follow_renamed_page() -> None:
+    """An old permalink (/Export_check?sample=...) lands on the main script, Streamlit finding no page of that
+    name: switch to the page it now is, with the link's parameters."""
+    url = st.context.url or ""
+    old = url.rstrip("/").rsplit("/", 1)[-1]
+    if old in RENAMED:
+        st.switch_page(RENAMED[old], query_params=st.query_params.to_dict())
 
 
 def read_url_once() -> None:

@@ -1,0 +1,47 @@
+"""The uploader takes any name and reads the kind from the content: what it found is said in the sidebar."""
+from __future__ import annotations
+
+import io
+import json
+import re
+import struct
+
+import pytest
+import streamlit as st
+import torch
+from streamlit.testing.v1 import AppTest
+from support.samples import ROOT
+from torch import nn
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    st.cache_data.clear()
+    yield
+
+
+def shown(markdown: str) -> str:
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+
+
+def upload(name: str, data: bytes) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at.sidebar.radio(key="source_kind").set_value("Upload a file").run()
+    return at.file_uploader(key="upload").set_value((name, data, "application/octet-stream")).run()
+
+
+def test_a_torchscript_archive_saved_as_pth_opens_and_the_sidebar_says_so() -> None:
+    buffer = io.BytesIO()
+    torch.jit.save(torch.jit.script(nn.Sequential(nn.Linear(2, 2), nn.Tanh())), buffer)
+    at = upload("model_trace.pth", buffer.getvalue())
+    assert not at.exception and not at.error
+    assert "TorchScript archive, saved as .pth" in [shown(c.value) for c in at.sidebar.caption]
+    assert shown(at.header[0].value) == "model_trace.pth · forward · archive"
+
+
+def test_safetensors_gets_what_it_is_and_what_to_do() -> None:
+    header = json.dumps({"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}).encode()
+    at = upload("model.safetensors", struct.pack("<Q", len(header)) + header + b"\0" * 8)
+    assert not at.exception
+    message = shown(at.sidebar.error[0].value)
+    assert "safetensors weights" in message and "the .py that defines the model" in message
