@@ -85,7 +85,7 @@ def test_the_page_says_what_it_found_and_the_suffix() -> None:
     (safetensors(), "safetensors weights", "--weights"),
     (zipped(PACKAGE), "torch.package archive", "PackageImporter"),
     (zipped(PT2), "torch.export archive", "Migrate page"),
-    (zipped(TORCH_SAVE), "torch.save file", "tsviz archive"),
+    (zipped(TORCH_SAVE), "torch.save file", "the .py that defines it"),
     (b"\x7fELF\x02\x01\x01\x00" + b"\0" * 40, "not a file tsviz knows", "TorchScript archives"),
 ])
 def test_a_kind_tsviz_does_not_open_says_what_it_is_and_what_to_do(content: bytes, says: str, advice: str) -> None:

@@ -186,8 +186,8 @@ def refusal(filename: str, sniffed: Sniffed) -> InputError | None:
     if kind in ("torch_save", "pickle"):
         return InputError(f"this file is a {sniffed.label}: saved tensors (a state dict or a checkpoint) or a whole "
                           "pickled model, not a TorchScript program", file=filename,
-                          hint=f"`tsviz archive {filename}` lists the tensors it holds; to see the model, open "
-                               "the .py that defines it")
+                          hint="to see the model, open the .py that defines it; tsviz does not list a torch.save "
+                               "file's tensors yet")
     if kind == "package":
         return InputError(f"this file is a torch.package archive{found}; tsviz does not open torch.package yet",
                           file=filename, hint="open the .py of the model it packages, or save a scripted copy: "
