@@ -77,12 +77,14 @@ def runner_path(cache: Path | None = None) -> Path:
     return (cache or runner_cache()) / cache_key() / BINARY
 
 
-def build_commands(archive: str = "model.pt", inputs: str = "inputs.pt") -> str:
-    """The commands that build and run the runner on the user's own machine (any torch wheel installed)."""
+def build_commands(archive: str = "model.pt", example: str = "torch.randn(2, 4),") -> str:
+    """The commands that build and run the runner on the user's own machine (any torch wheel installed);
+    `example` is Python making the inputs' tuple ("torch.randn(4, 16),")."""
+    inputs = "inputs.pt"
     return ("cmake -S . -B build -DCMAKE_BUILD_TYPE=Release \\\n"
             "    -DCMAKE_PREFIX_PATH=\"$(python -c 'import torch.utils; print(torch.utils.cmake_prefix_path)')\"\n"
             "cmake --build build --config Release\n"
-            f"python -c \"import torch; torch.save((torch.randn(2, 4),), '{inputs}')\"  # your inputs, as a tuple\n"
+            f"python -c \"import torch; torch.save(({example}), '{inputs}')\"  # your inputs, as a tuple\n"
             f"./build/tsviz_runner {archive} {inputs} outputs.pt --threads 1,2,4")
 
 

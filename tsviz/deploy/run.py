@@ -91,8 +91,23 @@ def _deployed(request: DeployRequest, module: Any, eager: Any, path: str, inputs
     return DeployResult(
         filename=name, runs=tuple(runs), inputs=tuple(describe(x) for x in inputs),
         cpp_source=(build.SOURCES / "runner.cpp").read_text(), cmake=(build.SOURCES / "CMakeLists.txt").read_text(),
-        build_commands=build.build_commands(archive_name), build_note=built.note(), archive_name=archive_name,
+        build_commands=build.build_commands(archive_name, example_code(inputs)), build_note=built.note(),
+        archive_name=archive_name,
         archive=saved, onnx_file=onnx_file, mode=mode, notes=tuple(notes))
+
+
+def example_code(inputs: tuple) -> str:
+    """Python that makes inputs of the same shapes and dtypes, for the take-home commands ("torch.randn(4, 16),")."""
+    parts = []
+    for x in inputs:
+        if not isinstance(x, torch.Tensor):
+            parts.append(repr(x))
+        elif x.is_floating_point():
+            dtype = "" if x.dtype == torch.float32 else f", dtype={x.dtype}"
+            parts.append(f"torch.randn({', '.join(map(str, x.shape))}{dtype})")
+        else:
+            parts.append(f"torch.zeros(({', '.join(map(str, x.shape))}{',' if x.dim() == 1 else ''}), dtype={x.dtype})")
+    return "".join(f"{p}," for p in parts) if len(parts) == 1 else ", ".join(parts)
 
 
 def _copied(path: str) -> jobfiles.JobFile:

@@ -229,3 +229,32 @@ def thread_rows(result: DeployResult) -> list[dict]:
     """Throughput against threads, one row per (rung, n): the page's chart."""
     return [{"rung": RUNG_TITLES.get(r.name, r.name), "threads": t.n, "calls per second": t.per_second}
             for r in result.runs for t in r.threads]
+
+
+def take_home_texts(result: DeployResult) -> dict[str, str]:
+    """The take-home project's text files: the runner, its CMake file and a README of the seed's four steps."""
+    readme = f"""# {result.archive_name} in C++, on LibTorch
+
+The four steps: convert (done: {"the archive as it was given" if result.mode == "archive" else
+f"torch.jit.{result.mode} of {result.filename}"}), serialize (done: {result.archive_name}, beside this file),
+load in C++ and execute in C++ (this program: torch::jit::load, then forward under InferenceMode).
+
+Build it with any C++17 compiler and CMake against the torch you have installed (its wheel ships LibTorch), then
+run it on inputs saved from Python as a tuple (here: {", ".join(result.inputs) or "your inputs"}):
+
+```
+{result.build_commands}
+```
+
+It prints one JSON object: the median, quartiles and p90 of one call in ms, and calls per second with 1, 2 and 4
+threads calling the module at once. outputs.pt holds the outputs: torch.load("outputs.pt") in Python.
+tsviz checked them against Python's when it ran this archive: {_checked_line(result)}.
+"""
+    return {"runner.cpp": result.cpp_source, "CMakeLists.txt": result.cmake, "README.md": readme}
+
+
+def _checked_line(result: DeployResult) -> str:
+    cpp = next((r for r in result.runs if r.name == "libtorch"), None)
+    if cpp is None or cpp.max_abs_diff is None:
+        return f"the C++ rung did not run ({cpp.reason if cpp else 'not asked'})"
+    return f"{'equal' if cpp.ok else 'DIFFERENT'}, largest difference {cpp.max_abs_diff:.1e}"
