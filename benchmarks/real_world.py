@@ -13,6 +13,18 @@ the manifest's constructor values:
 
     python -m tsviz inspect CHECKOUTS/<owner>+<name>/<path> --mode M --json [--init NAME=EXPR ...]
 
+`python -m tsviz` is this interpreter's, so run the sweep with the Python a user of those repositories has:
+tsviz's environment plus the repositories' own pure-Python requirements that install without pulling another
+torch. The figures in the README come from a virtual environment over tsviz's (torch stays 2.13.0+cpu):
+
+    python -m venv --system-site-packages SWEEP && SWEEP/bin/pip install einops==0.8.2
+    SWEEP/bin/pip install --no-deps ultralytics==8.4.190 opencv-python-headless==5.0.0.93 tqdm==4.70.1 \
+        pyyaml==6.0.3 psutil==7.2.2
+    SWEEP/bin/python benchmarks/real_world.py CHECKOUTS ...
+
+torchvision has no CPU build here, so the files that build a torchvision network stay as a user without it
+sees them.
+
 and writes one markdown table (file, entry chosen, modes with a graph, nodes, time, peak memory, the first line
 of each failure) and a summary against the targets of issue 23: a graph for >= 90 % of the files whose models
 take tensors, 0 tracebacks, every failure naming a file, a line and a specific fix. The table is printed and
