@@ -110,13 +110,10 @@ def ensure_built(cache: Path | None = None) -> Built:
         try:
             tool, failure = _compile(scratch, compiler)
             seconds = round(time.perf_counter() - start, 2)
-            if failure:  # remembered: the same compiler on the same source fails the same way
-                built = Built(False, key, reason=failure, seconds=seconds, tool=tool)
-                _write_record(scratch, built)
-                (scratch / BINARY).unlink(missing_ok=True)
-            else:
-                built = Built(True, key, f"{key}/{BINARY}", seconds=seconds, tool=tool)
-                _write_record(scratch, built)
+            if failure:  # not remembered: a missing assembler or header installed later is enough
+                return Built(False, key, reason=failure, seconds=seconds, tool=tool)
+            built = Built(True, key, f"{key}/{BINARY}", seconds=seconds, tool=tool)
+            _write_record(scratch, built)
             shutil.rmtree(folder, ignore_errors=True)
             os.replace(scratch, folder)
             folder.chmod(0o755)
