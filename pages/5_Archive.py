@@ -1,4 +1,5 @@
-"""Archive: what a TorchScript .pt holds, read without running its forward (loaded only in the sandboxed worker)."""
+"""Archive: what a TorchScript archive holds, read without running its forward, or a state dict's or checkpoint's
+tensors (both loaded only in the sandboxed worker)."""
 
 import pandas as pd
 import streamlit as st
@@ -9,6 +10,9 @@ size_text = ui.views.size_text
 
 
 loaded = ui.page_setup("Archive")
+if ui.holds_weights(loaded):  # a state dict or a checkpoint: its tensors, not a program
+    ui.show_weights(loaded)
+    st.stop()
 result = ui.require_result(loaded)
 if result.kind == "py":  # the archive tsviz saved from this model
     st.header(f"Archive · {ui.plain(result.filename)} saved in {result.mode} mode")

@@ -165,8 +165,9 @@ def test_state_dict_upload_says_what_to_upload_instead() -> None:
     buffer = io.BytesIO()
     torch.save(nn.Linear(2, 2).state_dict(), buffer)
     at = upload(app(), "weights.pt", buffer.getvalue())
-    message = shown(at.sidebar.error[0])
-    assert "torch.save file" in message and "state dict" in message and "the .py that defines it" in message
+    assert "the **Archive** page lists them" in shown(at.sidebar.info[0]) and not at.exception
+    message = shown(at.info[0])
+    assert "torch.save file" in message and "state dict" in message and "the `.py` that defines it" in message
 
 
 def test_model_overview_page() -> None:

@@ -305,8 +305,8 @@ LINEAR = "import torch\nfrom torch import nn\n\n\nclass M(nn.Module):\n    def _
 CASES = [
     # .pt archives that are not TorchScript, or damaged
     BadInput("empty_pt", "empty.pt", text(""), r"the file is empty", ArchiveError),
-    BadInput("random_bytes", "noise.pt", lambda _t: bytes(range(256)) * 16, r"not a PyTorch file at all", ArchiveError),
-    BadInput("zip_not_torchscript", "notes.pt", not_torchscript_zip, r"a zip file without TorchScript code", ArchiveError),
+    BadInput("random_bytes", "noise.pt", lambda _t: bytes(range(256)) * 16, r"not a file tsviz knows", ArchiveError),
+    BadInput("zip_not_torchscript", "notes.pt", not_torchscript_zip, r"a zip archive of no PyTorch format", ArchiveError),
     BadInput("eager_state_dict", "weights.pt", state_dict_file, r"state_dict|state dict", ArchiveError),
     BadInput("reduce_payload", "trap.pt", reduce_payload, r"a pickle that calls posix.system when it is unpickled", ArchiveError,
              after=marker_absent),
@@ -368,7 +368,7 @@ CASES = [
     BadInput("forward_returns_none", "nothing.py", text(LINEAR + "    def forward(self, x):\n        self.fc(x)\n\n\n"
              "def example_inputs():\n    return (torch.randn(2, 4),)\n"), r"forward\(\) must return its result", TraceError, mode="trace"),
     BadInput("not_a_model_file", "notes.bin", lambda _: b"\x7fELF\x02\x01\x01\x00" + bytes(40),
-             r"not a file tsviz knows", InputError),
+             r"not a file tsviz knows", ArchiveError),
     BadInput("garbage_in_the_answer", "scrawl.py", text("import os\n\nfor fd in range(3, 32):\n    try:\n"
              "        os.write(fd, b'garbage')\n    except OSError:\n        pass\n\n\ndef f(x):\n    return x\n"),
              r"answer that is not JSON", WorkerError),

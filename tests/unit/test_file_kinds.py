@@ -107,4 +107,5 @@ def test_an_upload_is_taken_under_any_name() -> None:
 
 def test_a_damaged_zip_is_named_a_zip_whose_directory_cannot_be_read() -> None:
     sniffed = sniff(zipped(TORCHSCRIPT)[:-30])
-    assert sniffed.kind == "zip" and "cannot be read" in sniffed.detail
+    assert sniffed.kind == "damaged_zip" and "cannot be read" in sniffed.detail
+    assert "damaged or truncated zip archive" in refusal("cut.pt", sniffed).one_line()

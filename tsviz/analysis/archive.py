@@ -16,7 +16,7 @@ _UPLOAD_INSTEAD = (
     "(or torch.jit.trace), or upload the .py file that defines the model"
 )
 _PICKLE_PROTOCOL_2_PLUS = b"\x80"
-_RUNS_CODE = {"os", "posix", "nt", "subprocess", "sys", "shutil", "socket", "runpy", "importlib", "pty",
+RUNS_CODE = {"os", "posix", "nt", "subprocess", "sys", "shutil", "socket", "runpy", "importlib", "pty",
               "builtins.eval", "builtins.exec", "builtins.compile", "builtins.__import__", "builtins.open",
               "builtins.getattr"}
 _SERIALIZED_FRAME = re.compile(r'File "(code/[^"]+)", line (\d+), in (\w+)')
@@ -55,7 +55,7 @@ def check_torchscript(data: bytes | Path, filename: str) -> zipfile.ZipFile:
 def _describe_eager_checkpoint(pickle_bytes: bytes) -> str:
     """Name what a torch.save pickle holds by reading its class references, never unpickling it."""
     classes = pickle_globals(pickle_bytes)
-    runs = [c for c in classes if c.split(".")[0] in _RUNS_CODE or c in _RUNS_CODE]
+    runs = [c for c in classes if c.split(".")[0] in RUNS_CODE or c in RUNS_CODE]
     if runs:
         return (f"a pickle that calls {runs[0]} when it is unpickled (that is how a malicious checkpoint runs "
                 "code; tsviz read it without unpickling)")

@@ -11,12 +11,14 @@ from tsviz.analysis import archive
 from tsviz.analysis.archive_report import archive_report
 from tsviz.analysis.convert import Origin, convert, describe
 from tsviz.analysis.ir import extract_graph
+from tsviz.analysis.weights import not_a_program
 from tsviz.load.inputs import check_inputs
 from tsviz.load.modelfile import open_model_file, private_copy
 from tsviz.load.parts import default_trace_submodules, list_submodules
-from tsviz.load.sniff import require_kind
+from tsviz.load.sniff import OPENS, require_kind
 from tsviz.model import jobfiles
 from tsviz.model.errors import TsvizError
+from tsviz.model.filekinds import WEIGHT_KINDS
 from tsviz.model.stages import stage
 from tsviz.model.types import EMPTY_GRAPH, MAX_INLINED_NODES, InspectRequest, InspectResult, IRGraph, ModuleView
 
@@ -24,7 +26,10 @@ from tsviz.model.types import EMPTY_GRAPH, MAX_INLINED_NODES, InspectRequest, In
 def inspect_file(request: InspectRequest) -> InspectResult:
     """Load, convert and extract both graphs; the .py or .pt is written to a private temp dir first."""
     with private_copy(request) as path:
-        if require_kind(path, request.filename).kind == "torchscript":  # by content: a .pth, .jit or no suffix
+        sniffed = require_kind(path, request.filename, (*OPENS, *WEIGHT_KINDS))
+        if sniffed.kind in WEIGHT_KINDS:  # saved tensors or a pickled model: say which, never unpickled
+            raise not_a_program(request.filename, path, sniffed)
+        if sniffed.kind == "torchscript":  # by content: a .pth, .jit or no suffix opens like a .pt
             return _inspect_archive(request, path)
         return _inspect_source(request, path)
 

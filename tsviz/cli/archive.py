@@ -1,17 +1,23 @@
 """tsviz archive | passes: what a TorchScript archive holds (a .py's saved conversion, read without running it),
-and TorchScript's passes run one at a time."""
+or a state dict's or checkpoint's tensors (loaded weights_only); and TorchScript's passes run one at a time."""
 from __future__ import annotations
 
 from typing import Any
 
 from tsviz.cli.common import converted, print_json, request_of, run
-from tsviz.model.jobs import saved_archive_request
+from tsviz.model.filekinds import WEIGHT_KINDS
+from tsviz.model.jobs import kind_of, saved_archive_request
 from tsviz.model.types import PassRequest
+from tsviz.model.weights import WeightsResult
 from tsviz.report import views
+from tsviz.report import weights as weights_view
 
 
 def archive(args: Any) -> int:
-    result = converted(args)
+    request = request_of(args, also=WEIGHT_KINDS)
+    if kind_of(request).kind in WEIGHT_KINDS:  # a state dict or a checkpoint: its tensors, loaded weights_only
+        return weights(args, run(args, "weights", request))
+    result = converted(args, request)
     if result.kind == "py":  # inspect the archive this conversion saves
         result = converted(args, saved_archive_request(result))
     report = result.archive_report
@@ -30,6 +36,28 @@ def archive(args: Any) -> int:
         print(f"  {t.name} ({t.kind}): {' x '.join(map(str, t.shape)) or 'scalar'} {t.dtype}, {t.bytes / 1024:.1f} KB")
     for name, size, _ in report.extra_files:
         print(f"extra file: {name} ({size} bytes)")
+    return 0
+
+
+def weights(args: Any, result: WeightsResult) -> int:
+    if args.json:
+        return print_json(weights_view.weights_data(result))
+    print(weights_view.summary_line(result))
+    for note in result.notes:
+        print(f"note: {note}")
+    print("\nby dtype:")
+    for total in result.by_dtype:
+        print(f"  {weights_view.total_text(total)}")
+    print("\nby top-level module:")
+    for total in result.by_module:
+        print(f"  {weights_view.total_text(total)}")
+    print("\ntensors:")
+    for tensor in result.tensors:
+        print(f"  {tensor.name}: {weights_view.shape_text(tensor.shape)} {tensor.dtype}, {tensor.bytes / 1024:.1f} KB")
+    if result.entries:
+        print("\nother entries:")
+    for entry in result.entries:
+        print(f"  {entry.key} ({entry.kind}): {entry.summary}")
     return 0
 
 

@@ -25,7 +25,7 @@ COMMANDS = {
     "deploy": deploy.deploy,
 }
 JOBS_OF = {"inspect": ("inspect",), "diff": ("diff",), "bench": ("bench", "devices"), "report": ("inspect", "diff"),
-           "passes": ("passes",), "archive": ("inspect",), "migrate": ("migrate",), "render": ("inspect",),
+           "passes": ("passes",), "archive": ("inspect", "weights"), "migrate": ("migrate",), "render": ("inspect",),
            "deploy": ("deploy",), "serve": ()}  # () : every job
 
 

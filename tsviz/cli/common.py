@@ -31,7 +31,9 @@ def run(args: Any, name: str, request: object = None) -> Any:
     return client.run(name, request, limits=limits)
 
 
-def request_of(args: Any) -> InspectRequest:
+def request_of(args: Any, also: tuple[str, ...] = ()) -> InspectRequest:
+    """The inspect request the model options give; a file of a kind this command does not open is refused here
+    (`also`: kinds beyond the ones every command opens, as `tsviz archive` takes a torch.save file)."""
     path: Path = args.file
     if not path.is_file():
         raise InputError("no such file", file=str(path), hint="check the path")
@@ -44,7 +46,7 @@ def request_of(args: Any) -> InspectRequest:
     # a .py is read where it lies, in its project (the sandbox mounts the project read-only: tsviz.model.project)
     content = path.read_bytes()
     sniffed = sniff(content)  # by content, never by the suffix: a TorchScript .pth opens like a .pt
-    if (error := refusal(str(path), sniffed)) is not None:
+    if sniffed.kind not in also and (error := refusal(str(path), sniffed)) is not None:
         raise error
     local = str(path.resolve()) if sniffed.kind in SOURCE_KINDS else ""
     return InspectRequest(

@@ -60,8 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     passes.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     passes.set_defaults(command="passes")
 
-    archive = sub.add_parser("archive", help="what a TorchScript .pt holds (files, version, modules, tensors, "
-                                             "methods), without running it; a .py is converted and saved first")
+    archive = sub.add_parser("archive", help="what a TorchScript archive holds (files, version, modules, tensors, "
+                                             "methods), without running it; a .py is converted and saved first; a "
+                                             "state dict or checkpoint: its tensors by module, loaded weights_only")
     _add_model_options(archive)
     archive.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     archive.set_defaults(command="archive")

@@ -9,8 +9,9 @@ from tsviz.model.filekinds import OPENS, Sniffed, refusal, sniff
 __all__ = ["OPENS", "Sniffed", "require_kind", "sniff"]
 
 
-def require_kind(path: Path, filename: str, kinds: tuple[str, ...] = OPENS) -> Sniffed:
-    """The file's kind, or the error that says what it is and what to do when it is none of `kinds`."""
+def require_kind(path: bytes | Path, filename: str, kinds: tuple[str, ...] = OPENS) -> Sniffed:
+    """The file's kind (its bytes, or where it lies), or the error that says what it is and what to do when it
+    is none of `kinds`."""
     sniffed = sniff(path)
     if sniffed.kind in kinds:
         return sniffed

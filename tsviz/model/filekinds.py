@@ -17,10 +17,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from tsviz.model.errors import InputError
+from tsviz.model.errors import ArchiveError
 
 Kind = Literal["python", "project", "torchscript", "torch_save", "pickle", "package", "pt2", "onnx", "safetensors",
-               "empty", "zip", "text", "unknown"]
+               "empty", "zip", "damaged_zip", "text", "unknown"]
 
 HEAD_BYTES = 64
 MAX_SOURCE_BYTES = 4 * 2**20  # the most read to decide whether a text file is Python source
@@ -40,6 +40,7 @@ LABELS: dict[str, str] = {
     "safetensors": "safetensors weights",
     "empty": "empty file",
     "zip": "zip archive",
+    "damaged_zip": "damaged or truncated zip archive",
     "text": "text file",
     "unknown": "file of unknown kind",
 }
@@ -74,8 +75,9 @@ def sniff(data: bytes | Path) -> Sniffed:
 
 def saved_as(filename: str, sniffed: Sniffed) -> str:
     """What the page says it found: "TorchScript archive, saved as .pth" ("... with no extension")."""
-    suffix = Path(filename).suffix
-    return f"{sniffed.label[:1].upper()}{sniffed.label[1:]}, saved as {suffix or 'a file with no extension'}"
+    suffix, label = Path(filename).suffix, sniffed.label
+    label = label if label.startswith("torch.") else label[:1].upper() + label[1:]  # a name keeps its case
+    return f"{label}, saved as {suffix or 'a file with no extension'}"
 
 
 @lru_cache(maxsize=8)
@@ -92,7 +94,7 @@ def _sniff_zip(handle: object, head: bytes) -> Sniffed:
     try:
         names = zipfile.ZipFile(handle).namelist()  # type: ignore[arg-type]
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as e:
-        return Sniffed("zip", detail=f"it starts like a zip archive but its directory cannot be read ({e})")
+        return Sniffed("damaged_zip", detail=f"it starts like a zip archive, but its directory cannot be read ({e})")
     return kind_of_zip(names)
 
 
@@ -168,41 +170,46 @@ def _is_onnx(head: bytes) -> bool:
 # syntax error gets its line from the source loader rather than "not Python"
 OPENS = ("python", "text", "project", "torchscript")
 SOURCE_KINDS = ("python", "text")
+WEIGHT_KINDS = ("torch_save", "pickle")  # saved tensors: `tsviz archive` and the Archive page list them
 
 
-def refusal(filename: str, sniffed: Sniffed) -> InputError | None:
+def refusal(filename: str, sniffed: Sniffed) -> ArchiveError | None:
     """The error for a file tsviz does not open (yet), saying what it is and what to do; None for one it opens."""
     kind, found = sniffed.kind, f" (it has {sniffed.detail})" if sniffed.detail and sniffed.prefix else ""
     if kind in OPENS:
         return None
     if kind == "onnx":
-        return InputError("this file is an ONNX model, not TorchScript: tsviz explores TorchScript", file=filename,
+        return ArchiveError("this file is an ONNX model, not TorchScript: tsviz explores TorchScript", file=filename,
                           hint="open it in Netron (`netron FILE`, or https://netron.app); for tsviz, open the .py or "
                                "the TorchScript .pt the ONNX file was exported from")
     if kind == "safetensors":
-        return InputError("this file is safetensors weights: tensors without the code that uses them", file=filename,
+        return ArchiveError("this file is safetensors weights: tensors without the code that uses them", file=filename,
                           hint="open the .py that defines the model; loading these weights into it (--weights) is "
                                "not built yet")
     if kind in ("torch_save", "pickle"):
-        return InputError(f"this file is a {sniffed.label}: saved tensors (a state dict or a checkpoint) or a whole "
+        return ArchiveError(f"this file is a {sniffed.label}: saved tensors (a state dict or a checkpoint) or a whole "
                           "pickled model, not a TorchScript program", file=filename,
-                          hint="to see the model, open the .py that defines it; tsviz does not list a torch.save "
-                               "file's tensors yet")
+                          hint=f"`tsviz archive {filename}` and the Archive page list its tensors; to see the model, "
+                               "open the .py that defines it")
     if kind == "package":
-        return InputError(f"this file is a torch.package archive{found}; tsviz does not open torch.package yet",
+        return ArchiveError(f"this file is a torch.package archive{found}; tsviz does not open torch.package yet",
                           file=filename, hint="open the .py of the model it packages, or save a scripted copy: "
                                               "torch.jit.save(torch.jit.script(PackageImporter(FILE).load_pickle(...)),"
                                               " 'model.pt')")
     if kind == "pt2":
-        return InputError(f"this file is a torch.export archive (.pt2){found}; tsviz does not draw exported programs "
+        return ArchiveError(f"this file is a torch.export archive (.pt2){found}; tsviz does not draw exported programs "
                           "yet", file=filename, hint="open the .py or the TorchScript .pt it came from: the Migrate "
                                                      "page makes a .pt2 from them and checks it")
     if kind == "empty":
-        return InputError("the file is empty", file=filename, hint="save the file again; it may not have been written")
+        return ArchiveError("the file is empty", file=filename,
+                            hint="save the file again; it may not have been written")
+    if kind == "damaged_zip":
+        return ArchiveError(f"this file is a damaged or truncated zip archive: {sniffed.detail}", file=filename,
+                            hint="copy or download it again; a file cut short loses its zip directory at the end")
     what = {"zip": "a zip archive of no PyTorch format (no constants.pkl and code/, no data.pkl, no "
                    ".data/extern_modules, no archive_format)"}.get(kind, "not a file tsviz knows: not Python source, "
                                                                         "not a zip, not a pickle, not ONNX or "
                                                                         "safetensors")
-    return InputError(f"this file is {what}" + (f": {sniffed.detail}" if sniffed.detail else ""), file=filename,
+    return ArchiveError(f"this file is {what}" + (f": {sniffed.detail}" if sniffed.detail else ""), file=filename,
                       hint="tsviz opens Python model files, TorchScript archives (torch.jit.save) under any name, "
                            "and lists torch.save files; ONNX, safetensors, torch.package and .pt2 are named")

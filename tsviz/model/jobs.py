@@ -26,6 +26,7 @@ from tsviz.model.types import (
     PassRequest,
     PassResult,
 )
+from tsviz.model.weights import WeightsResult
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ JOBS: dict[str, Job] = {job.name: job for job in (
     Job("bench", BenchJob, BenchResult, "tsviz.analysis.bench:bench_variant", Limits(cpu_s=600)),
     Job("devices", None, DeviceInfo, "tsviz.analysis.bench:probe_devices", Limits.every_stage(60),
         cached=False, user_content=False),
+    Job("weights", InspectRequest, WeightsResult, "tsviz.analysis.weights:list_weights"),
     Job("ping", None, dict, "tsviz.worker.run:pong", cached=False),
 )}
 

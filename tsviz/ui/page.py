@@ -11,7 +11,7 @@ import streamlit as st
 from tsviz import client
 from tsviz.client import sandbox
 from tsviz.model.errors import TsvizError
-from tsviz.model.filekinds import SOURCE_KINDS, refusal, saved_as, sniff
+from tsviz.model.filekinds import SOURCE_KINDS, WEIGHT_KINDS, refusal, saved_as, sniff
 from tsviz.model.inputs import DTYPES, format_input_spec, parse_input_spec
 from tsviz.model.jobs import is_archive, kind_of
 from tsviz.model.project import project_stamp
@@ -130,10 +130,12 @@ def page_setup(title: str) -> Loaded:
 
 
 def require_request(loaded: Loaded) -> InspectRequest:
-    """The sidebar's model, or a note saying how to choose one and a stop."""
+    """The sidebar's model, or a note saying how to choose one and a stop (a torch.save file: where its tensors
+    are shown, and a stop)."""
     if loaded.request is None:
         no_model_yet()
         st.stop()
+    _stop_for_weights(loaded)
     return loaded.request
 
 
@@ -155,6 +157,17 @@ def require_result(loaded: Loaded) -> InspectResult:
         failed_file(loaded.error, loaded.request.content.decode("utf-8", errors="replace"), loaded.request.project)
         st.stop()
     return loaded.result
+
+
+def _stop_for_weights(loaded: Loaded) -> None:
+    """A torch.save file (the sidebar ran no job for it): say what it is and where its tensors are, and stop."""
+    if loaded.request is None or loaded.result is not None or loaded.error is not None:
+        return
+    st.header(plain(loaded.request.filename))
+    st.info(f"{plain(saved_as(loaded.request.filename, kind_of(loaded.request)))}: saved tensors (a state dict or a "
+            "checkpoint), not a program, so there is no graph to draw. The **Archive** page lists its tensors by "
+            "module; to see the model, open the `.py` that defines it.", icon=":material/info:")
+    st.stop()
 
 
 def no_model_yet() -> None:
@@ -216,6 +229,10 @@ def sidebar() -> Loaded:
     found = kind_of(InspectRequest(filename, content, local_path=local if kind == "Local file" else ""))
     if kind != "Sample model":
         bar.caption(plain(saved_as(filename, found)))
+    if found.kind in WEIGHT_KINDS:  # saved tensors, no program: the Archive page lists them (tsviz.ui.weights)
+        bar.info("Saved tensors, no program: the **Archive** page lists them by module.", icon=":material/info:")
+        return Loaded(InspectRequest(filename, content, local_path=local if kind == "Local file" else "",
+                                     local_stamp=stamp), None, None, base_key=content_key(content or local.encode()))
     if (refused := refusal(filename, found)) is not None:
         bar.error(plain(refused.one_line()), icon=":material/block:")
         return Loaded(None, None, None)
