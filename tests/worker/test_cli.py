@@ -327,8 +327,8 @@ def test_one_node_count_with_folding_named() -> None:
 def test_tsviz_file_is_the_serve_command_and_refuses_what_it_cannot_open(tmp_path: Path) -> None:
     from tsviz.cli import main
 
-    notes = tmp_path / "notes.txt"
-    notes.write_text("hello")
+    notes = tmp_path / "notes.bin"
+    notes.write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(40))  # the kind is read from the content, not the name
     assert main([str(notes)]) == 2  # `tsviz FILE` with a file tsviz does not read: refused before any server
     assert main(["serve", str(tmp_path / "missing.pt")]) == 2
 
