@@ -1,7 +1,9 @@
 """Trace vs script: output comparison, verdicts on every sample, each hazard kind on its line."""
 from __future__ import annotations
 
+import io
 import math
+import zipfile
 from functools import cache
 
 import pytest
@@ -376,8 +378,12 @@ def test_missing_example_inputs_are_guessed_and_said() -> None:
 
 
 def test_archives_are_refused_with_a_clear_message() -> None:
+    buffer = io.BytesIO()  # a TorchScript archive's directory, as the sniffer reads it; under any name
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in ("m/data.pkl", "m/constants.pkl", "m/code/__torch__/m.py"):
+            archive.writestr(name, b"x")
     with pytest.raises(TsvizError, match="needs the model's Python source"):
-        diff_file(DiffRequest(request_for("model.pt", b"PK")))
+        diff_file(DiffRequest(request_for("model.pth", buffer.getvalue())))
 
 
 @pytest.mark.parametrize("name", sample_names())
