@@ -106,7 +106,8 @@ def describe(filename: str, file_format: str, loaded: Any) -> WeightsResult:
                         for t in tensors)
         notes = (*notes, "Every name starts with 'module.': saved from nn.DataParallel or DistributedDataParallel; "
                          "loading into a plain model needs the prefix removed.")
-    entries = tuple(_entry(str(k), v) for k, v in loaded.items() if str(k) != entry) if isinstance(loaded, dict) else ()
+    entries = tuple(_entry(str(k), v) for k, v in loaded.items() if str(k) != entry) \
+        if isinstance(loaded, dict) and weights is not loaded else ()  # a plain state dict has no other entries
     holds = ("a state dict" if entry == "" and weights is not None and isinstance(loaded, dict) else
              "a checkpoint" if isinstance(loaded, dict) else _kind(loaded))
     return WeightsResult(filename=filename, format=file_format, holds=holds, weights_entry=entry, prefix=prefix,

@@ -29,11 +29,12 @@ def archive(args: Any) -> int:
     print(f"\n{len(report.files)} files, {sum(f[2] for f in report.files) / 1e6:.2f} MB uncompressed")
     print("\nmodules:")
     for m in report.modules:
-        print(f"  {m.path or '(model)'}: {m.type}, {len(m.tensors)} tensors, {views.module_bytes(m) / 1024:.1f} KB; "
+        print(f"  {m.path or '(model)'}: {m.type}, {len(m.tensors)} tensors, {views.size_text(views.module_bytes(m))}; "
               f"{'; '.join(m.methods)}")
     print("\nbiggest tensors:")
     for t in report.biggest():
-        print(f"  {t.name} ({t.kind}): {' x '.join(map(str, t.shape)) or 'scalar'} {t.dtype}, {t.bytes / 1024:.1f} KB")
+        shape = " x ".join(map(str, t.shape)) or "scalar"
+        print(f"  {t.name} ({t.kind}): {shape} {t.dtype}, {views.size_text(t.bytes)}")
     for name, size, _ in report.extra_files:
         print(f"extra file: {name} ({size} bytes)")
     return 0
@@ -53,7 +54,8 @@ def weights(args: Any, result: WeightsResult) -> int:
         print(f"  {weights_view.total_text(total)}")
     print("\ntensors:")
     for tensor in result.tensors:
-        print(f"  {tensor.name}: {weights_view.shape_text(tensor.shape)} {tensor.dtype}, {tensor.bytes / 1024:.1f} KB")
+        shape = weights_view.shape_text(tensor.shape)
+        print(f"  {tensor.name}: {shape} {tensor.dtype}, {views.size_text(tensor.bytes)}")
     if result.entries:
         print("\nother entries:")
     for entry in result.entries:

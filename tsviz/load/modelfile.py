@@ -20,8 +20,9 @@ from tsviz.load.importer import LoadedSource, load_source
 from tsviz.load.inputs import example_inputs, file_call_inputs, suggest_inputs
 from tsviz.load.parts import default_trace_submodules
 from tsviz.model.errors import InputError
+from tsviz.model.filekinds import SOURCE_KINDS
 from tsviz.model.inputs import format_input_spec
-from tsviz.model.jobs import is_archive, require_source
+from tsviz.model.jobs import kind_of, require_source
 from tsviz.model.project import Project, find_project
 from tsviz.model.stages import stage
 from tsviz.model.types import Entry, InputSpec, InspectRequest
@@ -42,7 +43,7 @@ def private_copy(request: InspectRequest) -> Iterator[Path]:
     """The model file where the job reads it: an upload's bytes in a private temp dir (removed afterwards), under
     a safe version of its name, or unpacked with its project; a local file (`tsviz FILE`) where it lies,
     read-only, with no copy. A .py's job runs from its project's root (tsviz.load.bundle.working_folder)."""
-    python = not is_archive(request.filename)
+    python = bool(request.project) or kind_of(request).kind in SOURCE_KINDS  # by content, never by the name
     if request.local_path and not python:
         check_suffix(request.filename)
         yield Path(request.local_path)

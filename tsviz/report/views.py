@@ -140,7 +140,9 @@ def archive_data(filename: str, report: ArchiveReport) -> dict:
 
 
 def size_text(size: int) -> str:
-    """A byte count for a person: KB under 100 KB, MB above."""
+    """A byte count for a person: bytes under 1 KB, KB under 100 KB, MB above."""
+    if size < 1000:
+        return f"{size} B"
     return f"{size / 1e6:.2f} MB" if size >= 100_000 else f"{size / 1e3:.1f} KB"
 
 
