@@ -35,6 +35,7 @@ def weights(name: str, content: bytes):
 def test_a_state_dict_lists_its_tensors_by_module_with_totals() -> None:
     result = weights("weights.pth", saved(net().state_dict()))
     assert result.holds == "a state dict" and result.weights_entry == "" and result.prefix == ""
+    assert result.entries == ()  # its tensors are the file: nothing else to list
     conv = result.tensors[0]
     assert (conv.name, conv.module, conv.shape, conv.dtype, conv.numel, conv.bytes) == (
         "0.weight", "0", (4, 3, 3, 3), "float32", 108, 432)
