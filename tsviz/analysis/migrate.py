@@ -8,6 +8,7 @@ the batch dimension dynamic on what it made, and AOTInductor. The exported progr
 """
 from __future__ import annotations
 
+import ast
 import re
 import shutil
 import tempfile
@@ -41,6 +42,7 @@ from tsviz.load.guess import BATCH, IMAGE_SIDES, SEQ, SIGNAL_LENGTHS, random_ten
 from tsviz.load.modelfile import ModelFile, private_copy, source_model
 from tsviz.model import jobfiles
 from tsviz.model.errors import InputError
+from tsviz.model.inputs import VALUE_TYPES
 from tsviz.model.jobfiles import JobFile
 from tsviz.model.jobs import is_archive
 from tsviz.model.stages import stage
@@ -61,7 +63,7 @@ _DRAFT_KINDS = {"DATA_DEPENDENT_ERROR": "data-dependent control flow", "CONSTRAI
 
 
 def migrate(request: MigrateRequest) -> ExportResult:
-    if is_archive(request.model.filename):
+    if is_archive(request.model):
         with private_copy(request.model) as path:
             return _archive_ladder(request, path)
     with source_model(request.model, "the migration ladder") as model_file:
@@ -250,10 +252,11 @@ def archive_inputs(module: Any, request: MigrateRequest) -> tuple[tuple, list[st
     generator = torch.Generator().manual_seed(0)
     specs = request.model.input_specs
     if specs:
-        if any(spec.expr for spec in specs):
-            raise InputError("an archive's inputs are shapes and dtypes, not expressions", file=request.model.filename,
-                             hint="e.g. 2x16 or 1x3x32x32 float32")
-        return tuple(tensor_from_spec(spec, generator) for spec in specs), []
+        if any(spec.expr and spec.dtype not in VALUE_TYPES for spec in specs):
+            raise InputError("an archive's inputs are shapes and dtypes or typed values, not expressions",
+                             file=request.model.filename, hint="e.g. 2x16, 1x3x32x32 float32, int:16000, none")
+        return tuple(ast.literal_eval(spec.expr) if spec.expr else tensor_from_spec(spec, generator)
+                     for spec in specs), []
     recorded = _recorded_inputs(module, generator)
     if recorded:
         return recorded, [f"Inputs: {', '.join(describe(x) for x in recorded)}, the sizes the traced archive "
@@ -373,7 +376,7 @@ def _result(request: MigrateRequest, rungs: list[ExportAttempt], blockers: list[
         graph=graph, code=program.graph_module.code.strip() + "\n" if program is not None else "",
         torchscript=torchscript if len(torchscript.nodes) <= MAX_INLINED_NODES else EMPTY_GRAPH,
         torchscript_mode=mode, torchscript_op_counts=tuple(torchscript.op_counts().items()), notes=tuple(notes),
-        kind="pt" if is_archive(request.model.filename) else "py", converted=converted,
+        kind="pt" if is_archive(request.model) else "py", converted=converted,
         program=saved, program_size=saved.size if saved is not None else 0, program_from=program_from,
         suggested_fixes=fixes, inputs=tuple(describe(x) for x in inputs))
 

@@ -40,13 +40,13 @@ def explore_passes(request: PassRequest) -> PassResult:
                       "off by default): it shows the executor's specialisations and unrolled loops, but no "
                       "fusion groups.",)
         with torch.no_grad():
-            mode = "archive" if is_archive(request.model.filename) else request.model.mode
+            mode = "archive" if is_archive(request.model) else request.model.mode
             return PassResult(request.model.filename, mode, tuple(_pipeline(module, inputs, request, origin)), notes)
 
 
 def _start(request: PassRequest, path: Any, origin: Origin) -> tuple[Any, tuple | None, tuple[str, ...]]:
     """The converted module (or the loaded archive) and the inputs for the profiled run."""
-    if is_archive(request.model.filename):
+    if is_archive(request.model):
         archive.check_torchscript(archive.archive_data(request.model), request.model.filename)
         stage("load", f"loading the archive {request.model.filename}")
         module = archive.load_archive(str(path), request.model.filename)

@@ -122,7 +122,8 @@ def _add_model_options(parser: argparse.ArgumentParser, with_mode: bool = True) 
                         help="hybrid mode: a submodule to trace (repeat); default: the file's TRACE_SUBMODULES")
     parser.add_argument("--input", action="append", default=[], metavar="SPEC",
                         help="an example input when the file has none (default: a guess), e.g. 2x16, '1x3x32x32 "
-                             "float32' or an expression, 'torch.randint(0, 100, (35, 4))' (repeat)")
+                             "float32', a value of a type (int:16000, float:0.5, bool:true, str:greedy, none) or an "
+                             "expression, 'torch.randint(0, 100, (35, 4))' (repeat)")
     parser.add_argument("--init", action="append", default=[], metavar="NAME=EXPR",
                         help="a constructor argument as a Python expression, e.g. hidden=32 or "
                              "'config=Config(width=64)' (repeat)")

@@ -378,8 +378,9 @@ def _model_options(bar, result: InspectResult, file_key: str, guessed: bool) -> 
             if typed is None or (guessed and i < len(previous) and typed == previous[i]):
                 st.session_state[input_key(file_key, i)] = text  # not edited: it follows the worker's guess
             bar.text_input(plain(label), key=input_key(file_key, i),
-                           help=f"e.g. 2x16 or 1x3x32x32 float32 (dtypes: {', '.join(DTYPES)}), or an "
-                                "expression: torch.randint(0, 100, (35, 4)), model.init_hidden(4)")
+                           help=f"e.g. 2x16 or 1x3x32x32 float32 (dtypes: {', '.join(DTYPES)}), a value of a "
+                                "type (int:16000, float:0.5, bool:true, str:greedy, none), or an expression: "
+                                "torch.randint(0, 100, (35, 4)), model.init_hidden(4)")
         if guessed:
             st.session_state[guess_key(file_key)] = texts
     if result.mode == "hybrid" and result.submodules:
