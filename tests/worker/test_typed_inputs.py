@@ -46,3 +46,10 @@ def test_a_value_of_the_wrong_type_is_one_line_before_any_job(archive: Path) -> 
     done = tsviz("migrate", str(archive), "--input", "1x64", "--input", "int:sixteen")
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "'sixteen' is not an int in the input 'int:sixteen'" in done.stderr
+
+
+def test_without_inputs_the_int_comes_from_the_schema_and_the_value_the_code_compares_it_with(archive: Path) -> None:
+    done = tsviz("migrate", str(archive))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == "gate.jit: exports with torch.export (inputs: 2x64 float32, int)"
+    assert "forward's schema (sr=16000, the value the archive's code compares it with)" in done.stdout

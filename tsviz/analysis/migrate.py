@@ -264,8 +264,11 @@ def archive_inputs(module: Any, request: MigrateRequest) -> tuple[tuple, list[st
     for candidate in _candidates(module, generator):
         _, error = call_safely(module, candidate)
         if not error:
+            typed = [_typed_guess(module, a.name, str(a.type))[1] for a in _required_arguments(module)
+                     if str(a.type) != "Tensor"]
             return candidate, [f"Inputs: {', '.join(describe(x) for x in candidate)}, guessed from the archive's "
-                               "first parameter; give others in the sidebar (or --input)."]
+                               "first parameter" + (f" and forward's schema ({'; '.join(typed)})" if typed else "")
+                               + "; give others in the sidebar (or --input)."]
     raise InputError("could not find inputs this archive's forward accepts", file=request.model.filename,
                      hint="give them: --input 2x16 on the command line, or the input fields in the sidebar")
 
@@ -298,9 +301,36 @@ def _candidates(module: Any, generator: torch.Generator) -> list[tuple]:
         firsts = [torch.randn(BATCH, weight.shape[1], generator=generator),
                   torch.randn(SEQ, BATCH, weight.shape[1], generator=generator),
                   torch.randint(0, weight.shape[0], (BATCH, SEQ), generator=generator)]
+    arguments = _required_arguments(module)
+    values = {a.name: _typed_guess(module, a.name, str(a.type))[0] for a in arguments if str(a.type) != "Tensor"}
+    return [tuple(values[a.name] if a.name in values else first.clone() for a in arguments) or (first,)
+            for first in firsts]
+
+
+def _required_arguments(module: Any) -> list[Any]:
     schema = module.forward.schema if hasattr(module, "forward") else module.schema
-    arity = max(1, sum(1 for argument in schema.arguments if argument.name != "self"))
-    return [tuple(first.clone() for _ in range(arity)) for first in firsts]
+    return [a for a in schema.arguments if a.name != "self" and not a.has_default_value()]
+
+
+def _typed_guess(module: Any, name: str, kind: str) -> tuple[Any, str]:
+    """A value of forward's schema type for a non-tensor argument, and where it came from: a number the
+    archive's code compares the argument with (`sr == 16000`), else a plain one of that type."""
+    if kind in ("int", "float"):
+        code = getattr(module, "code", "") or ""
+        word, number = rf"\b{re.escape(name)}\b", r"(-?\d+(?:\.\d+)?)"  # `torch.eq(sr, 16000)` in .code
+        found = re.search(rf"torch\.(?:eq|ne|lt|le|gt|ge)\({word}, {number}\)|torch\.(?:eq|ne|lt|le|gt|ge)\("
+                          rf"{number}, {word}\)|{word}\s*[!=<>]=?\s*{number}", code)
+        if found:
+            number = next(g for g in found.groups() if g)
+            value = int(float(number)) if kind == "int" else float(number)
+            return value, f"{name}={value!r}, the value the archive's code compares it with"
+        return (1 if kind == "int" else 1.0), f"{name}={1 if kind == 'int' else 1.0!r}, a plain {kind}"
+    plain = {"bool": False, "str": "", "List[int]": [1], "List[float]": [1.0]}
+    if kind in plain:
+        return plain[kind], f"{name}={plain[kind]!r}, a plain {kind}"
+    if kind.startswith("Optional["):
+        return None, f"{name}=None (it is {kind})"
+    return torch.zeros(1), f"{name}: a tensor stands in for its {kind}"
 
 
 # ---- shared rungs ------------------------------------------------------------------------------------
