@@ -9,7 +9,7 @@ from tsviz import ui
 loaded = ui.page_setup("Migrate")
 request = ui.require_request(loaded)
 name = request.filename
-archive = ui.is_archive(name)
+archive = ui.is_archive(request)  # by content: a TorchScript .pth is an archive
 st.header(f"Migrate off TorchScript · {ui.plain(name)}")
 st.caption("TorchScript is deprecated; `torch.export` is where models go next. This runs every rung that applies, "
            + ("for an archive: `torch.jit.load`, then `TS2EPConverter` (the converter torch ships for archives whose "

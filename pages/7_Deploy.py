@@ -14,7 +14,7 @@ request = ui.require_request(loaded)
 name = request.filename
 st.header(f"Deploy without Python · {ui.plain(name)}")
 st.caption("Train in Python, then load the saved program where there is no Python: a C++ server on LibTorch, where "
-           "calls take no GIL and many run at once. This runs the " + ("archive" if ui.is_archive(name) else
+           "calls take no GIL and many run at once. This runs the " + ("archive" if ui.is_archive(request) else
            f"model, converted with {request.mode} (the sidebar's mode),") + " in Python, in a C++ program built on "
            "this machine's LibTorch, and exported to ONNX in ONNX Runtime, all in the worker's sandbox; each "
            "output is checked against Python's. The torch.export and AOTInductor rungs are on the Migrate page.")

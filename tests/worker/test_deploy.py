@@ -138,3 +138,26 @@ def test_deploy_without_a_file_exits_2_with_one_line() -> None:
     done = tsviz("deploy", "no_such_model.pt", "--json")
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "no_such_model.pt" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_torchscript_archive_named_pth_deploys_like_a_pt(built, small_archive, tmp_path: Path) -> None:
+    renamed = tmp_path / "model.pth"  # the kind is the content's: a .pth here is a TorchScript zip
+    renamed.write_bytes(small_archive.read_bytes())
+    done = tsviz("deploy", str(renamed), "--input", "2x4", "--no-onnx", "--json")
+    assert done.returncode == 0, done.stderr
+    runs = {r["name"]: r for r in json.loads(done.stdout)["runs"]}
+    assert "eager" not in runs  # loaded as an archive, not imported as Python source
+    assert runs["libtorch"]["ok"] and runs["python"]["ok"], runs
+
+
+@pytest.mark.parametrize(("name", "content"), [
+    ("model.onnx", b"\x08\x07\x12\x07pytorch"),  # ONNX protobuf: ir_version, producer_name
+    ("model.safetensors", b'\x18\x00\x00\x00\x00\x00\x00\x00{"__metadata__":{}}     '),
+])
+def test_deploy_refuses_a_file_it_does_not_open_by_content_with_one_line(tmp_path: Path, name: str,
+                                                                           content: bytes) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    done = tsviz("deploy", str(path), "--json")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().count("\n") == 0 and name in done.stderr and "Traceback" not in done.stderr

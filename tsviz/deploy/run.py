@@ -30,10 +30,10 @@ from tsviz.analysis.outputs import call_safely, compare_outputs, error_text
 from tsviz.deploy import build, onnx_rung
 from tsviz.graph.verdict import DEFAULT_ATOL, DEFAULT_RTOL
 from tsviz.load.modelfile import private_copy, source_model
+from tsviz.load.sniff import require_kind
 from tsviz.model import jobfiles
 from tsviz.model.deploy import RUNNER_ENV, DeployRequest, DeployResult, DeployRun, ThreadRate, thread_counts
 from tsviz.model.errors import ArchiveError
-from tsviz.model.jobs import is_archive
 from tsviz.model.stages import stage
 from tsviz.model.types import MigrateRequest
 
@@ -45,8 +45,10 @@ RUNNER_TIMEOUT_S = 120
 def deploy(request: DeployRequest) -> DeployResult:
     name = request.model.filename
     with tempfile.TemporaryDirectory(prefix="tsviz-deploy-") as tmp:
-        if is_archive(name):
-            with private_copy(request.model) as path:
+        with private_copy(request.model) as path:
+            # by content, never the suffix: a TorchScript .pth or .jit deploys like a .pt; a state dict, an ONNX
+            # or safetensors file gets the refusal every other job gives
+            if require_kind(path, name).kind == "torchscript":
                 stage("load", f"loading the archive {name} (torch.jit.load runs its code)")
                 module = archive.load_archive(str(path), name)
                 inputs, notes = archive_inputs(module, MigrateRequest(request.model))
@@ -85,9 +87,9 @@ def _deployed(request: DeployRequest, module: Any, eager: Any, path: str, inputs
         run, onnx_file = onnx_rung.onnx_run(eager if eager is not None else module, inputs, reference, request,
                                             tmp, user_path)
         runs.append(run)
-    stem = Path(name).stem
-    archive_name = Path(name).name if is_archive(name) else f"{stem}.{mode}.pt"
-    saved = saved_archive(module)["archive"] if not is_archive(name) else _copied(path)
+    from_archive = mode == "archive"  # the file itself is the archive; a .py's is the conversion's
+    archive_name = Path(name).name if from_archive else f"{Path(name).stem}.{mode}.pt"
+    saved = _copied(path) if from_archive else saved_archive(module)["archive"]
     return DeployResult(
         filename=name, runs=tuple(runs), inputs=tuple(describe(x) for x in inputs),
         cpp_source=(build.SOURCES / "runner.cpp").read_text(), cmake=(build.SOURCES / "CMakeLists.txt").read_text(),
