@@ -20,14 +20,16 @@ st.caption("Train in Python, then load the saved program where there is no Pytho
            "output is checked against Python's. The torch.export and AOTInductor rungs are on the Migrate page.")
 st.page_link("pages/6_Migrate.py", label="torch.export and AOTInductor: the Migrate page", icon=":material/output:")
 
-left, right = st.columns(2)
+left, right, atol_col, rtol_col = st.columns([2, 2, 1, 1], vertical_alignment="bottom")
+atol, rtol = deploy.tolerance_sliders(atol_col, rtol_col, "deploy")
 threads = left.select_slider("Threads calling the module at once (most)", options=[1, 2, 4, 8], value=2,
                              key="deploy_threads")
 onnx = right.toggle("ONNX rung (its export takes a few seconds)", value=True, key="deploy_onnx")
+measure = deploy.measured_again()
 built = deploy.prepare_runner()
 if not built.ok:
     st.warning(built.reason, icon=":material/warning:")
-result = ui.result_or_stop("deploy", deploy.deploy_request(loaded, threads, onnx),
+result = ui.result_or_stop("deploy", deploy.deploy_request(loaded, threads, onnx, atol, rtol, measure),
                            f"Running {name} in Python, C++ and ONNX Runtime")
 
 rows = ui.views.deploy_rows(result)
@@ -39,7 +41,8 @@ st.dataframe(frame, hide_index=True, key="deploy_table",
                             "reason": st.column_config.TextColumn(width="large")})
 st.caption(f"Inputs: {ui.plain(', '.join(result.inputs))}. C++ runner: {ui.plain(result.build_note)}. "
            "Each thread runs one call at a time on one intra-op thread, so T threads are T requests at once; "
-           "on a machine of N cores the ceiling is N×.")
+           "on a machine of N cores the ceiling is N×. "
+           f"ok: every output element within {atol:.0e} of Python's absolutely or {rtol:.0e} relatively.")
 for note in result.notes:
     st.caption(ui.plain(note))
 charts = st.columns(2)

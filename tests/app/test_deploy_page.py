@@ -49,3 +49,36 @@ def test_the_take_home_zip_holds_the_runner_the_cmake_file_the_archive_and_a_rea
         readme = zipped.read("tsviz_runner/README.md").decode()
     assert "cmake -S . -B build" in readme and "torch.jit.script of m.py" in readme
     assert "equal, largest difference 0.0e+00" in readme
+
+
+@pytest.mark.skipif(shutil.which("g++") is None, reason="C++ rung skipped: no g++ found (install build-essential)")
+def test_measure_again_reruns_the_job_in_the_worker_and_the_tolerances_reach_it(monkeypatch) -> None:
+    from tsviz import client
+    from tsviz.ui import jobs
+
+    asked: list[tuple[object, bool]] = []  # (the request, whether a worker ran it rather than the cache)
+
+    def counted(name: str, request: object = None, **kw: object) -> object:
+        found = client.run(name, request, **kw)
+        if name == "deploy":
+            asked.append((request, bool(client.last_worker())))
+        return found
+
+    monkeypatch.setattr(jobs, "run_job", counted)
+    at = deploy_page(sample="feed_forward.py")
+    at.toggle(key="deploy_onnx").set_value(False).run()
+    assert not at.exception, at.exception
+    assert at.select_slider(key="deploy_atol").value == 1e-5 and at.select_slider(key="deploy_rtol").value == 1e-4
+    first = next(d.value for d in at.dataframe if "rung" in d.value.columns)
+    at.run()  # a plain rerun: the same request, from the cache
+    assert asked[-1][1] is False
+    at.button(key="deploy_measure_again").click().run()
+    assert not at.exception, at.exception
+    request, ran = asked[-1]
+    assert ran and request.measure == 1  # timed afresh in the worker
+    again = next(d.value for d in at.dataframe if "rung" in d.value.columns)
+    assert list(again["rung"]) == list(first["rung"]) and all(again["ok"])
+    at.select_slider(key="deploy_atol").set_value(1e-10).run()
+    at.select_slider(key="deploy_rtol").set_value(1e-10).run()
+    assert (asked[-1][0].atol, asked[-1][0].rtol) == (1e-10, 1e-10) and asked[-1][0].measure == 1
+    assert "within 1e-10 of Python's" in " ".join(c.value for c in at.caption)

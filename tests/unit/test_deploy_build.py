@@ -48,3 +48,12 @@ def test_the_throughput_curve_doubles_up_to_the_threads_asked() -> None:
     assert thread_counts(1) == (1,)
     assert thread_counts(4) == (1, 2, 4)
     assert thread_counts(6) == (1, 2, 4, 6)
+
+
+def test_deploys_default_tolerances_are_trace_vs_scripts() -> None:
+    from tsviz.graph.verdict import DEFAULT_ATOL, DEFAULT_RTOL
+    from tsviz.model.deploy import DeployRequest
+    from tsviz.model.types import InspectRequest
+
+    request = DeployRequest(InspectRequest("m.pt", b""))
+    assert (request.atol, request.rtol, request.measure) == (DEFAULT_ATOL, DEFAULT_RTOL, 0)

@@ -64,7 +64,8 @@ def onnx_run(model: Any, inputs: tuple, reference: Any, request: DeployRequest, 
         return DeployRun("onnxruntime", False, None, None, None, reason=f"onnxruntime could not run it: "
                          f"{error_text(e)}", how=HOW), None
     got = tuple(torch.from_numpy(o) for o in outputs)
-    ok, diff, reason = checked(reference if isinstance(reference, (tuple, list)) else (reference,), got)
+    ok, diff, reason = checked(reference if isinstance(reference, (tuple, list)) else (reference,), got,
+                                 request)
     median, p90, iqr = timings(call, inputs, request.iters)
     rates = python_threads(call, inputs, _counts(request))
     saved = jobfiles.write("model.onnx", lambda target: Path(target).write_bytes(path.read_bytes()))

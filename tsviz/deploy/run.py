@@ -28,7 +28,6 @@ from tsviz.analysis.inspect_model import saved_archive
 from tsviz.analysis.migrate import archive_inputs
 from tsviz.analysis.outputs import call_safely, compare_outputs, error_text
 from tsviz.deploy import build, onnx_rung
-from tsviz.graph.verdict import DEFAULT_ATOL, DEFAULT_RTOL
 from tsviz.load.modelfile import private_copy, source_model
 from tsviz.load.sniff import require_kind
 from tsviz.model import jobfiles
@@ -172,15 +171,16 @@ def _python_run(name: str, fn: Any, inputs: tuple, reference: Any, request: Depl
     got, error = call_safely(fn, inputs)
     if error:
         return DeployRun(name, False, None, None, None, reason=error, how=how)
-    ok, diff, reason = checked(reference, got)
+    ok, diff, reason = checked(reference, got, request)
     median, p90, iqr = timings(fn, inputs, request.iters)
     return DeployRun(name, ok, diff, median, p90, iqr, python_threads(fn, inputs, counts), reason, how=how)
 
 
-def checked(reference: Any, got: Any) -> tuple[bool, float | None, str | None]:
-    """(matches, largest difference, why not) against the reference, with Trace vs script's tolerances."""
+def checked(reference: Any, got: Any, request: DeployRequest) -> tuple[bool, float | None, str | None]:
+    """(matches, largest difference, why not) against the reference, within the request's tolerances (the Deploy
+    page's sliders, Trace vs script's defaults)."""
     outcome = compare_outputs(reference, got)
-    if outcome.matches(DEFAULT_ATOL, DEFAULT_RTOL):
+    if outcome.matches(request.atol, request.rtol):
         return True, outcome.max_abs or 0.0, None
     return False, outcome.max_abs, outcome.error or outcome.mismatch or \
         f"outputs differ from Python's (largest difference {outcome.max_abs:.2g})"
@@ -219,7 +219,7 @@ def _cpp_run(built: build.Built, path: str, inputs: tuple, reference: Any, reque
     except Exception as e:  # its output file is the runner's: read it as untrusted as any
         return DeployRun("libtorch", False, None, None, None, reason=f"its outputs could not be read: "
                          f"{error_text(e)}", how=how)
-    ok, diff, reason = checked(reference, got)
+    ok, diff, reason = checked(reference, got, request)
     iqr = said["q3_ms"] - said["q1_ms"]
     rates = tuple(ThreadRate(int(t["n"]), round(float(t["per_second"]), 1)) for t in said.get("threads", ()))
     return DeployRun("libtorch", ok, diff, said["median_ms"], said["p90_ms"], iqr, rates, reason, how=how)

@@ -40,6 +40,9 @@ class DeployRequest:
     threads: int = 2  # the most threads calling the module at once (the curve: thread_counts(threads))
     iters: int = 20  # timed calls per rung, after warm-up
     onnx: bool = True  # also export to ONNX and run it in onnxruntime
+    atol: float = 1e-5  # an output matches Python's within atol absolutely or rtol relatively (Trace vs
+    rtol: float = 1e-4  # script's tolerances and defaults: tsviz.graph.verdict.DEFAULT_ATOL/RTOL)
+    measure: int = 0  # the page's 'Measure again' presses: each is a new request, so timed afresh, not cached
 
 
 @dataclass(frozen=True, slots=True)

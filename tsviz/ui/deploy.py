@@ -13,7 +13,10 @@ import streamlit as st
 from tsviz.client import files, runner
 from tsviz.model.deploy import DeployRequest, DeployResult
 from tsviz.report import views
-from tsviz.ui.page import Loaded, model_request
+from tsviz.ui.page import Loaded, model_request, tolerance_sliders
+
+__all__ = ["deploy_request", "latency_chart", "measured_again", "prepare_runner", "take_home_zip", "threads_chart",
+           "tolerance_sliders"]
 
 
 def prepare_runner() -> runner.RunnerBuild:
@@ -22,9 +25,25 @@ def prepare_runner() -> runner.RunnerBuild:
         return runner.prepare()
 
 
-def deploy_request(loaded: Loaded, threads: int, onnx: bool) -> DeployRequest:
-    """The sidebar's model, converted in the sidebar's mode, with the shapes typed for it."""
-    return DeployRequest(replace(model_request(loaded), mode=loaded.request.mode), threads=threads, onnx=onnx)
+def deploy_request(loaded: Loaded, threads: int, onnx: bool, atol: float, rtol: float,
+                   measure: int = 0) -> DeployRequest:
+    """The sidebar's model, converted in the sidebar's mode, with the shapes typed for it and the page's
+    tolerances; `measure` counts 'Measure again' (measured_again)."""
+    return DeployRequest(replace(model_request(loaded), mode=loaded.request.mode), threads=threads, onnx=onnx,
+                         atol=atol, rtol=rtol, measure=measure)
+
+
+MEASURED = "deploy_measured"  # session state: how many times 'Measure again' was pressed
+
+
+def measured_again(container: object = st) -> int:
+    """The 'Measure again' button, and how often it was pressed this session. The client caches a job's result
+    by its request's content, so the same request shows the same timings; the count is part of the request, so
+    a press runs the job afresh (the earlier result stays cached under its own request)."""
+    if container.button("Measure again", key="deploy_measure_again", icon=":material/refresh:",
+                        help="Run every rung again, not from the cache: timings vary from run to run"):
+        st.session_state[MEASURED] = st.session_state.get(MEASURED, 0) + 1
+    return st.session_state.get(MEASURED, 0)
 
 
 def take_home_zip(result: DeployResult) -> bytes:

@@ -492,3 +492,18 @@ def read_url_once() -> None:
             st.session_state[key.key] = value
     if state.view not in ("graph", "inlined"):
         State.view.clear()
+
+
+TOLERANCES = [10.0 ** -k for k in range(10, 0, -1)]  # 1e-10 ... 1e-1, the Trace vs script page's steps
+
+
+def tolerance_sliders(atol_col: object, rtol_col: object, key: str) -> tuple[float, float]:
+    """(atol, rtol) from Trace vs script's two sliders, in the columns given: an output matches when every
+    element is within atol absolutely or rtol relatively (tsviz.graph.verdict's defaults)."""
+    from tsviz.graph.verdict import DEFAULT_ATOL, DEFAULT_RTOL
+
+    atol = atol_col.select_slider("Absolute tolerance", TOLERANCES, value=DEFAULT_ATOL, key=f"{key}_atol",
+                                  format_func=lambda v: f"{v:.0e}")
+    rtol = rtol_col.select_slider("Relative tolerance", TOLERANCES, value=DEFAULT_RTOL, key=f"{key}_rtol",
+                                  format_func=lambda v: f"{v:.0e}")
+    return atol, rtol
