@@ -54,7 +54,7 @@ st.markdown(f"Build the runner beside {ui.code(result.archive_name)} on your own
             "have installed:")
 st.code(result.build_commands, language="bash")
 zip_name = f"{result.archive_name.rsplit('.', 1)[0]}_cpp.zip"
-st.download_button(f"{zip_name}: runner.cpp, CMakeLists.txt, the archive, a README",
+st.download_button(f"{ui.plain(zip_name)}: runner.cpp, CMakeLists.txt, the archive, a README",
                    functools.partial(deploy.take_home_zip, result), file_name=zip_name, mime="application/zip",
                    key="download_cpp_zip", icon=":material/download:")
 source, cmake = st.tabs(["runner.cpp", "CMakeLists.txt"])

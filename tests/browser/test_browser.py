@@ -203,6 +203,20 @@ def test_passes_archive_and_export_pages_as_a_person_uses_them(server_url: str, 
     page.screenshot(path=str(ARTIFACTS / "10-export-check.png"))
 
 
+
+@pytest.mark.skipif(shutil.which("g++") is None, reason="C++ rung skipped: no g++ found (install build-essential)")
+def test_the_deploy_page_runs_a_sample_in_cpp_and_offers_its_project(server_url: str, page) -> None:
+    # the runner is built once per machine (tests/worker/test_deploy.py's fixture, or the page's first visit)
+    page.goto(f"{server_url}/Deploy?sample=feed_forward.py")
+    table = page.locator('[data-testid="stDataFrame"]').filter(has_text="LibTorch (C++)")
+    table.wait_for(timeout=300_000)
+    download = page.locator('[data-testid="stDownloadButton"]').filter(has_text="feed_forward.script_cpp.zip")
+    download.wait_for(timeout=60_000)
+    text = table.text_content() or ""  # a failed C++ rung says why in its row: "in C++: ...", "C++ rung skipped: ..."
+    assert "LibTorch (C++)" in text and "C++:" not in text and "skipped" not in text, text
+    page.screenshot(path=str(ARTIFACTS / "11-deploy.png"), full_page=True)
+    assert page.get_by_text("Page not found").count() == 0
+
 # ---- untrusted text and a server without a sandbox ------------------------------------------------------------
 
 HOSTILE_DOC = ('"""Click [here](javascript:alert(1)) or www.evil.example, see ![pixel](http://evil.example/p.png),\n'
