@@ -5,8 +5,6 @@ import streamlit as st
 
 from tsviz import ui
 
-TOLERANCES = [10.0 ** -k for k in range(10, 0, -1)]
-
 loaded = ui.page_setup("Trace vs script")
 st.header(f"Trace vs script · {ui.plain(ui.require_request(loaded).filename)}")
 ui.require_source(loaded, "comparing trace and script")
@@ -14,10 +12,7 @@ ui.require_source(loaded, "comparing trace and script")
 seed_col, atol_col, rtol_col, hybrid_col = st.columns([1, 2, 2, 1], vertical_alignment="bottom")
 seed = seed_col.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="diff_seed",
                              help="Seeds the model's weights, the file's inputs and the generated inputs.")
-atol = atol_col.select_slider("Absolute tolerance", TOLERANCES, value=ui.DEFAULT_ATOL, key="diff_atol",
-                              format_func=lambda v: f"{v:.0e}")
-rtol = rtol_col.select_slider("Relative tolerance", TOLERANCES, value=ui.DEFAULT_RTOL, key="diff_rtol",
-                              format_func=lambda v: f"{v:.0e}")
+atol, rtol = ui.tolerance_sliders(atol_col, rtol_col, "diff")
 hybrid = hybrid_col.toggle("Hybrid too", value=loaded.request.mode == "hybrid", key="diff_hybrid",
                            help="Also convert in hybrid mode (the sidebar's submodule picks) and compare it.")
 

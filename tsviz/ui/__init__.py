@@ -25,6 +25,7 @@ from tsviz.ui.page import (
     require_request,
     require_result,
     require_source,
+    tolerance_sliders,
 )
 from tsviz.ui.state import State, state
 from tsviz.ui.text import code, plain
@@ -55,5 +56,6 @@ __all__ = [
     "result_or_stop",
     "review_report", "run_bench_job", "saved_archive_request", "show_error", "show_node", "show_weights",
     "side_by_side",
-    "source_excerpt", "stale_graph", "state", "teaching_style", "traced_parts", "verdict", "views", "walk_svg",
+    "source_excerpt", "stale_graph", "state", "teaching_style", "tolerance_sliders", "traced_parts", "verdict", "views",
+    "walk_svg",
 ]
