@@ -333,6 +333,19 @@ def test_tsviz_file_is_the_serve_command_and_refuses_what_it_cannot_open(tmp_pat
     assert main(["serve", str(tmp_path / "missing.pt")]) == 2
 
 
+def test_tsviz_file_opens_the_dashboard_on_saved_tensors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    import tsviz.ui.serve
+    from tsviz.cli import main
+
+    opened = []
+    monkeypatch.setattr(tsviz.ui.serve, "serve", lambda file, *args, **kwargs: opened.append(file))
+    weights = tmp_path / "ckpt.tar"
+    torch.save({"epoch": 1, "model_state_dict": {"fc.weight": torch.zeros(2, 2)}}, weights)
+    assert main([str(weights)]) == 0 and opened == [weights]  # the Archive page lists its tensors
+
+
 # ---- the model's own prints come back in the answer, never on the JSON stream -----------------------------
 
 CHATTY = "tests/corpus/chatty_model.py"  # prints at import (Python and C), in its constructor and in forward

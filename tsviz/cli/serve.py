@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from tsviz.model.errors import InputError
-from tsviz.model.filekinds import refusal, sniff
+from tsviz.model.filekinds import WEIGHT_KINDS, refusal, sniff
 
 
 def serve(args: Any) -> int:
@@ -14,7 +14,8 @@ def serve(args: Any) -> int:
     if args.file is not None:  # refuse a missing file, or a kind the dashboard does not open, now
         if not args.file.is_file():
             raise InputError("no such file", file=str(args.file), hint="check the path")
-        if (error := refusal(str(args.file), sniff(args.file))) is not None:
-            raise error
+        sniffed = sniff(args.file)
+        if sniffed.kind not in WEIGHT_KINDS and (error := refusal(str(args.file), sniffed)) is not None:
+            raise error  # saved tensors open too: the Archive page lists them
     serve(args.file, args.port, args.address, open_browser=not args.no_browser)
     return 0
