@@ -12,6 +12,7 @@ from torch import nn
 from tsviz.analysis.archive_report import version_note
 from tsviz.analysis.inspect_model import inspect_or_raise
 from tsviz.graph import walk as graph_view
+from tsviz.report.views import size_text
 
 
 class ForwardFails(nn.Module):
@@ -88,3 +89,6 @@ def test_the_saved_archive_of_every_sample_inspects(name: str) -> None:
     assert all(m.code_file in stored for m in report.modules)
     lines = graph_view.stored_file(result, report.modules[0].code_file)
     assert any(origin.startswith(f"{name} line ") for _, origin in lines)
+
+def test_sizes_are_said_in_bytes_below_a_kilobyte() -> None:
+    assert [size_text(n) for n in (32, 999, 1000, 288_040)] == ["32 B", "999 B", "1.0 KB", "0.29 MB"]

@@ -109,9 +109,3 @@ def test_a_damaged_zip_is_named_a_zip_whose_directory_cannot_be_read() -> None:
     sniffed = sniff(zipped(TORCHSCRIPT)[:-30])
     assert sniffed.kind == "damaged_zip" and "cannot be read" in sniffed.detail
     assert "damaged or truncated zip archive" in refusal("cut.pt", sniffed).one_line()
-
-
-def test_sizes_are_said_in_bytes_below_a_kilobyte() -> None:
-    from tsviz.report.views import size_text
-
-    assert [size_text(n) for n in (32, 999, 1000, 288_040)] == ["32 B", "999 B", "1.0 KB", "0.29 MB"]

@@ -169,3 +169,17 @@ def test_a_sibling_module_changed_gives_the_project_a_new_version(tmp_path: Path
     import os
     os.utime(tmp_path / "pkg/parts.py", ns=(2**62, 2**62))
     assert project.project_stamp(tmp_path) != before and before.startswith("3:")
+
+
+def test_the_sandbox_mounts_a_script_by_its_content_never_its_suffix(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from tsviz.client import sandbox
+
+    write(tmp_path, {"repo/requirements.txt": "", "repo/tools/export_model": "import torch\nprint(1)\n"})
+    (tmp_path / "repo/tools/weights.py").write_bytes(b"PK\x03\x04" + bytes(64))  # an archive saved as .py
+    monkeypatch.setenv(sandbox.LOCAL_ENV, str(tmp_path / "repo/tools/export_model"))
+    assert project.is_source(tmp_path / "repo/tools/export_model")
+    assert sandbox.local_mount() == str(tmp_path / "repo")  # a script without a suffix: its project
+    monkeypatch.setenv(sandbox.LOCAL_ENV, str(tmp_path / "repo/tools/weights.py"))
+    assert not project.is_source(tmp_path / "repo/tools/weights.py")
+    assert sandbox.local_mount() == str(tmp_path / "repo/tools/weights.py")  # not source: the file alone

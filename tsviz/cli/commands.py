@@ -11,6 +11,7 @@ from tsviz.cli import archive, bench, compare, deploy, inspect, migrate, serve
 from tsviz.cli.parser import build_parser
 from tsviz.client import sandbox
 from tsviz.model.errors import TsvizError
+from tsviz.model.project import is_source
 
 COMMANDS = {
     "serve": serve.serve,
@@ -35,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         argv = ["serve", *argv]  # `tsviz FILE`, as `netron FILE`
     args = build_parser().parse_args(argv)
     file = getattr(args, "file", None)
-    if args.command != "serve" and isinstance(file, Path) and file.suffix.lower() == ".py" and file.is_file():
+    if args.command != "serve" and isinstance(file, Path) and file.is_file() and is_source(file):
         os.environ[sandbox.LOCAL_ENV] = str(file.resolve())  # its project is what this command's sandbox mounts
     client.preload(JOBS_OF[args.command])  # the worker starts with only what this command runs
     try:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from tsviz.model.deploy import RUNNER_ENV, RUNNER_MOUNT, runner_cache
 from tsviz.model.jobfiles import IN_ENV, OUT_ENV
-from tsviz.model.project import find_project
+from tsviz.model.project import find_project, is_source
 
 NOBODY = "65534"
 SANDBOXED_ENV = "TSVIZ_SANDBOXED"  # set inside: the fork server may then kill every other process in its namespace
@@ -32,6 +32,8 @@ OFF_ENV = "TSVIZ_NO_SANDBOX"  # for tests and benchmarks: behave as a machine wi
 ALLOW_ENV = "TSVIZ_ALLOW_UNSANDBOXED"  # the operator accepts running other people's uploads without a sandbox
 LOCAL_ENV = "TSVIZ_LOCAL_FILE"  # `tsviz FILE`: the one host file the server may hand to its workers, read-only
 _INPUT = "/input"  # where it is mounted inside
+WEIGHTS_ENV = "TSVIZ_WEIGHTS_FILE"  # `--weights FILE` on a local .py: the weights file, mounted read-only beside it
+_WEIGHTS = "/weights"  # where that is mounted inside
 TMP_MB = 512  # the sandbox's /tmp: a job's scratch files, emptied after each job
 JOBS = "/jobs"  # where a server's job-file folders are mounted inside (tsviz/model/jobfiles.py)
 _APP = "/opt/tsviz"  # where the tsviz package is mounted inside
@@ -106,7 +108,7 @@ def local_mount() -> str:
     """What of the host the sandbox mounts for the local file: a .py's whole project folder (its siblings and the
     repository's packages import; tsviz.model.project), an archive alone; "" when there is no local file."""
     path = local_file()
-    if path and Path(path).suffix.lower() == ".py":
+    if path and is_source(path):
         return find_project(path).root
     return path
 
@@ -120,8 +122,22 @@ def inside(path: str) -> str:
     return _mounted(mount) + path[len(mount):]
 
 
-def _mounted(path: str) -> str:
-    return f"{_INPUT}/{''.join(c if c.isalnum() or c in '._-' else '_' for c in Path(path).name)}"
+def weights_file() -> str:
+    """The local weights file given with the local file (`--weights FILE`), as an absolute path; "" when none."""
+    path = os.environ.get(WEIGHTS_ENV, "")
+    return str(Path(path).resolve()) if path and Path(path).is_file() else ""
+
+
+def inside_weights(path: str) -> str:
+    """Where a worker finds the local weights file: under /weights/NAME in the sandbox (mounted read-only), else
+    where it is."""
+    if status().works and path and path == weights_file():
+        return _mounted(path, _WEIGHTS)
+    return path
+
+
+def _mounted(path: str, under: str = _INPUT) -> str:
+    return f"{under}/{''.join(c if c.isalnum() or c in '._-' else '_' for c in Path(path).name)}"
 
 
 def worker_command(sandboxed: bool, gpu: bool = False, folders: tuple[Path, Path] | None = None,
@@ -179,6 +195,7 @@ def _probe(root: str) -> Status:
         # the C++ runner tsviz built from its own source (tsviz/deploy/build.py), read-only: the deploy job runs it
         "--ro-bind", _runner_folder(), RUNNER_MOUNT, "--setenv", RUNNER_ENV, RUNNER_MOUNT,
         *(("--ro-bind", local, _mounted(local)) if (local := local_mount()) else ()),
+        *(("--ro-bind", weights, _mounted(weights, _WEIGHTS)) if (weights := weights_file()) else ()),
         "--proc", "/proc", "--dev", "/dev", "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/",
     )
     try:  # the kernel may refuse namespaces (a container without privileges): then say why

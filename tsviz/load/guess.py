@@ -50,7 +50,7 @@ def guess_inputs(target: Any, params: list[Param]) -> list[tuple[InputSpec, ...]
     followed = [follow(model, p.name) for p in required]
     blind = followed[0] is None
     if blind:
-        registered = next((m for m in model.modules() if _is_known(m)), None)
+        registered = _first_registered(model)
         followed[0] = Followed(registered, 0, (model, registered)) if registered is not None else None
     state = _state_method(model)
     firsts = _options(followed[0], model, dtype) if followed[0] is not None else [(InputSpec((BATCH, SEQ), dtype),
@@ -114,8 +114,12 @@ def first_layer(model: nn.Module, param: str) -> nn.Module | None:
     """The layer forward()'s argument `param` goes into first: followed through the source of forward()
     (`self.encoder(input)` -> the Embedding), else the first layer the model registered."""
     followed = follow(model, param)
-    if followed is not None:
-        return followed.layer
+    return followed.layer if followed is not None else _first_registered(model)
+
+
+def _first_registered(model: nn.Module) -> nn.Module | None:
+    """The first layer tsviz can read that the model registered: where an argument goes when its source cannot
+    be followed (a layer tsviz does not know, code it cannot read)."""
     return next((m for m in model.modules() if _is_known(m)), None)
 
 

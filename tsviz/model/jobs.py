@@ -128,12 +128,9 @@ def kind_of(request: InspectRequest) -> Sniffed:
         return Sniffed("unknown", detail=f"it cannot be read: {e.strerror or e}")
 
 
-def is_archive(target: InspectRequest | str) -> bool:
-    """A TorchScript archive, as opposed to Python source, by its content. Given only a file name (a page that
-    has no request yet) it can only go by the suffix: pass the request."""
-    if isinstance(target, str):
-        return Path(target).suffix.lower() == ".pt"
-    return kind_of(target).kind == "torchscript"
+def is_archive(request: InspectRequest) -> bool:
+    """A TorchScript archive, as opposed to Python source, by its content (never by its name)."""
+    return kind_of(request).kind == "torchscript"
 
 
 def require_source(request: InspectRequest, what: str) -> None:

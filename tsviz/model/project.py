@@ -13,9 +13,20 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from tsviz.model.filekinds import SOURCE_KINDS, sniff
+
 MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git", "requirements.txt")
 MAX_LEVELS = 3  # folders above the top package looked at for a project marker
 MAX_FILES = 20_000  # a larger tree is not a project to mount (a home folder with a .git, say)
+
+
+def is_source(path: str | os.PathLike) -> bool:
+    """A local file is Python source by its content, never its suffix (a script saved with none, an archive
+    saved as .py): what decides whether the sandbox mounts its project or the file alone."""
+    try:
+        return sniff(Path(path)).kind in SOURCE_KINDS
+    except OSError:
+        return False
 
 
 @dataclass(frozen=True, slots=True)

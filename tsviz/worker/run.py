@@ -19,8 +19,9 @@ from typing import Any, BinaryIO
 
 from tsviz.model import jobfiles, stages
 from tsviz.model.errors import TsvizError, WorkerError
-from tsviz.model.jobs import JOBS, Job, is_archive, model_of, with_model
+from tsviz.model.jobs import JOBS, Job, model_of, with_model
 from tsviz.model.jsonio import from_data, to_data
+from tsviz.model.project import is_source
 
 
 def import_jobs(names: list[str] | None = None) -> None:
@@ -46,7 +47,7 @@ def call(spec: Job, request: object) -> Any:
     if model is not None and model.job_file is not None:  # a file the server holds: read in place, like a local one
         model = replace(model, local_path=str(jobfiles.input_path(model.job_file)))
         request = with_model(request, model)
-    if model is not None and model.local_path and not is_archive(model.filename):
+    if model is not None and model.local_path and is_source(model.local_path):
         request = with_model(request, replace(model, content=Path(model.local_path).read_bytes()))
     with printed() as text:  # a job that raises: what it printed goes to stderr, where its error goes
         result = run() if spec.request is None else run(request)
