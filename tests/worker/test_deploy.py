@@ -161,3 +161,19 @@ def test_deploy_refuses_a_file_it_does_not_open_by_content_with_one_line(tmp_pat
     done = tsviz("deploy", str(path), "--json")
     assert done.returncode == 2, done.stderr
     assert done.stderr.strip().count("\n") == 0 and name in done.stderr and "Traceback" not in done.stderr
+
+
+def test_deploy_takes_the_pages_tolerances_on_the_command_line(monkeypatch: pytest.MonkeyPatch,
+                                                               small_archive: Path) -> None:
+    from tsviz.cli import deploy as deploy_command
+    from tsviz.cli.parser import build_parser
+
+    sent = []
+    monkeypatch.setattr(deploy_command.runner, "prepare", lambda: runner.RunnerBuild(False, False, 0.0, "not here", ""))
+    monkeypatch.setattr(deploy_command, "run", lambda args, job, request: sent.append(request) or 1 / 0)
+    args = build_parser().parse_args(["deploy", str(small_archive), "--atol", "0.01", "--rtol", "0.5"])
+    with pytest.raises(ZeroDivisionError):
+        deploy_command.deploy(args)
+    assert (sent[0].atol, sent[0].rtol) == (0.01, 0.5)
+    refused = tsviz("deploy", str(small_archive), "--atol", "-1")
+    assert refused.returncode == 2 and "cannot be negative" in refused.stderr and "Traceback" not in refused.stderr

@@ -16,7 +16,11 @@ def deploy(args: Any) -> int:
     if args.threads < 1 or args.threads > 64:
         raise InputError(f"--threads {args.threads} is not between 1 and 64", file=str(args.file),
                          hint="e.g. --threads 4")
-    request = DeployRequest(request_of(args), threads=args.threads, onnx=not args.no_onnx)
+    if args.atol < 0 or args.rtol < 0:
+        raise InputError(f"--atol {args.atol:g} --rtol {args.rtol:g}: a tolerance cannot be negative",
+                         file=str(args.file), hint="e.g. --atol 1e-4 --rtol 1e-3")
+    request = DeployRequest(request_of(args), threads=args.threads, onnx=not args.no_onnx, atol=args.atol,
+                            rtol=args.rtol)
     built = runner.prepare()  # outside the sandbox: it compiles tsviz's own runner.cpp, once per machine
     if built.ok and not built.cached:
         print(f"tsviz: built the C++ runner in {built.seconds:.1f} s (cached for later runs)", file=sys.stderr)

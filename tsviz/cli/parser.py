@@ -25,8 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_options(diff, with_mode=False)
     diff.add_argument("--hybrid", action="store_true", help="also convert and compare hybrid mode")
     diff.add_argument("--seed", type=int, default=0, help="seed of the generated random inputs (default 0)")
-    diff.add_argument("--atol", type=float, default=DEFAULT_ATOL, help=f"absolute tolerance (default {DEFAULT_ATOL:g})")
-    diff.add_argument("--rtol", type=float, default=DEFAULT_RTOL, help=f"relative tolerance (default {DEFAULT_RTOL:g})")
+    _add_tolerances(diff)
     diff.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     diff.set_defaults(command="diff")
 
@@ -89,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     deploy.add_argument("--threads", type=int, default=2,
                         help="the most threads calling the module at once (1, 2, 4, ... up to it; default 2)")
     deploy.add_argument("--no-onnx", action="store_true", help="leave out the ONNX rung (its export takes seconds)")
+    _add_tolerances(deploy)
     deploy.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     deploy.set_defaults(command="deploy")
 
@@ -111,6 +111,14 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--out", type=Path, required=True, help="the file to write")
     render.set_defaults(command="render")
     return parser
+
+
+def _add_tolerances(parser: argparse.ArgumentParser) -> None:
+    """An output matches the reference within --atol absolutely or --rtol relatively (the page's sliders)."""
+    parser.add_argument("--atol", type=float, default=DEFAULT_ATOL,
+                        help=f"absolute tolerance (default {DEFAULT_ATOL:g})")
+    parser.add_argument("--rtol", type=float, default=DEFAULT_RTOL,
+                        help=f"relative tolerance (default {DEFAULT_RTOL:g})")
 
 
 def _add_model_options(parser: argparse.ArgumentParser, with_mode: bool = True) -> None:
