@@ -80,7 +80,8 @@ class Net(nn.Module):
 def test_a_whole_pickled_model_is_named_by_its_class_never_unpickled(legacy: bool) -> None:
     with pytest.raises(InputError, match=r"pickles classes of its own \(test_weights.Net\)") as caught:
         weights("whole.pt", saved(Net(), legacy))
-    assert "open the .py that defines test_weights.Net" in caught.value.one_line()
+    assert ("`test_weights.Net`: if it is a whole pickled model, open the .py that defines it with this file as its "
+            "weights (--weights FILE / the Weights uploader)") in caught.value.one_line()
 
 
 class Hostile:

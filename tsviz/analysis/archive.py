@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import io
-import pickletools
 import re
 import zipfile
 from pathlib import Path
 from typing import Any
 
+from tsviz.load.sniff import RUNS_CODE, pickle_globals
 from tsviz.model.errors import ArchiveError
 from tsviz.model.types import InspectRequest
 
@@ -16,9 +16,6 @@ _UPLOAD_INSTEAD = (
     "(or torch.jit.trace), or upload the .py file that defines the model"
 )
 _PICKLE_PROTOCOL_2_PLUS = b"\x80"
-RUNS_CODE = {"os", "posix", "nt", "subprocess", "sys", "shutil", "socket", "runpy", "importlib", "pty",
-              "builtins.eval", "builtins.exec", "builtins.compile", "builtins.__import__", "builtins.open",
-              "builtins.getattr"}
 _SERIALIZED_FRAME = re.compile(r'File "(code/[^"]+)", line (\d+), in (\w+)')
 
 
@@ -65,23 +62,6 @@ def _describe_eager_checkpoint(pickle_bytes: bytes) -> str:
     if "collections.OrderedDict" in classes:
         return "an eager torch.save of a state dict (weights only, no code)"
     return "an eager torch.save checkpoint"
-
-
-def pickle_globals(pickle_bytes: bytes) -> list[str]:
-    """'module.name' of every GLOBAL / STACK_GLOBAL in a pickle, in order, found by disassembly only."""
-    found: list[str] = []
-    strings: list[str] = []
-    try:
-        for opcode, arg, _ in pickletools.genops(pickle_bytes):
-            if opcode.name in ("SHORT_BINUNICODE", "BINUNICODE", "UNICODE"):
-                strings.append(str(arg))
-            elif opcode.name == "GLOBAL":
-                found.append(str(arg).replace(" ", "."))
-            elif opcode.name == "STACK_GLOBAL" and len(strings) >= 2:
-                found.append(f"{strings[-2]}.{strings[-1]}")
-    except Exception:
-        pass  # a damaged pickle: report what was read before the damage
-    return list(dict.fromkeys(found))
 
 
 def code_files(archive: zipfile.ZipFile) -> tuple[tuple[str, str], ...]:

@@ -13,11 +13,11 @@ from tsviz.analysis.convert import Origin, convert, describe
 from tsviz.analysis.ir import extract_graph
 from tsviz.analysis.weights import not_a_program
 from tsviz.load.inputs import check_inputs
-from tsviz.load.modelfile import open_model_file, private_copy
+from tsviz.load.modelfile import has_weights, open_model_file, private_copy
 from tsviz.load.parts import default_trace_submodules, list_submodules
 from tsviz.load.sniff import OPENS, require_kind
 from tsviz.model import jobfiles
-from tsviz.model.errors import TsvizError
+from tsviz.model.errors import InputError, TsvizError
 from tsviz.model.filekinds import WEIGHT_KINDS
 from tsviz.model.stages import stage
 from tsviz.model.types import EMPTY_GRAPH, MAX_INLINED_NODES, InspectRequest, InspectResult, IRGraph, ModuleView
@@ -30,6 +30,10 @@ def inspect_file(request: InspectRequest) -> InspectResult:
         if sniffed.kind in WEIGHT_KINDS:  # saved tensors or a pickled model: say which, never unpickled
             raise not_a_program(request.filename, path, sniffed)
         if sniffed.kind == "torchscript":  # by content: a .pth, .jit or no suffix opens like a .pt
+            if has_weights(request):
+                raise InputError("a TorchScript archive holds its own weights: weights are loaded into a .py's model",
+                                 file=request.filename, hint="open the .py the archive was made from with these "
+                                                             "weights, or open the archive alone")
             return _inspect_archive(request, path)
         return _inspect_source(request, path)
 
@@ -55,6 +59,7 @@ def _inspect_source(request: InspectRequest, path: Path) -> InspectResult:
     try:
         built = model_file.build()
         notes = model_file.notes()
+        known["weights"] = model_file.weights
         target = built.target
         runs = request.mode != "script"  # script mode runs nothing: not even to try its guesses
         known.update(

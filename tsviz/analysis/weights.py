@@ -3,31 +3,25 @@ a file weights_only refuses is named by the classes its pickle refers to, read b
 from __future__ import annotations
 
 import io
-import pickletools
-import zipfile
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from tsviz.analysis.archive import RUNS_CODE, pickle_globals
-from tsviz.load.sniff import require_kind
+from tsviz.load.sniff import RUNS_CODE, SAFE_PREFIXES, file_globals, require_kind
+from tsviz.load.weights import GIVE_WEIGHTS, is_state_dict, pick_weights, value_kind
 from tsviz.model.errors import ArchiveError, InputError
 from tsviz.model.filekinds import WEIGHT_KINDS, Sniffed
 from tsviz.model.stages import stage
 from tsviz.model.types import InspectRequest
 from tsviz.model.weights import (
-    EMA_KEYS,
-    WEIGHTS_KEYS,
     CheckpointEntry,
     WeightsResult,
     WeightTensor,
     WeightTotal,
 )
 
-_SAFE_PREFIXES = ("torch.", "collections.", "builtins.", "__builtin__.", "_codecs.", "numpy.core.multiarray.",
-                  "numpy.dtype")
 _MAX_SUMMARY = 120
 
 
@@ -49,12 +43,13 @@ def list_weights(request: InspectRequest) -> WeightsResult:
 
 def _refused(filename: str, data: bytes | Path, prefix: str) -> InputError:
     """weights_only refused: name the classes the pickle refers to (never unpickled) and what to do."""
-    classes = [c for c in file_globals(data, prefix) if not c.startswith(_SAFE_PREFIXES)]
+    classes = [c for c in file_globals(data, prefix) if not c.startswith(SAFE_PREFIXES)]
     named = ", ".join(classes[:6]) + (f" and {len(classes) - 6} more" if len(classes) > 6 else "")
     return InputError(f"this torch.save file pickles classes of its own ({named or 'unknown classes'}), which "
                       "torch.load(weights_only=True) refuses; tsviz never unpickles them", file=filename,
-                      hint="if it is a whole pickled model, open the .py that defines "
-                           f"{classes[0] if classes else 'it'}; if it is a checkpoint, save its state_dict() alone")
+                      hint=f"`{classes[0] if classes else 'its class'}`: if it is a whole pickled model, open the .py "
+                           f"that defines it with this file as its weights ({GIVE_WEIGHTS}); if it is a checkpoint, "
+                           "save its state_dict() alone")
 
 
 def not_a_program(filename: str, data: bytes | Path, sniffed: Sniffed) -> ArchiveError:
@@ -66,38 +61,20 @@ def not_a_program(filename: str, data: bytes | Path, sniffed: Sniffed) -> Archiv
         return ArchiveError(f"this {sniffed.label} is a pickle that calls {runs[0]} when it is unpickled (that is how "
                             "a malicious checkpoint runs code); tsviz read it without unpickling", file=filename,
                             hint="do not torch.load this file outside weights_only=True")
-    own = [c for c in classes if not c.startswith(_SAFE_PREFIXES)]
+    own = [c for c in classes if not c.startswith(SAFE_PREFIXES)]
     if own:
         return ArchiveError(f"this {sniffed.label} is a whole pickled model (it pickles {own[0]}), not TorchScript",
-                            file=filename, hint=f"open the .py that defines {own[0]}; giving it this file as its "
-                                                "weights is not built yet")
+                            file=filename, hint=f"`{own[0]}`: open the .py that defines it with this file as its "
+                                                f"weights ({GIVE_WEIGHTS})")
     return ArchiveError(f"this {sniffed.label} holds saved tensors (a state dict or a checkpoint), not a program",
                         file=filename, hint=f"`tsviz archive {filename}` and the Archive page list its tensors; to "
-                                            "see the model, open the .py that defines it")
-
-
-def file_globals(data: bytes | Path, prefix: str) -> list[str]:
-    """'module.name' of every class a torch.save file's pickles refer to, by disassembly only."""
-    raw = data.read_bytes() if isinstance(data, Path) else data
-    if raw[:4] == b"PK\x03\x04":
-        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
-            return pickle_globals(archive.read(f"{prefix}/data.pkl" if prefix else "data.pkl"))
-    found: list[str] = []
-    stream = io.BytesIO(raw)
-    for _ in range(4):  # a legacy file: magic number, protocol, system info, then the object itself
-        start = stream.tell()
-        try:
-            for _op in pickletools.genops(stream):
-                pass
-        except Exception:
-            break
-        found.extend(pickle_globals(raw[start:stream.tell()]))
-    return list(dict.fromkeys(found))
+                                            "see the model, open the .py that defines it with this file as its "
+                                            f"weights ({GIVE_WEIGHTS})")
 
 
 def describe(filename: str, file_format: str, loaded: Any) -> WeightsResult:
     """The loaded object as plain data: the state dict in it picked, its tensors listed, the rest summarised."""
-    weights, entry, notes = _pick_weights(loaded)
+    weights, entry, notes = pick_weights(loaded)
     tensors = tuple(_tensors(weights)) if weights is not None else ()
     names = [t.name for t in tensors]
     prefix = "module." if names and all(n.startswith("module.") for n in names) else ""
@@ -109,38 +86,10 @@ def describe(filename: str, file_format: str, loaded: Any) -> WeightsResult:
     entries = tuple(_entry(str(k), v) for k, v in loaded.items() if str(k) != entry) \
         if isinstance(loaded, dict) and weights is not loaded else ()  # a plain state dict has no other entries
     holds = ("a state dict" if entry == "" and weights is not None and isinstance(loaded, dict) else
-             "a checkpoint" if isinstance(loaded, dict) else _kind(loaded))
+             "a checkpoint" if isinstance(loaded, dict) else value_kind(loaded))
     return WeightsResult(filename=filename, format=file_format, holds=holds, weights_entry=entry, prefix=prefix,
                          tensors=tensors, by_dtype=_by_dtype(tensors), by_module=_by_module(tensors),
                          entries=entries, notes=notes)
-
-
-def _pick_weights(loaded: Any) -> tuple[Any, str, tuple[str, ...]]:
-    """(the state dict, the entry it is under or "", notes): the file itself, a known key, else the largest."""
-    if isinstance(loaded, torch.Tensor):
-        return {"": loaded}, "", ()
-    if not isinstance(loaded, dict):
-        return None, "", (f"The file holds {_kind(loaded)}, not a dict of tensors.",)
-    if loaded and all(isinstance(v, torch.Tensor) for v in loaded.values()):
-        return loaded, "", ()
-    candidates = [str(k) for k, v in loaded.items() if _is_state_dict(v)]
-    if not candidates:
-        return None, "", ("No entry of this checkpoint is a dict of tensors.",)
-    known = [k for k in WEIGHTS_KEYS if k in candidates] + [k for k in EMA_KEYS if k in candidates]
-    entry = known[0] if known else max(candidates, key=lambda k: len(loaded[k]))
-    why = (f"'{entry}' is where checkpoints keep the model's weights" if known and entry in WEIGHTS_KEYS else
-           f"'{entry}' is the largest dict of tensors")
-    others = [k for k in candidates if k != entry]
-    notes = (f"The tensors shown are entry '{entry}': {why}.",)
-    if others:
-        ema = [k for k in others if k in EMA_KEYS or "ema" in k.lower()]
-        notes += (f"Other state dicts in the file: {', '.join(others)}"
-                  + (f" ({', '.join(ema)}: an exponential moving average copy)" if ema else "") + ".",)
-    return loaded[entry], entry, notes
-
-
-def _is_state_dict(value: Any) -> bool:
-    return isinstance(value, dict) and bool(value) and all(isinstance(v, torch.Tensor) for v in value.values())
 
 
 def _tensors(weights: dict) -> list[WeightTensor]:
@@ -174,7 +123,7 @@ def _totals(tensors: tuple[WeightTensor, ...], key: Any) -> list[WeightTotal]:
 
 
 def _entry(key: str, value: Any) -> CheckpointEntry:
-    if _is_state_dict(value):
+    if is_state_dict(value):
         size = sum(v.numel() * v.element_size() for v in value.values())
         return CheckpointEntry(key, "state dict", f"{len(value)} tensors, {size:,} bytes")
     if isinstance(value, dict) and "state" in value and "param_groups" in value:
@@ -186,8 +135,8 @@ def _entry(key: str, value: Any) -> CheckpointEntry:
         keys = ", ".join(str(k) for k in list(value)[:8]) + (", ..." if len(value) > 8 else "")
         return CheckpointEntry(key, "dict", _short(f"dict of {len(value)} key{'s' if len(value) != 1 else ''}: {keys}"))
     if isinstance(value, (list, tuple)):
-        return CheckpointEntry(key, _kind(value), f"{len(value)} items")
-    return CheckpointEntry(key, _kind(value), _short(repr(value)))
+        return CheckpointEntry(key, value_kind(value), f"{len(value)} items")
+    return CheckpointEntry(key, value_kind(value), _short(repr(value)))
 
 
 def _optimizer_summary(state: dict) -> str:
@@ -198,10 +147,6 @@ def _optimizer_summary(state: dict) -> str:
     kinds = sorted({str(k) for s in per.values() if isinstance(s, dict) for k in s})
     return _short(f"{len(per)} parameter states ({', '.join(kinds) or 'none kept'}), {len(groups)} param group"
                   f"{'s' if len(groups) != 1 else ''}" + (f" ({settings})" if settings else ""))
-
-
-def _kind(value: Any) -> str:
-    return "None" if value is None else type(value).__name__
 
 
 def _short(text: str) -> str:

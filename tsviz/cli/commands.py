@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     file = getattr(args, "file", None)
     if args.command != "serve" and isinstance(file, Path) and file.is_file() and is_source(file):
         os.environ[sandbox.LOCAL_ENV] = str(file.resolve())  # its project is what this command's sandbox mounts
+    weights = getattr(args, "weights", None)
+    if isinstance(weights, Path) and weights.is_file():
+        os.environ[sandbox.WEIGHTS_ENV] = str(weights.resolve())  # mounted read-only beside the model file
     client.preload(JOBS_OF[args.command])  # the worker starts with only what this command runs
     try:
         return COMMANDS[args.command](args)

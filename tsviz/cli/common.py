@@ -14,6 +14,7 @@ from tsviz.model.filekinds import SOURCE_KINDS, refusal, sniff
 from tsviz.model.inputs import parse_input_spec
 from tsviz.model.jobs import job
 from tsviz.model.types import InspectRequest, InspectResult
+from tsviz.model.weights import WEIGHTS_FILE_KINDS
 
 
 def run(args: Any, name: str, request: object = None) -> Any:
@@ -49,13 +50,31 @@ def request_of(args: Any, also: tuple[str, ...] = ()) -> InspectRequest:
     if sniffed.kind not in also and (error := refusal(str(path), sniffed)) is not None:
         raise error
     local = str(path.resolve()) if sniffed.kind in SOURCE_KINDS else ""
-    return InspectRequest(
+    return replace(InspectRequest(
         filename=path.name, content=content, local_path=local, mode=getattr(args, "mode", "script"),
         entry=args.entry,
         init_args=tuple(init),
         input_specs=tuple(parse_input_spec(text) for text in args.input),
         trace_submodules=tuple(args.trace_submodules) if args.trace_submodules else None,
-    )
+    ), **weights_of(args))
+
+
+def weights_of(args: Any) -> dict[str, str]:
+    """--weights FILE: its path (read where it lies, mounted read-only into the sandbox) and version; it is checked
+    to be a weights file here, so a wrong one is refused before any job runs."""
+    path: Path | None = getattr(args, "weights", None)
+    if path is None:
+        return {}
+    if not path.is_file():
+        raise InputError("no such file (--weights)", file=str(path), hint="check the path")
+    sniffed = sniff(path)
+    if sniffed.kind not in WEIGHTS_FILE_KINDS:
+        raise InputError(f"--weights takes a state dict, a checkpoint, safetensors or a whole pickled model; this "
+                         f"file is a {sniffed.label}", file=str(path),
+                         hint="give the model file first and its torch.save file after --weights")
+    info = path.stat()
+    return dict(weights_path=str(path.resolve()), weights_name=path.name,
+                weights_stamp=f"{info.st_size}:{info.st_mtime_ns}")
 
 
 def converted(args: Any, request: InspectRequest | None = None) -> InspectResult:

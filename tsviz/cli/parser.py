@@ -95,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="open the dashboard, on a local file of any size when one is given (also "
                                          "`tsviz FILE`): the file is read where it lies, never uploaded")
     serve.add_argument("file", type=Path, nargs="?", help="a .py model file or a TorchScript .pt archive")
+    _add_weights_option(serve)
     serve.add_argument("--port", type=int, default=8501)
     serve.add_argument("--address", default="127.0.0.1",
                        help="where the server listens (default: this machine only; see the README's Security section "
@@ -135,6 +136,7 @@ def _add_model_options(parser: argparse.ArgumentParser, with_mode: bool = True) 
     parser.add_argument("--init", action="append", default=[], metavar="NAME=EXPR",
                         help="a constructor argument as a Python expression, e.g. hidden=32 or "
                              "'config=Config(width=64)' (repeat)")
+    _add_weights_option(parser)
     parser.add_argument("--stage-timeout", type=float, metavar="SECONDS",
                         help="the worker's time limit for each stage (loading, converting, running); default: the "
                              "dashboard's (30 s to load, 60 s to convert, 60 s to run)")
@@ -142,6 +144,12 @@ def _add_model_options(parser: argparse.ArgumentParser, with_mode: bool = True) 
                         help="run the model in this process instead of the sandboxed worker, for debugging your own "
                              "file: no sandbox, no time or memory limit, and a crash or hang takes this command "
                              "with it")
+
+
+def _add_weights_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--weights", type=Path, metavar="FILE",
+                        help="a .py's trained weights, loaded into the built model: a state dict, a checkpoint, "
+                             "safetensors or a whole pickled model (torch.save(model)); what does not fit is listed")
 
 
 def _numbers(text: str) -> tuple[int, ...]:

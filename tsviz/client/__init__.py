@@ -55,6 +55,9 @@ def run(name: str, request: object = None, *, limits: Limits | None = None, on_w
         root = sandbox.local_mount() if model.local_path == sandbox.local_file() else ""
         request = with_model(request, replace(model, local_path=sandbox.inside(model.local_path),
                                               project_root=sandbox.inside(root) if root != model.local_path else ""))
+    model = model_of(request)
+    if model is not None and model.weights_path:  # read where the sandbox mounts it, like the local file
+        request = with_model(request, replace(model, weights_path=sandbox.inside_weights(model.weights_path)))
     # A file this server holds (a .py's saved archive) is given to the job's server by name, never sent as bytes.
     inputs = {model.job_file.name: files.path(model.job_file)} if model is not None and model.job_file else {}
     message = {"job": name, "request": to_data(request), "memory_mb": limits.memory_mb}

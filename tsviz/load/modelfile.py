@@ -7,7 +7,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
 
@@ -19,6 +19,7 @@ from tsviz.load.entries import default_entry, find_entries
 from tsviz.load.importer import LoadedSource, load_source
 from tsviz.load.inputs import example_inputs, file_call_inputs, suggest_inputs
 from tsviz.load.parts import default_trace_submodules
+from tsviz.load.weights import load_weights
 from tsviz.model.errors import InputError
 from tsviz.model.filekinds import SOURCE_KINDS
 from tsviz.model.inputs import format_input_spec
@@ -27,6 +28,7 @@ from tsviz.model.project import Project, find_project
 from tsviz.model.stages import stage
 from tsviz.model.types import Entry, InputSpec, InspectRequest
 from tsviz.model.uploads import check_suffix
+from tsviz.model.weights import WeightKey, WeightsLoad, by_module
 
 
 @dataclass(frozen=True)
@@ -97,17 +99,43 @@ class ModelFile:
     entry: Entry
     origin: Origin
     entry_reason: str = ""  # why the default entry was chosen ("" when the request named it)
+    loads: list[WeightsLoad] = field(default_factory=list, compare=False)  # the request's weights, once loaded
 
     def build(self) -> Built:
-        """The nn.Module (put in eval mode) or function, and the inputs to trace with."""
+        """The nn.Module (put in eval mode, the request's weights loaded into it) or function, and the inputs to
+        trace with."""
         stage("load", f"building the model from {self.request.filename}")
         target = build_target(self.source, self.entry, dict(self.request.init_args))
+        if has_weights(self.request):
+            self.loads[:] = [self._load_weights(target)]
         # a class is built in training mode by nn.Module's default; only a factory *returns* a chosen mode
         training = self.entry.kind == "factory" and isinstance(target, nn.Module) and target.training
         if isinstance(target, nn.Module):
             target.eval()
         return Built(target, example_inputs(self.source, self.entry, target, self.request.input_specs),
                      training)
+
+    @property
+    def weights(self) -> WeightsLoad | None:
+        """What the last build() loaded from the request's weights file (None without one)."""
+        return self.loads[-1] if self.loads else None
+
+    def _load_weights(self, target: Any) -> WeightsLoad:
+        name = self.request.weights_name or Path(self.request.weights_path).name or "the weights file"
+        if not isinstance(target, nn.Module):
+            raise InputError(f"{self.entry.name} is a function, not an nn.Module: it has no weights to load {name} "
+                             "into", file=self.source.display_name,
+                             hint="pick the entry that builds the model (the class or model())")
+        data: bytes | Path = self.request.weights or Path(self.request.weights_path)
+        return load_weights(target, data, name, code=self.source.module, model_name=self.source.display_name,
+                            constructor=self.constructor_values())
+
+    def constructor_values(self) -> dict[str, str]:
+        """The entry's constructor values as text: typed, else tsviz's prefill, else the default."""
+        typed = dict(self.request.init_args)
+        values = {p.name: typed.get(p.name, "").strip() or p.prefill or (p.default or "")
+                  for p in self.entry.init_params if not p.name.startswith("*")}
+        return {**values, **{k: v for k, v in typed.items() if k not in values}}
 
     def suggested_inputs(self, target: Any, run: bool = True) -> tuple[InputSpec, ...]:
         """Inputs to offer (or to guess with) when the file and the request give none; `run` tries the guesses
@@ -147,7 +175,7 @@ class ModelFile:
         takes = ", ".join(p.name for p in self.entry.init_params) or "none"
         left = (f"{self.entry.name} takes no constructor argument named {', '.join(unused)}, so the value typed was "
                 f"left out (it takes {takes}).",) if unused else ()
-        return (*self.source.notes, *build_notes(self.source), *left)
+        return (*self.source.notes, *build_notes(self.source), *left, *weights_notes(self.weights))
 
     def hybrid_options(self, target: Any) -> dict[str, Any]:
         """convert()'s hybrid arguments: the request's picks, else the file's default picks, which fall back to
@@ -161,6 +189,31 @@ class Built(NamedTuple):
     target: Any
     inputs: tuple | None  # None when neither the file nor the request gives any
     returned_training: bool  # the entry handed back its model in training mode
+
+
+def has_weights(request: InspectRequest) -> bool:
+    return bool(request.weights or request.weights_path)
+
+
+def weights_notes(loaded: WeightsLoad | None) -> tuple[str, ...]:
+    """The weights loaded, in words: one line, each shape that differs with its hint (the first few), then the
+    names missing and unexpected by module."""
+    if loaded is None:
+        return ()
+    shown = loaded.mismatched[:3]
+    more = len(loaded.mismatched) - len(shown)
+    listed = [f"{what}: {_grouped(keys)}." for keys, what in (
+        (loaded.missing, "Missing from the file (these keep the values the model was built with)"),
+        (loaded.unexpected, "In the file but not in the model (left out)")) if keys]
+    return (loaded.summary(), *(f"Not loaded: {m.hint}" for m in shown),
+            *((f"{more} more tensors of another shape were not loaded.",) if more else ()), *listed)
+
+
+def _grouped(keys: tuple[WeightKey, ...], most: int = 6) -> str:
+    groups = list(by_module(keys).items())
+    text = "; ".join(f"{module or '(top)'}: {', '.join(n.rsplit('.', 1)[-1] for n in names)}"
+                     for module, names in groups[:most])
+    return text + (f"; and {len(groups) - most} more modules" if len(groups) > most else "")
 
 
 def open_model_file(request: InspectRequest, path: Path) -> ModelFile:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from tsviz.model.jobfiles import JobFile
+from tsviz.model.weights import WeightsLoad
 
 Mode = Literal["trace", "script", "hybrid"]
 MODES: tuple[str, ...] = ("trace", "script", "hybrid")
@@ -221,6 +222,13 @@ class InspectRequest:
     # the model file's path inside it and `content` its bytes. Empty: the file stands alone.
     project_root: str = ""
     project: bytes = b""
+    # Weights for a .py's model (a state dict, a checkpoint, a whole pickled model, safetensors), loaded into it once
+    # built (tsviz/load/weights.py): an upload's bytes, or a local file's path (mounted read-only into the sandbox,
+    # like local_path) with its size and modification time. Empty: the model keeps the weights it is built with.
+    weights: bytes = b""
+    weights_name: str = ""  # the name the user knows the weights file by ("resnet18.pth")
+    weights_path: str = ""
+    weights_stamp: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,6 +335,7 @@ class InspectResult:
     # What the user's code printed to stdout during the job (import, build, conversion), set by the worker
     # (tsviz/worker/run.py `call`), never on the command line's stdout: its last 64 KB, said as cut.
     stdout: str = ""
+    weights: WeightsLoad | None = None  # the request's weights file loaded into the model: what fit, what did not
 
     @property
     def archive_facts(self) -> tuple[tuple[str, str], ...]:

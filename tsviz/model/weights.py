@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 # The entries a checkpoint keeps its model's weights under, in the order one is picked when several are there
 WEIGHTS_KEYS = ("state_dict", "model_state_dict", "model", "net", "network", "module", "weights", "params")
+# The kinds of file (tsviz.model.filekinds) a .py takes as its weights (--weights FILE, the Weights uploader)
+WEIGHTS_FILE_KINDS = ("torch_save", "pickle", "safetensors")
 EMA_KEYS = ("ema", "model_ema", "ema_state_dict", "state_dict_ema", "ema_model", "averaged_model")
 
 
@@ -61,3 +63,63 @@ class WeightsResult:
     @property
     def total_numel(self) -> int:
         return sum(t.numel for t in self.tensors)
+
+
+@dataclass(frozen=True, slots=True)
+class WeightKey:
+    """A tensor name missing from the file or not in the model, with the module it belongs to."""
+
+    name: str  # "fc.weight", as the model names it (the file's prefix left off)
+    module: str  # "fc" ("" at the top)
+    shape: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    """A tensor of the file whose shape is not the model's: not loaded (the model keeps its own value)."""
+
+    name: str  # "fc.weight"
+    module: str  # "fc"
+    file_shape: tuple[int, ...]
+    model_shape: tuple[int, ...]
+    hint: str  # "fc.weight is 10×512 in the file, 1000×512 in the model: num_classes=10?"
+
+
+@dataclass(frozen=True, slots=True)
+class WeightsLoad:
+    """A weights file loaded into the model a .py built (in the worker, before any job uses it)."""
+
+    filename: str  # the weights file, as the user named it
+    holds: str  # "a state dict", "a checkpoint", "a whole pickled model (net.Net)"
+    entry: str  # the checkpoint entry used; "" when the file is the state dict itself
+    prefix: str  # the prefix taken off every name to fit the model ("module." from DataParallel), else ""
+    loaded: int  # tensors copied into the model
+    model_tensors: int  # tensors of the model's state dict
+    missing: tuple[WeightKey, ...] = ()  # the model's tensors the file does not have: they keep their initial values
+    unexpected: tuple[WeightKey, ...] = ()  # the file's tensors the model has no place for: left out
+    mismatched: tuple[Mismatch, ...] = ()  # same name, other shape: left out, with the constructor value to change
+    notes: tuple[str, ...] = ()  # how the entry was picked, other state dicts in the file
+
+    @property
+    def complete(self) -> bool:
+        return not (self.missing or self.unexpected or self.mismatched)
+
+    def summary(self) -> str:
+        """One line: "Weights: 12 of 14 tensors loaded from ck.tar (entry 'model_state_dict', prefix 'module.' removed);
+        2 missing"."""
+        where = [f"entry '{self.entry}'"] if self.entry else []
+        if self.prefix:
+            where.append(f"prefix '{self.prefix}' removed")
+        problems = [f"{len(keys)} {what}" for keys, what in ((self.missing, "missing"),
+                                                             (self.unexpected, "unexpected"),
+                                                             (self.mismatched, "of another shape")) if keys]
+        return (f"Weights: {self.loaded} of {self.model_tensors} tensors loaded from {self.filename}, {self.holds}"
+                + (f" ({', '.join(where)})" if where else "") + (f"; {', '.join(problems)}" if problems else "") + ".")
+
+
+def by_module(keys: tuple[WeightKey, ...] | tuple[Mismatch, ...]) -> dict[str, list[str]]:
+    """Names grouped by the module they belong to, in first-seen order ("" for the model itself)."""
+    groups: dict[str, list[str]] = {}
+    for key in keys:
+        groups.setdefault(key.module, []).append(key.name)
+    return groups

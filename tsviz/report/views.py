@@ -50,6 +50,7 @@ def inspect_data(result: InspectResult) -> dict:
         "traced_because": [to_data(part) for part in result.traced_parts],
         "archive_facts": dict(result.archive_facts),
         "stdout": result.stdout,  # what the model's own code printed: here, never on the stdout before this object
+        "weights": to_data(result.weights) if result.weights is not None else None,  # --weights: what fit, what not
     }
 
 

@@ -1,0 +1,207 @@
+"""A .py given its trained weights (issue 24, items 3 and 4), in the sandboxed worker: a state dict, a checkpoint,
+DataParallel's prefix, shapes that differ with the constructor value to change, missing and unexpected names, a
+whole pickled model unpickled with its .py's classes and nothing else, and --weights on the command line."""
+from __future__ import annotations
+
+import io
+import json
+import sys
+import types
+from pathlib import Path
+
+import pytest
+import torch
+from support.bad_inputs import reduce_payload
+from support.cli import tsviz
+from torch import nn
+
+from tsviz import client
+from tsviz.client import files
+from tsviz.model.errors import ArchiveError
+from tsviz.model.types import InspectRequest, PassRequest
+
+NET = '''"""A small classifier: a body, then a head of num_classes."""
+import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self, num_classes: int = 1000, width: int = 8):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(4, width), nn.ReLU())
+        self.fc = nn.Linear(width, num_classes)
+
+    def forward(self, x):
+        return self.fc(self.body(x))
+'''
+
+
+def net_module() -> types.ModuleType:
+    """NET as the module `net`, as the user's training script imported it (so a whole pickled model names net.Net)."""
+    module = types.ModuleType("net")
+    exec(compile(NET, "net.py", "exec"), module.__dict__)
+    return module
+
+
+def trained(**init: int) -> nn.Module:
+    torch.manual_seed(7)
+    model = net_module().Net(**init)
+    for p in model.parameters():  # not the values a fresh Net starts with
+        nn.init.uniform_(p, 2.0, 3.0)
+    return model
+
+
+def saved(obj: object) -> bytes:
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return buffer.getvalue()
+
+
+def whole_model(model_init: dict | None = None) -> bytes:
+    """torch.save(model) of a net.Net, pickled while `net` is importable, as a training script would."""
+    module = net_module()
+    sys.modules["net"] = module
+    try:
+        torch.manual_seed(7)
+        return saved(module.Net(**(model_init or {})))
+    finally:
+        del sys.modules["net"]
+
+
+def inspect(weights: bytes, name: str = "weights.pth", **options: object):
+    return client.run("inspect", InspectRequest("net.py", NET.encode(), weights=weights, weights_name=name,
+                                                **options))
+
+
+def archived(result) -> dict[str, torch.Tensor]:
+    """The converted archive's state dict, as the page's .pt download holds it."""
+    return torch.jit.load(io.BytesIO(files.read(result.archive))).state_dict()
+
+
+def test_a_state_dict_is_loaded_into_the_built_model_and_the_converted_archive_holds_it() -> None:
+    model = trained(num_classes=1000)
+    result = inspect(saved(model.state_dict()))
+    assert result.error is None, result.error
+    loaded = result.weights
+    assert (loaded.holds, loaded.entry, loaded.prefix, loaded.loaded, loaded.model_tensors) == (
+        "a state dict", "", "", 4, 4)
+    assert loaded.complete and result.notes[-1] == loaded.summary()
+    assert "Weights: 4 of 4 tensors loaded from weights.pth, a state dict." == loaded.summary()
+    assert torch.equal(archived(result)["fc.weight"], model.fc.weight)  # the trained weights, not a fresh Net's
+
+
+def test_a_checkpoint_uses_its_model_state_dict_entry() -> None:
+    model = trained()
+    optimizer = torch.optim.Adam(model.parameters())
+    checkpoint = {"epoch": 12, "model_state_dict": model.state_dict(), "optimizer_state_dict": optimizer.state_dict(),
+                  "loss": 0.25}
+    result = inspect(saved(checkpoint), "checkpoint.tar")
+    assert result.error is None and result.weights.holds == "a checkpoint"
+    assert result.weights.entry == "model_state_dict" and result.weights.loaded == 4
+    assert torch.equal(archived(result)["body.0.weight"], model.body[0].weight)
+
+
+def test_a_data_parallel_prefix_is_taken_off_before_loading() -> None:
+    model = trained()
+    result = inspect(saved(nn.DataParallel(model).state_dict()), "dp.pth")
+    assert result.error is None and result.weights.prefix == "module." and result.weights.complete
+    assert "prefix 'module.' removed" in result.weights.summary()
+    assert torch.equal(archived(result)["fc.bias"], model.fc.bias)
+
+
+def test_a_shape_that_differs_is_left_out_and_names_the_constructor_value_that_fits() -> None:
+    result = inspect(saved(trained(num_classes=10).state_dict()))  # the .py builds num_classes=1000 by default
+    assert result.error is None, result.error  # reported, not a crash
+    loaded = result.weights
+    assert loaded.loaded == 2 and [m.name for m in loaded.mismatched] == ["fc.weight", "fc.bias"]
+    weight = loaded.mismatched[0]
+    assert (weight.module, weight.file_shape, weight.model_shape) == ("fc", (10, 8), (1000, 8))
+    assert weight.hint == "fc.weight is 10×8 in the file, 1000×8 in the model: num_classes=10?"
+    assert f"Not loaded: {weight.hint}" in result.notes
+    assert archived(result)["fc.weight"].shape == (1000, 8)  # the model keeps its own value there
+
+
+def test_the_hint_follows_a_constructor_value_typed() -> None:
+    result = inspect(saved(trained(width=16).state_dict()), init_args=(("width", "8"),))
+    hints = [m.hint for m in result.weights.mismatched]
+    assert "body.0.weight is 16×4 in the file, 8×4 in the model: width=16?" in hints
+
+
+def test_missing_and_unexpected_names_are_listed_with_their_modules() -> None:
+    weights = trained().state_dict()
+    del weights["body.0.bias"]
+    weights["head.proj.weight"] = torch.ones(2, 2)
+    result = inspect(saved(weights))
+    loaded = result.weights
+    assert [(k.name, k.module, k.shape) for k in loaded.missing] == [("body.0.bias", "body.0", (8,))]
+    assert [(k.name, k.module) for k in loaded.unexpected] == [("head.proj.weight", "head.proj")]
+    assert loaded.loaded == 3 and "1 missing, 1 unexpected" in loaded.summary()
+
+
+def test_a_whole_pickled_model_is_unpickled_with_its_py_and_loaded() -> None:
+    data = whole_model()
+    result = inspect(data, "model.pth")
+    assert result.error is None, result.error
+    assert result.weights.holds == "a whole pickled model (`net.Net`)" and result.weights.complete
+    torch.manual_seed(7)
+    expected = net_module().Net().state_dict()
+    assert torch.equal(archived(result)["fc.weight"], expected["fc.weight"])
+
+
+def test_a_whole_pickled_model_alone_names_its_class_and_how_to_give_its_py() -> None:
+    with pytest.raises(ArchiveError) as caught:
+        client.run("inspect", InspectRequest("model.pth", whole_model()))
+    assert ("`net.Net`: open the .py that defines it with this file as its weights (--weights FILE / the Weights "
+            "uploader)") in caught.value.one_line()
+
+
+def test_a_hostile_pickle_given_as_weights_is_refused_and_runs_nothing(tmp_path: Path) -> None:
+    result = inspect(reduce_payload(tmp_path), "trap.pth")
+    assert result.error is not None and result.error.file == "trap.pth"
+    assert "calls posix.system when it is unpickled" in result.error.message
+    assert not (tmp_path / "marker").exists()
+
+
+def test_another_job_builds_the_model_with_the_weights_and_says_so() -> None:
+    result = client.run("passes", PassRequest(InspectRequest("net.py", NET.encode(), weights=saved(
+        trained(num_classes=10).state_dict()), weights_name="w.pth"), passes=("inline",)))
+    assert any(n.startswith("Weights: 2 of 4 tensors loaded from w.pth") for n in result.notes)
+    assert any("num_classes=10?" in n for n in result.notes)
+
+
+def test_weights_on_the_command_line_in_text_and_json(tmp_path: Path) -> None:
+    (tmp_path / "net.py").write_text(NET)
+    (tmp_path / "weights.pth").write_bytes(saved(trained(num_classes=10).state_dict()))
+    done = tsviz("inspect", str(tmp_path / "net.py"), "--weights", str(tmp_path / "weights.pth"), "--json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)["weights"]
+    assert data["loaded"] == 2 and data["mismatched"][0]["hint"].endswith("num_classes=10?")
+    text = tsviz("inspect", str(tmp_path / "net.py"), "--weights", str(tmp_path / "weights.pth"))
+    assert text.returncode == 0, text.stderr
+    assert "Weights: 2 of 4 tensors loaded from weights.pth" in text.stdout
+    assert "fc.weight is 10×8 in the file, 1000×8 in the model: num_classes=10?" in text.stdout
+
+
+def test_a_missing_weights_file_on_the_command_line_exits_2_with_one_line(tmp_path: Path) -> None:
+    (tmp_path / "net.py").write_text(NET)
+    done = tsviz("inspect", str(tmp_path / "net.py"), "--weights", str(tmp_path / "nope.pth"))
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "nope.pth" in done.stderr and "no such file" in done.stderr
+
+
+def safetensors_file() -> bytes:
+    """A one-tensor safetensors file, written by hand (8 bytes of header length, the JSON header, the data)."""
+    header = json.dumps({"fc.bias": {"dtype": "F32", "shape": [1000], "data_offsets": [0, 4000]}}).encode()
+    return len(header).to_bytes(8, "little") + header + bytes(4000)
+
+
+def test_safetensors_weights_load_or_say_the_package_is_missing() -> None:
+    result = inspect(safetensors_file(), "model.safetensors")
+    try:
+        import safetensors  # noqa: F401
+    except ImportError:
+        assert result.error is not None and result.error.file == "model.safetensors"
+        assert "the safetensors package is not installed" in result.error.message
+        assert "pip install safetensors" in result.error.hint
+        return
+    assert result.error is None and result.weights.loaded == 1 and len(result.weights.missing) == 3
