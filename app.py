@@ -7,6 +7,9 @@ import streamlit as st
 from tsviz import ui
 
 loaded = ui.page_setup("Graph & code")
+if ui.holds_program(loaded):  # a .pt2: the exported program's graph, code, signature and a sample run
+    ui.show_program(loaded)
+    st.stop()
 teach = st.sidebar.toggle("Teaching mode", key=ui.State.teach.key,
                           help="For a projector: larger type, the lesson (or the editor) beside the graph, the graph "
                                "zoomed in.")

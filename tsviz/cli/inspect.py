@@ -13,7 +13,10 @@ from tsviz.graph.dot import to_dot
 from tsviz.graph.fold import count_text, fold_constants
 from tsviz.graph.layout import svg_or_problem
 from tsviz.model.errors import TsvizError
+from tsviz.model.jobs import kind_of
+from tsviz.model.pt2 import Pt2Result
 from tsviz.model.types import MAX_INLINED_NODES, DiffRequest, InspectResult
+from tsviz.report import pt2 as program_view
 from tsviz.report import views
 from tsviz.report.review import review_report
 
@@ -21,7 +24,10 @@ XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'  # 
 
 
 def inspect(args: Any) -> int:
-    result = converted(args)
+    request = request_of(args, also=("pt2",))
+    if kind_of(request).kind == "pt2":  # an exported program: its own view (tsviz/analysis/pt2.py)
+        return program(args, run(args, "pt2", request))
+    result = converted(args, request)
     data = views.inspect_data(result)
     if args.out:
         _write_outputs(args.out, result, data)
@@ -42,6 +48,23 @@ def inspect(args: Any) -> int:
     print(f"module graph: {count_text(result.graph)}; inlined: {inlined}")
     for w in result.warnings:
         print(f"{w.category}: {w.file}:{w.line}: {w.message}")
+    print()
+    print(result.code, end="")
+    return 0
+
+
+def program(args: Any, result: Pt2Result) -> int:
+    """A .pt2's graph, signature, dynamic dims and sample run: JSON, or lines then its code."""
+    data = program_view.program_data(result)
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+        stem = Path(result.filename).stem
+        (args.out / f"{stem}.code.py").write_text(result.code)
+        (args.out / f"{stem}.graph.dot").write_text(to_dot(fold_constants(result.graph)))
+        (args.out / f"{stem}.json").write_text(json.dumps(data, indent=1))
+    if args.json:
+        return print_json(data)
+    print("\n".join(program_view.summary_lines(result)))
     print()
     print(result.code, end="")
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from tsviz.model.errors import InputError
-from tsviz.model.filekinds import WEIGHT_KINDS, refusal, sniff
+from tsviz.model.filekinds import PROGRAM_KINDS, WEIGHT_KINDS, refusal, sniff
 
 
 def serve(args: Any) -> int:
@@ -15,7 +15,7 @@ def serve(args: Any) -> int:
         if not args.file.is_file():
             raise InputError("no such file", file=str(args.file), hint="check the path")
         sniffed = sniff(args.file)
-        if sniffed.kind not in WEIGHT_KINDS and (error := refusal(str(args.file), sniffed)) is not None:
-            raise error  # saved tensors open too: the Archive page lists them
+        if sniffed.kind not in (*WEIGHT_KINDS, *PROGRAM_KINDS) and (error := refusal(str(args.file), sniffed)):
+            raise error  # saved tensors open too (the Archive page lists them), and .pt2 (the Graph & code page)
     serve(args.file, args.port, args.address, open_browser=not args.no_browser)
     return 0

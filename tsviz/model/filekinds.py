@@ -171,6 +171,7 @@ def _is_onnx(head: bytes) -> bool:
 OPENS = ("python", "text", "project", "torchscript")
 SOURCE_KINDS = ("python", "text")
 WEIGHT_KINDS = ("torch_save", "pickle")  # saved tensors: `tsviz archive` and the Archive page list them
+PROGRAM_KINDS = ("pt2",)  # an exported program: `tsviz inspect` and the Graph & code page show it (analysis/pt2.py)
 
 
 def refusal(filename: str, sniffed: Sniffed) -> ArchiveError | None:
@@ -197,9 +198,11 @@ def refusal(filename: str, sniffed: Sniffed) -> ArchiveError | None:
                                               "torch.jit.save(torch.jit.script(PackageImporter(FILE).load_pickle(...)),"
                                               " 'model.pt')")
     if kind == "pt2":
-        return ArchiveError(f"this file is a torch.export archive (.pt2){found}; tsviz does not draw exported programs "
-                          "yet", file=filename, hint="open the .py or the TorchScript .pt it came from: the Migrate "
-                                                     "page makes a .pt2 from them and checks it")
+        return ArchiveError(f"this file is a torch.export archive (.pt2){found}: an exported program, which this "
+                          "command does not take", file=filename,
+                          hint=f"`tsviz inspect {filename}` and the Graph & code page show its graph, signature and a "
+                               "sample run; for this command, open the .py or the TorchScript .pt it came from (the "
+                               "Migrate page makes a .pt2 from them and checks it)")
     if kind == "empty":
         return ArchiveError("the file is empty", file=filename,
                             hint="save the file again; it may not have been written")

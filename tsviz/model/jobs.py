@@ -13,6 +13,7 @@ from pathlib import Path
 from tsviz.model.deploy import DeployRequest, DeployResult
 from tsviz.model.errors import InputError
 from tsviz.model.filekinds import Sniffed, sniff
+from tsviz.model.pt2 import Pt2Result
 from tsviz.model.types import (
     BenchJob,
     BenchResult,
@@ -87,6 +88,7 @@ JOBS: dict[str, Job] = {job.name: job for job in (
     Job("devices", None, DeviceInfo, "tsviz.analysis.bench:probe_devices", Limits.every_stage(60),
         cached=False, user_content=False),
     Job("weights", InspectRequest, WeightsResult, "tsviz.analysis.weights:list_weights"),
+    Job("pt2", InspectRequest, Pt2Result, "tsviz.analysis.pt2:view_pt2"),
     Job("ping", None, dict, "tsviz.worker.run:pong", cached=False),
 )}
 

@@ -27,6 +27,7 @@ from tsviz.ui.page import (
     require_source,
     tolerance_sliders,
 )
+from tsviz.ui.pt2 import holds_program, show_program
 from tsviz.ui.state import State, state
 from tsviz.ui.text import code, plain
 from tsviz.ui.viewer import code_view, graph_view
@@ -49,12 +50,14 @@ __all__ = [
     "DEFAULT_ATOL", "DEFAULT_PASSES", "DEFAULT_RTOL", "HAZARDS", "PASSES", "SEVERITY_TITLES", "VARIANTS", "GraphWalk",
     "Loaded", "MigrateRequest", "PassRequest", "State", "TsvizError", "bench", "case_rows", "code", "code_diff",
     "code_view", "count_text", "counted", "devices", "diff_key", "diff_request", "edit_toggle", "editor",
-    "failed_edit", "graph", "graph_view", "grouped_notes", "holds_weights", "in_worker", "is_archive", "job_file",
+    "failed_edit", "graph", "graph_view", "grouped_notes", "holds_program", "holds_weights", "in_worker", "is_archive",
+    "job_file",
     "lesson",
     "model_request", "no_model_yet", "op_changes", "op_count_rows", "page_setup", "paired_drawings", "parse_sizes",
     "model_origin", "plain", "remember", "require_request", "require_result", "require_source", "result_key",
     "result_or_stop",
-    "review_report", "run_bench_job", "saved_archive_request", "show_error", "show_node", "show_weights",
+    "review_report", "run_bench_job", "saved_archive_request", "show_error", "show_node", "show_program",
+    "show_weights",
     "side_by_side",
     "source_excerpt", "stale_graph", "state", "teaching_style", "tolerance_sliders", "traced_parts", "verdict", "views",
     "walk_svg",

@@ -11,7 +11,7 @@ import streamlit as st
 from tsviz import client
 from tsviz.client import sandbox
 from tsviz.model.errors import TsvizError
-from tsviz.model.filekinds import SOURCE_KINDS, WEIGHT_KINDS, refusal, saved_as, sniff
+from tsviz.model.filekinds import PROGRAM_KINDS, SOURCE_KINDS, WEIGHT_KINDS, refusal, saved_as, sniff
 from tsviz.model.inputs import DTYPES, format_input_spec, parse_input_spec
 from tsviz.model.jobs import is_archive, kind_of
 from tsviz.model.project import project_stamp
@@ -164,6 +164,12 @@ def _stop_for_weights(loaded: Loaded) -> None:
     if loaded.request is None or loaded.result is not None or loaded.error is not None:
         return
     st.header(plain(loaded.request.filename))
+    found = kind_of(loaded.request)
+    if found.kind in PROGRAM_KINDS:
+        st.info(f"{plain(saved_as(loaded.request.filename, found))}: an exported program, not TorchScript. The "
+                "**Graph & code** page shows its graph, code, signature and a run on sample inputs.",
+                icon=":material/info:")
+        st.stop()
     st.info(f"{plain(saved_as(loaded.request.filename, kind_of(loaded.request)))}: saved tensors (a state dict or a "
             "checkpoint), not a program, so there is no graph to draw. The **Archive** page lists its tensors by "
             "module; to see the model, open the `.py` that defines it.", icon=":material/info:")
@@ -229,8 +235,9 @@ def sidebar() -> Loaded:
     found = kind_of(InspectRequest(filename, content, local_path=local if kind == "Local file" else ""))
     if kind != "Sample model":
         bar.caption(plain(saved_as(filename, found)))
-    if found.kind in WEIGHT_KINDS:  # saved tensors, no program: the Archive page lists them (tsviz.ui.weights)
-        bar.info("Saved tensors, no program: the **Archive** page lists them by module.", icon=":material/info:")
+    if found.kind in (*WEIGHT_KINDS, *PROGRAM_KINDS):  # no TorchScript: the Archive page lists saved tensors
+        if found.kind in WEIGHT_KINDS:  # (tsviz.ui.weights), the Graph & code page shows a .pt2 (tsviz.ui.pt2)
+            bar.info("Saved tensors, no program: the **Archive** page lists them by module.", icon=":material/info:")
         return Loaded(InspectRequest(filename, content, local_path=local if kind == "Local file" else "",
                                      local_stamp=stamp), None, None, base_key=content_key(content or local.encode()))
     if (refused := refusal(filename, found)) is not None:
