@@ -31,6 +31,7 @@ if result.doc and not teach:
         ui.lesson(result.doc, loaded.sample)
 for note in result.notes:
     st.info(ui.plain(note), icon=":material/info:")
+ui.show_weights_load(result)  # a .py given its weights: what did not fit, with the constructor value to change
 if result.stdout:  # the model's own print() calls, during import, build and conversion
     with st.expander("The model printed", icon=":material/terminal:"):
         st.code(result.stdout, language=None)

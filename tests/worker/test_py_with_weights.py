@@ -5,67 +5,19 @@ from __future__ import annotations
 
 import io
 import json
-import sys
-import types
 from pathlib import Path
 
 import pytest
 import torch
 from support.bad_inputs import reduce_payload
 from support.cli import tsviz
+from support.weights_models import NET, net_module, saved, trained, whole_model
 from torch import nn
 
 from tsviz import client
 from tsviz.client import files
 from tsviz.model.errors import ArchiveError
 from tsviz.model.types import InspectRequest, PassRequest
-
-NET = '''"""A small classifier: a body, then a head of num_classes."""
-import torch
-from torch import nn
-
-
-class Net(nn.Module):
-    def __init__(self, num_classes: int = 1000, width: int = 8):
-        super().__init__()
-        self.body = nn.Sequential(nn.Linear(4, width), nn.ReLU())
-        self.fc = nn.Linear(width, num_classes)
-
-    def forward(self, x):
-        return self.fc(self.body(x))
-'''
-
-
-def net_module() -> types.ModuleType:
-    """NET as the module `net`, as the user's training script imported it (so a whole pickled model names net.Net)."""
-    module = types.ModuleType("net")
-    exec(compile(NET, "net.py", "exec"), module.__dict__)
-    return module
-
-
-def trained(**init: int) -> nn.Module:
-    torch.manual_seed(7)
-    model = net_module().Net(**init)
-    for p in model.parameters():  # not the values a fresh Net starts with
-        nn.init.uniform_(p, 2.0, 3.0)
-    return model
-
-
-def saved(obj: object) -> bytes:
-    buffer = io.BytesIO()
-    torch.save(obj, buffer)
-    return buffer.getvalue()
-
-
-def whole_model(model_init: dict | None = None) -> bytes:
-    """torch.save(model) of a net.Net, pickled while `net` is importable, as a training script would."""
-    module = net_module()
-    sys.modules["net"] = module
-    try:
-        torch.manual_seed(7)
-        return saved(module.Net(**(model_init or {})))
-    finally:
-        del sys.modules["net"]
 
 
 def inspect(weights: bytes, name: str = "weights.pth", **options: object):

@@ -15,6 +15,7 @@ from tsviz.model.jobs import is_archive, saved_archive_request
 from tsviz.model.types import DEFAULT_PASSES, PASSES, VARIANTS, MigrateRequest, PassRequest
 from tsviz.report import bench, views
 from tsviz.ui.editor import edit_toggle, editor, failed_edit, remember, stale_graph
+from tsviz.ui.given_weights import show_weights_load
 from tsviz.ui.jobs import devices, in_worker, job_file, result_or_stop, review_report, run_bench_job
 from tsviz.ui.page import (
     Loaded,
@@ -57,7 +58,7 @@ __all__ = [
     "model_origin", "plain", "remember", "require_request", "require_result", "require_source", "result_key",
     "result_or_stop",
     "review_report", "run_bench_job", "saved_archive_request", "show_error", "show_node", "show_program",
-    "show_weights",
+    "show_weights", "show_weights_load",
     "side_by_side",
     "source_excerpt", "stale_graph", "state", "teaching_style", "tolerance_sliders", "traced_parts", "verdict", "views",
     "walk_svg",

@@ -27,6 +27,7 @@ from tsviz.model.uploads import (
     zip_python_files,
 )
 from tsviz.report.views import size_text
+from tsviz.ui.given_weights import weights_fields
 from tsviz.ui.jobs import in_worker
 from tsviz.ui.state import (
     URL_KEYS,
@@ -246,6 +247,7 @@ def sidebar() -> Loaded:
     archive = found.kind == "torchscript"
     State.mode.setdefault("script")
     file_key = content_key(content or f"{local}:{stamp}".encode())  # the file's options stay with it through edits
+    weights = {} if archive else weights_fields(bar, file_key, local=kind == "Local file")  # a .py's trained weights
     _default_mode(file_key)
     mode = bar.radio("Mode", MODES, key=State.mode.key, horizontal=True, disabled=archive,
                      help=" · ".join(f"{m}: {h}" for m, h in MODE_HELP.items()),
@@ -266,7 +268,7 @@ def sidebar() -> Loaded:
         # script mode runs nothing, so the shape fields (which appear after the first run) do not change its request
         input_specs=_saved_input_specs(file_key) if mode != "script" else (),
         trace_submodules=_saved_picks(file_key),
-        local_path=local if kind == "Local file" else "", local_stamp=stamp, project=project,
+        local_path=local if kind == "Local file" else "", local_stamp=stamp, project=project, **weights,
     )
     result, error = in_worker("inspect", request, f"Converting {filename}")
     if _script_failed_by_default(request, result, file_key):

@@ -1,0 +1,66 @@
+"""The sidebar's second uploader: a .py's trained weights, loaded in the worker; the graph page says what loaded and
+what did not fit, and the converted archive it offers for download holds the trained weights."""
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+import streamlit as st
+import torch
+from streamlit.testing.v1 import AppTest
+from support.samples import ROOT
+from support.weights_models import NET, saved, trained
+
+from tsviz import client
+from tsviz.client import files
+from tsviz.model.types import InspectRequest
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    st.cache_data.clear()
+    yield
+
+
+def shown(markdown: str) -> str:
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+
+
+def with_weights(name: str, data: bytes) -> AppTest:
+    """net.py uploaded as the model, then `data` in the Weights uploader."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at.sidebar.radio(key="source_kind").set_value("Upload a file").run()
+    at.file_uploader(key="upload").set_value(("net.py", NET.encode(), "text/x-python")).run()
+    return at.file_uploader(key="upload_weights").set_value((name, data, "application/octet-stream")).run()
+
+
+def test_weights_uploaded_beside_the_py_are_loaded_and_the_download_holds_them() -> None:
+    model = trained()
+    at = with_weights("weights.pth", saved(model.state_dict()))
+    assert not at.exception and not at.error
+    assert "Weights: 4 of 4 tensors loaded from weights.pth, a state dict." in [shown(i.value) for i in at.info]
+    # the page's own job, answered from the client's cache (no worker ran: the request is the page's, byte for byte)
+    result = client.run("inspect", InspectRequest("net.py", NET.encode(), weights=saved(model.state_dict()),
+                                                  weights_name="weights.pth"))
+    assert client.last_worker() == {}
+    downloaded = torch.jit.load(io.BytesIO(files.read(result.archive)))  # the .pt download's bytes (ui.job_file)
+    assert torch.equal(downloaded.state_dict()["fc.weight"], model.fc.weight)
+
+
+def test_a_shape_that_differs_is_shown_with_the_constructor_value_that_fits() -> None:
+    at = with_weights("small_head.pth", saved(trained(num_classes=10).state_dict()))
+    assert not at.exception and not at.error
+    assert any(shown(i.value).startswith("Weights: 2 of 4 tensors loaded from small_head.pth") for i in at.info)
+    mismatched = next(d.value for d in at.dataframe if "what to change" in d.value.columns)
+    assert list(mismatched["tensor"]) == ["weight", "bias"] and list(mismatched["module"]) == ["fc", "fc"]
+    assert mismatched["what to change"][0] == "num_classes=10?"
+    assert mismatched["in the file"][0] == "10 × 8" and mismatched["in the model"][0] == "1000 × 8"
+
+
+def test_a_file_that_is_not_weights_is_refused_by_the_weights_uploader() -> None:
+    at = with_weights("other.py", NET.encode())
+    assert not at.exception
+    message = shown(at.sidebar.error[0].value)
+    assert "other.py" in message and "not weights" in message
+    assert not any(shown(i.value).startswith("Weights:") for i in at.info)  # the model runs without any
