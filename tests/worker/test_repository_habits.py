@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import json
 from functools import cache
+from pathlib import Path
 
+import pytest
+import torch
 from support.cli import tsviz
 
 VIT = ("--init", "image_size=32", "--init", "patch_size=8", "--init", "num_classes=10", "--init", "dim=32",
        "--init", "depth=2", "--init", "heads=4")
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 GCN = ("--init", "nfeat=50", "--init", "nhid=16", "--init", "nclass=7", "--init", "dropout=0.5")
 
 
@@ -111,3 +115,33 @@ def test_a_shape_test_passed_where_torch_wants_a_bool_is_explained_as_tracing_no
     assert line.startswith("tsviz: error: sdpa_block.py line 22: tracing failed: TypeError:")
     assert "under tracing a size read from a tensor's .shape is a Tensor" in line and "did not run" not in line
     assert inspect("sdpa_block.py", mode="script")["graph"]["nodes"]
+
+
+def test_a_forward_that_unpacks_one_batch_tuple_gets_a_tuple_of_its_values() -> None:
+    data = inspect("batch_tuple_tts.py")
+    assert data["entry"] == "TextToMel" and data["graph"]["nodes"]
+    assert data["inputs"] == ["(2x8 int64, 2 int64, 2x20 float32, scalar int64, 2 int64)"]
+
+
+def test_a_batch_tuple_given_as_one_tensor_says_forward_unpacks_it() -> None:
+    done = tsviz("inspect", "tests/corpus/batch_tuple_tts.py", "--mode", "trace", "--input", "2x8 int64")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "forward() unpacks `inputs` into 5 values (text, text_lengths, mels, max_len, mel_lengths), so give " \
+           "it one tuple of them" in done.stderr
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="says what a machine without CUDA says")
+def test_a_line_that_asks_for_cuda_on_a_machine_without_it_is_named_with_the_device_fix() -> None:
+    done = tsviz("inspect", "tests/corpus/batch_tuple_tts.py", "--entry", "OnTheGpu", "--mode", "trace")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    line = 1 + CORPUS.joinpath("batch_tuple_tts.py").read_text().splitlines().index(
+        "        ids = torch.arange(0, text.shape[1], out=torch.cuda.LongTensor(text.shape[1]))")
+    assert f"batch_tuple_tts.py line {line}:" in last and "this line asks for CUDA (a GPU)" in last, last
+
+
+def test_script_of_an_unannotated_batch_tuple_says_the_tuple_to_annotate() -> None:
+    done = tsviz("inspect", "tests/corpus/batch_tuple_tts.py", "--mode", "script")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "this line unpacks it into 5 values (annotate it in the def: `inputs: Tuple[Tensor, Tensor, Tensor, " \
+           "Tensor, Tensor]` (from typing import Tuple)" in done.stderr

@@ -20,6 +20,7 @@ from torch import nn
 from tsviz.analysis.outputs import call_safely, compare_outputs
 from tsviz.analysis.script_advice import Failure, advise
 from tsviz.graph.verdict import DEFAULT_ATOL, DEFAULT_RTOL
+from tsviz.load.guess import unpacked_names
 from tsviz.load.importer import user_line
 from tsviz.load.modelfile import Origin
 from tsviz.model.errors import EntryError, InputError, ScriptError, TraceError
@@ -284,6 +285,11 @@ def _inputs_hint(model: Any, inputs: tuple | None) -> str:
     except (TypeError, ValueError):
         names = []
     given = ", ".join(f"{names[i] if i < len(names) else f'input {i}'} {describe(x)}" for i, x in enumerate(inputs))
+    for name in names:
+        if unpacked := unpacked_names(model, name):
+            return (f"the model did not run on the inputs it was given ({given}): forward() unpacks `{name}` into "
+                    f"{len(unpacked)} values ({', '.join(unpacked)}), so give it one tuple of them, e.g. --input "
+                    f"'(torch.randint(0, 10, (2, 8)), torch.full((2,), 8), ...)' or the same in the sidebar")
     return (f"the model did not run on the inputs it was given ({given}): type the shapes forward() expects with "
             "--input, one per argument in its order, or in the sidebar's input fields")
 
@@ -292,6 +298,9 @@ def describe(value: Any) -> str:
     """A value as the page lists inputs: `2x3x32x32 float32`, else its type's name."""
     if isinstance(value, torch.Tensor):
         return f"{'x'.join(map(str, value.shape)) or 'scalar'} {str(value.dtype).removeprefix('torch.')}"
+    if isinstance(value, (tuple, list)) and len(value) <= 16:  # a batch tuple: what it holds
+        inner = ", ".join(describe(v) for v in value)
+        return f"({inner}{',' if len(value) == 1 else ''})" if isinstance(value, tuple) else f"[{inner}]"
     return type(value).__name__
 
 
@@ -303,6 +312,10 @@ _TRACE_HINTS = (  # what a trace error's first line says -> what to do about it
     ("Only tensors", "a trace records tensors only: return a tensor (or a tuple, list or dict of them), "
                      "or use script mode, which can return other types"),
     ("didn't return any values", "forward() must return its result: a trace keeps only what flows to the output"),
+    ("not compiled with CUDA", "this line asks for CUDA (a GPU), which this machine does not have: make it follow "
+                               "its input's device (`torch.arange(0, n, device=x.device)`, `.to(x.device)` for "
+                               "`.cuda()`, a torch.Tensor for `torch.cuda.LongTensor`), or open the model where "
+                               "there is a GPU"),
     ("requires grad as a constant", "a function the module calls reaches a layer that is not its own (a lambda or "
                                     "a closure, or a layer kept in a global): trace the module that owns that layer, "
                                     "or register the layer as a submodule"),

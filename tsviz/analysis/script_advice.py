@@ -112,7 +112,8 @@ def _unannotated_argument(f: Failure) -> Advice | None:
     if not candidates:
         return None
     name = candidates[-1]
-    expected = _expected_type(f.text)
+    unpacked = _unpacked_into(f, name) if "cannot be used as a tuple" in f.text else 0
+    expected = _expected_type(f.text) or (f"Tuple[{', '.join(['Tensor'] * unpacked)}]" if unpacked else "")
     if not expected or "inferred" in expected:
         return None
     default = f" = {ast.unparse(defaults[name])}" if name in defaults else ""
@@ -120,10 +121,17 @@ def _unannotated_argument(f: Failure) -> Advice | None:
     imports = f" (from typing import {', '.join(typing_names)})" if typing_names else ""
     return Advice(
         "unannotated-argument",
-        f"`{name}` has no type annotation, so TorchScript takes it for a Tensor, but it is used "
-        f"where {expected} is expected",
-        f"annotate it in the def: `{name}: {expected}{default}`{imports}",
+        f"`{name}` has no type annotation, so TorchScript takes it for a Tensor, but " + (
+            f"this line unpacks it into {unpacked} values" if unpacked else f"it is used where {expected} is expected"),
+        f"annotate it in the def: `{name}: {expected}{default}`{imports}" + (
+            ", writing int or float for a value that is a number, not a tensor" if unpacked else ""),
     )
+
+
+def _unpacked_into(f: Failure, name: str) -> int:
+    """How many names the failing line unpacks `name` into (`text, lengths, mels = inputs`: 3), else 0."""
+    return next((len(n.targets[0].elts) for n in f.nodes() if isinstance(n, ast.Assign) and len(n.targets) == 1
+                 and isinstance(n.targets[0], ast.Tuple) and isinstance(n.value, ast.Name) and n.value.id == name), 0)
 
 
 def _unannotated_callee(f: Failure) -> Advice | None:

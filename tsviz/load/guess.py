@@ -47,6 +47,53 @@ def guess_inputs(target: Any, params: list[Param]) -> list[tuple[InputSpec, ...]
     dtype = _parameter_dtype(model)
     if model is None:
         return [tuple(InputSpec((BATCH, SEQ), dtype) for _ in required)]
+    # `text, lengths, mels = inputs`: one argument holding a tuple, each of its names guessed as an argument
+    groups = [unpacked_names(model, p.name) or [p.name] for p in required]
+    if any(len(group) > 1 for group in groups):
+        flat = _guess(model, [Param(name) for group in groups for name in group], dtype)
+        return [_regrouped(specs, groups) for specs in flat]
+    return _guess(model, required, dtype)
+
+
+def unpacked_names(model: Any, param: str) -> list[str]:
+    """The names forward() unpacks its argument `param` into (`text, lengths, mels, max_len, out_lengths =
+    inputs`), in order; [] when it does not."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(type(model).forward)))
+    except (OSError, TypeError, SyntaxError, AttributeError):
+        return []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) and node.value.id == param and \
+                len(node.targets) == 1 and isinstance(node.targets[0], (ast.Tuple, ast.List)) and \
+                all(isinstance(e, ast.Name) for e in node.targets[0].elts):
+            return [e.id for e in node.targets[0].elts]
+    return []
+
+
+def _regrouped(specs: tuple[InputSpec, ...], groups: list[list[str]]) -> tuple[InputSpec, ...]:
+    """One InputSpec an argument again: an unpacked argument's values as one tuple expression."""
+    out, at = [], 0
+    for group in groups:
+        part = specs[at:at + len(group)]
+        at += len(group)
+        out.append(part[0] if len(group) == 1 else
+                   InputSpec((), expr=f"({', '.join(spec_expression(spec) for spec in part)})"))
+    return tuple(out)
+
+
+def spec_expression(spec: InputSpec) -> str:
+    """An InputSpec as the expression that makes such a value (`torch.randn(2, 80)`), for a tuple of them."""
+    if spec.expr:
+        return spec.expr
+    shape, dtype = repr(tuple(spec.shape)), TORCH_DTYPES[spec.dtype]
+    if dtype.is_floating_point:
+        return f"torch.randn({shape})" + ("" if dtype == torch.float32 else f".to(torch.{spec.dtype})")
+    if dtype == torch.bool:
+        return f"torch.rand({shape}) > 0.5"
+    return f"torch.randint(0, 8, {shape})" + ("" if dtype == torch.int64 else f".to(torch.{spec.dtype})")
+
+
+def _guess(model: nn.Module, required: list[Param], dtype: str) -> list[tuple[InputSpec, ...]]:
     followed = [follow(model, p.name) for p in required]
     blind = followed[0] is None
     if blind:
@@ -91,6 +138,8 @@ def _other(param: Param, place: Followed | None, first_place: Followed | None, m
         return [(InputSpec((), expr=f"torch.ones({batch}, {length}, dtype=torch.long)"), 0)]
     if _IDS_PARAM.search(param.name):
         return [(InputSpec((batch, length), "int64"), 0)]
+    if _SIZE_PARAM.search(param.name):  # a size the batch's lengths share (`max_len`): a 0-d tensor, which a
+        return [(InputSpec((), expr=f"torch.tensor({length})"), 0)]  # trace records, where it keeps an int fixed
     if _LENGTHS_PARAM.search(param.name):
         return [(InputSpec((), expr=f"torch.full(({batch},), {length})"), 0)]
     if _TIME_PARAM.search(param.name):  # a diffusion model's timestep, one a sample
@@ -308,6 +357,7 @@ SEQ_ATTRS = ("context_length", "block_size", "max_len", "seq_len", "max_seq_len"
              "max_sequence_length", "num_positions")
 _IDS_PARAM = re.compile(r"(^|_)(ids|idx|tokens?|text|texts|captions?|words?|labels?|targets?)$", re.IGNORECASE)
 _LENGTHS_PARAM = re.compile(r"(^|_)(lengths?|lens|seq_lens?)$", re.IGNORECASE)
+_SIZE_PARAM = re.compile(r"^(max|min|num|n)_?(len|length|seq_len|steps|frames|tokens)$", re.IGNORECASE)
 _PADDING_PARAM = re.compile(r"(padding|pad)_?mask$", re.IGNORECASE)
 _MASK_PARAM = re.compile(r"(^|_)(mask|attention_mask|attn_mask|input_mask)$", re.IGNORECASE)
 _TIME_PARAM = re.compile(r"^(t|ts|timesteps?|time|times|time_steps?|steps?|noise_levels?)$", re.IGNORECASE)
