@@ -13,9 +13,12 @@ from tsviz.graph.dot import to_dot
 from tsviz.graph.fold import count_text, fold_constants
 from tsviz.graph.layout import svg_or_problem
 from tsviz.model.errors import TsvizError
+from tsviz.model.filekinds import PROGRAM_KINDS
 from tsviz.model.jobs import kind_of
+from tsviz.model.package import PackageResult
 from tsviz.model.pt2 import Pt2Result
 from tsviz.model.types import MAX_INLINED_NODES, DiffRequest, InspectResult
+from tsviz.report import package as package_view
 from tsviz.report import pt2 as program_view
 from tsviz.report import views
 from tsviz.report.review import review_report
@@ -24,9 +27,11 @@ XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'  # 
 
 
 def inspect(args: Any) -> int:
-    request = request_of(args, also=("pt2",))
+    request = request_of(args, also=PROGRAM_KINDS)
     if kind_of(request).kind == "pt2":  # an exported program: its own view (tsviz/analysis/pt2.py)
         return program(args, run(args, "pt2", request))
+    if kind_of(request).kind == "package":  # a torch.package: listed, one model drawn (tsviz/analysis/package.py)
+        return package(args, run(args, "package", request))
     result = converted(args, request)
     data = views.inspect_data(result)
     if args.out:
@@ -67,6 +72,20 @@ def program(args: Any, result: Pt2Result) -> int:
     print("\n".join(program_view.summary_lines(result)))
     print()
     print(result.code, end="")
+    return 0
+
+
+def package(args: Any, result: PackageResult) -> int:
+    """A torch.package's listing and its picked model: JSON, or lines then the model's .code. A model that does
+    not convert is an error, as a .py's is."""
+    if result.model is not None and result.model.error is not None:
+        raise TsvizError.from_info(result.model.error)
+    if args.json:
+        return print_json(package_view.package_data(result))
+    print("\n".join(package_view.summary_lines(result)))
+    if result.model is not None:
+        print()
+        print(result.model.code, end="")
     return 0
 
 

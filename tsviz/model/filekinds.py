@@ -171,7 +171,7 @@ def _is_onnx(head: bytes) -> bool:
 OPENS = ("python", "text", "project", "torchscript")
 SOURCE_KINDS = ("python", "text")
 WEIGHT_KINDS = ("torch_save", "pickle")  # saved tensors: `tsviz archive` and the Archive page list them
-PROGRAM_KINDS = ("pt2",)  # an exported program: `tsviz inspect` and the Graph & code page show it (analysis/pt2.py)
+PROGRAM_KINDS = ("pt2", "package")  # `tsviz inspect` and the Graph & code page show them (analysis/pt2.py, package.py)
 
 
 def refusal(filename: str, sniffed: Sniffed) -> ArchiveError | None:
@@ -193,10 +193,10 @@ def refusal(filename: str, sniffed: Sniffed) -> ArchiveError | None:
                           hint=f"`tsviz archive {filename}` and the Archive page list its tensors; to see the model, "
                                "open the .py that defines it")
     if kind == "package":
-        return ArchiveError(f"this file is a torch.package archive{found}; tsviz does not open torch.package yet",
-                          file=filename, hint="open the .py of the model it packages, or save a scripted copy: "
-                                              "torch.jit.save(torch.jit.script(PackageImporter(FILE).load_pickle(...)),"
-                                              " 'model.pt')")
+        return ArchiveError(f"this file is a torch.package archive{found}, which this command does not take",
+                          file=filename, hint=f"`tsviz inspect {filename}` and the Graph & code page list it and draw "
+                                              "its models; for this command, save one as TorchScript: torch.jit.save("
+                                              "torch.jit.script(PackageImporter(FILE).load_pickle(...)), 'model.pt')")
     if kind == "pt2":
         return ArchiveError(f"this file is a torch.export archive (.pt2){found}: an exported program, which this "
                           "command does not take", file=filename,

@@ -13,6 +13,7 @@ from pathlib import Path
 from tsviz.model.deploy import DeployRequest, DeployResult
 from tsviz.model.errors import InputError
 from tsviz.model.filekinds import Sniffed, sniff
+from tsviz.model.package import PackageResult
 from tsviz.model.pt2 import Pt2Result
 from tsviz.model.types import (
     BenchJob,
@@ -89,6 +90,7 @@ JOBS: dict[str, Job] = {job.name: job for job in (
         cached=False, user_content=False),
     Job("weights", InspectRequest, WeightsResult, "tsviz.analysis.weights:list_weights"),
     Job("pt2", InspectRequest, Pt2Result, "tsviz.analysis.pt2:view_pt2"),
+    Job("package", InspectRequest, PackageResult, "tsviz.analysis.package:view_package"),
     Job("ping", None, dict, "tsviz.worker.run:pong", cached=False),
 )}
 

@@ -167,13 +167,15 @@ def _stop_for_weights(loaded: Loaded) -> None:
     st.header(plain(loaded.request.filename))
     found = kind_of(loaded.request)
     if found.kind in PROGRAM_KINDS:
-        st.info(f"{plain(saved_as(loaded.request.filename, found))}: an exported program, not TorchScript. The "
-                "**Graph & code** page shows its graph, code, signature and a run on sample inputs.",
-                icon=":material/info:")
+        shows = ("its graph, code, signature and a run on sample inputs" if found.kind == "pt2" else
+                 "what it holds and draws the models pickled in it")
+        st.info(f"{plain(saved_as(loaded.request.filename, found))}: not a TorchScript archive. The **Graph & code** "
+                f"page shows {shows}.", icon=":material/info:")
         st.stop()
     st.info(f"{plain(saved_as(loaded.request.filename, kind_of(loaded.request)))}: saved tensors (a state dict or a "
             "checkpoint), not a program, so there is no graph to draw. The **Archive** page lists its tensors by "
-            "module; to see the model, open the `.py` that defines it.", icon=":material/info:")
+            "module; to see the model, open the `.py` that defines it and give this file to its **Weights** "
+            "uploader.", icon=":material/info:")
     st.stop()
 
 

@@ -21,13 +21,18 @@ _PICKED = "pt2_node"  # the node clicked in the program's graph
 
 
 def holds_program(loaded: Loaded) -> bool:
-    """The sidebar's file is an exported program (.pt2), which the inspect job does not open."""
+    """The sidebar's file is an exported program (.pt2) or a torch.package, which the inspect job does not open."""
     return loaded.request is not None and kind_of(loaded.request).kind in PROGRAM_KINDS
 
 
 def show_program(loaded: Loaded) -> None:
-    """Load the .pt2 with torch.export.load in the worker and show what it is."""
+    """Load the .pt2 with torch.export.load in the worker and show what it is (a torch.package: what it holds)."""
     request = loaded.request
+    if kind_of(request).kind == "package":
+        from tsviz.ui.package import show_package
+
+        show_package(loaded)
+        return
     result = result_or_stop("pt2", request, f"Loading {request.filename} with torch.export.load")
     st.header(f"{plain(request.filename)} · exported program")
     st.caption(f"{plain(saved_as(request.filename, kind_of(request)))}, loaded with `torch.export.load` in the "

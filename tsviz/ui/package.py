@@ -1,0 +1,101 @@
+"""The Graph & code page's view of a torch.package archive: what it holds (modules, externs, pickles), and the
+picked pickled model drawn: a ScriptModule as an archive, an eager nn.Module scripted or traced like a .py, with
+its interned source as the source view."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+import streamlit as st
+
+from tsviz.graph import walk
+from tsviz.graph.dot import to_dot
+from tsviz.graph.fold import count_text, fold_constants
+from tsviz.model.filekinds import saved_as
+from tsviz.model.jobs import kind_of
+from tsviz.report import package as views
+from tsviz.ui.jobs import result_or_stop
+from tsviz.ui.page import Loaded
+from tsviz.ui.text import code, plain
+from tsviz.ui.viewer import graph_view
+from tsviz.ui.widgets import show_error, show_node, walk_svg
+
+_PICKED = "package_node"  # the node clicked in the drawn model's graph
+
+
+def show_package(loaded: Loaded) -> None:
+    """List the package in the worker, and draw the pickled model picked (the first one, to start)."""
+    request = loaded.request
+    chosen = st.session_state.get("package_pickle") or ""
+    mode = st.session_state.get("package_mode") or "script"
+    result = result_or_stop("package", replace(request, entry=chosen, mode=mode),
+                            f"Opening {request.filename} with torch.package.PackageImporter")
+    st.header(f"{plain(request.filename)} · torch.package")
+    st.caption(f"{plain(saved_as(request.filename, kind_of(request)))}, opened with `torch.package.PackageImporter` "
+               "in the sandboxed worker (loading its pickles runs its code there, never in this server).")
+    modules_col, extern_col, pickles_col, models_col = st.columns(4)
+    modules_col.metric("Interned modules", len(result.modules))
+    extern_col.metric("Extern modules", len(result.externs))
+    pickles_col.metric("Pickles", len(result.pickles))
+    models_col.metric("Models", len(result.models), help="Pickles that hold a ScriptModule or an nn.Module")
+    for note in result.notes:
+        st.info(plain(note), icon=":material/info:")
+    model_tab, contents_tab = st.tabs(["Model", "Contents"])
+    with contents_tab:
+        st.dataframe(pd.DataFrame(views.pickle_rows(result), columns=views.PICKLE_COLUMNS), hide_index=True,
+                     key="package_pickles")
+        st.markdown("**Interned modules** (their source is in the package)\n\n"
+                    + ("\n".join(f"- {code(m)}" for m in result.modules) or "None."))
+        st.markdown("**Extern modules** (the loading interpreter provides them)\n\n"
+                    + (", ".join(code(m) for m in result.externs) or "None."))
+        if result.other_files:
+            st.markdown("**Other files**\n\n" + "\n".join(f"- {code(f)}" for f in result.other_files))
+    with model_tab:
+        if result.model is not None:
+            _model(result)
+    st.caption(f"The same on the command line: {code(f'tsviz inspect {request.filename} --entry {result.picked}')}"
+               if result.picked else "")
+
+
+def _model(result) -> None:
+    models = [p.resource for p in result.models]
+    holds = {p.resource: p for p in result.models}
+    pick_col, mode_col = st.columns([3, 2])
+    pick_col.selectbox("Pickled model", models, index=models.index(result.picked), key="package_pickle",
+                       format_func=lambda r: f"{r} · {holds[r].holds} {holds[r].type}")
+    eager = holds[result.picked].holds == "nn.Module"
+    mode_col.radio("Mode", ["script", "trace"], key="package_mode", horizontal=True, disabled=not eager,
+                   help="An eager module is converted like a .py: script compiles its source, trace runs it once "
+                        "on guessed inputs. A ScriptModule is already compiled.")
+    model = result.model
+    if model.error is not None:
+        show_error(model.error, model.source)
+        return
+    for note in model.notes:
+        st.caption(plain(note))
+    shown = fold_constants(model.graph)
+    graph_col, code_col = st.columns([3, 2])
+    with graph_col:
+        st.caption(f"{count_text(model.graph, shown)}, {len(shown.blocks)} blocks · click a node for its details")
+        svg, problem = walk_svg(to_dot(shown), len(shown.nodes))
+        if problem:
+            st.warning(plain(problem), icon=":material/warning:")
+        else:
+            picked = st.session_state.get(_PICKED, "")
+            graph_view(svg, f"package:{model.filename}:{model.mode}", marks={picked: "selected"} if picked else {},
+                       focus=[], key="package_graph", on_select=_pick, on_activate=_pick)
+            if any(n.id == picked for n in shown.nodes):
+                show_node(walk.node_details(shown, picked))
+    with code_col:
+        st.caption("`.code`: TorchScript's Python-like view of the module")
+        st.code(model.code, language="python", line_numbers=True)
+    if model.source:
+        where = (f"{code(result.source_file)}, interned in the package: L<n> in the graph is its line"
+                 if result.source_file else "the code stored in the archive")
+        st.subheader("Source")
+        st.caption(where)
+        st.code(model.source, language="python", line_numbers=True)
+
+
+def _pick(node_id: str) -> None:
+    st.session_state[_PICKED] = node_id
