@@ -3,7 +3,11 @@ what did not fit, and the converted archive it offers for download holds the tra
 from __future__ import annotations
 
 import io
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import streamlit as st
@@ -13,7 +17,7 @@ from support.samples import ROOT
 from support.weights_models import NET, saved, trained
 
 from tsviz import client
-from tsviz.client import files
+from tsviz.client import files, sandbox
 from tsviz.model.types import InspectRequest
 
 
@@ -64,3 +68,26 @@ def test_a_file_that_is_not_weights_is_refused_by_the_weights_uploader() -> None
     message = shown(at.sidebar.error[0].value)
     assert "other.py" in message and "not weights" in message
     assert not any(shown(i.value).startswith("Weights:") for i in at.info)  # the model runs without any
+
+
+LOCAL_PAGE = """
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file({app!r}, default_timeout=120).run()
+at.sidebar.radio(key="source_kind").set_value("Local file").run()
+assert not at.exception and not at.error, (at.exception, at.error)
+print("\\n".join(i.value for i in at.info))
+"""
+
+
+def test_tsviz_file_with_weights_loads_them_read_where_they_lie(tmp_path: Path) -> None:
+    """`tsviz net.py --weights w.pth`: the page's local file and its weights, both mounted read-only into the
+    sandbox (a fresh process, as the server is: the sandbox's mounts are fixed when it starts)."""
+    (tmp_path / "net.py").write_text(NET)
+    (tmp_path / "w.pth").write_bytes(saved(trained(num_classes=10).state_dict()))
+    done = subprocess.run([sys.executable, "-c", LOCAL_PAGE.format(app=str(ROOT / "app.py"))], capture_output=True,
+                          text=True, timeout=300, cwd=ROOT,
+                          env={**os.environ, sandbox.LOCAL_ENV: str(tmp_path / "net.py"),
+                               sandbox.WEIGHTS_ENV: str(tmp_path / "w.pth")})
+    assert done.returncode == 0, done.stderr[-2000:]
+    said = shown(done.stdout)
+    assert "Weights: 2 of 4 tensors loaded from w.pth" in said and "num_classes=10?" in said

@@ -185,13 +185,14 @@ def refusal(filename: str, sniffed: Sniffed) -> ArchiveError | None:
                                "the TorchScript .pt the ONNX file was exported from")
     if kind == "safetensors":
         return ArchiveError("this file is safetensors weights: tensors without the code that uses them", file=filename,
-                          hint="open the .py that defines the model; loading these weights into it (--weights) is "
-                               "not built yet")
+                          hint="open the .py that defines the model with this file as its weights (--weights FILE / "
+                               "the Weights uploader)")
     if kind in ("torch_save", "pickle"):
         return ArchiveError(f"this file is a {sniffed.label}: saved tensors (a state dict or a checkpoint) or a whole "
                           "pickled model, not a TorchScript program", file=filename,
                           hint=f"`tsviz archive {filename}` and the Archive page list its tensors; to see the model, "
-                               "open the .py that defines it")
+                               "open the .py that defines it with this file as its weights (--weights FILE / the "
+                               "Weights uploader)")
     if kind == "package":
         return ArchiveError(f"this file is a torch.package archive{found}, which this command does not take",
                           file=filename, hint=f"`tsviz inspect {filename}` and the Graph & code page list it and draw "
