@@ -145,3 +145,14 @@ def test_script_of_an_unannotated_batch_tuple_says_the_tuple_to_annotate() -> No
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "this line unpacks it into 5 values (annotate it in the def: `inputs: Tuple[Tensor, Tensor, Tensor, " \
            "Tensor, Tensor]` (from typing import Tuple)" in done.stderr
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="says what a machine without CUDA says")
+def test_a_cuda_line_in_another_file_of_the_project_is_named_there_with_the_line_that_calls_it() -> None:
+    done = tsviz("inspect", "tests/corpus/speech_repo/model.py", "--mode", "trace")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    # the channels-first guess (2x20x8) is the one that got as far as the GPU line, past every shape
+    assert last.startswith("tsviz: error: utils.py line 6: tracing failed: TypeError: type torch.cuda.LongTensor "
+                           "not available"), last
+    assert "(called from model.py line 18)" in last and "this line asks for CUDA (a GPU)" in last

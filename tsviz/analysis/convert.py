@@ -12,6 +12,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -21,7 +22,7 @@ from tsviz.analysis.outputs import call_safely, compare_outputs
 from tsviz.analysis.script_advice import Failure, advise
 from tsviz.graph.verdict import DEFAULT_ATOL, DEFAULT_RTOL
 from tsviz.load.guess import unpacked_names
-from tsviz.load.importer import user_line
+from tsviz.load.importer import project_frame, user_line
 from tsviz.load.modelfile import Origin
 from tsviz.model.errors import EntryError, InputError, ScriptError, TraceError
 from tsviz.model.types import ConversionWarning, Outcome, TracedPart
@@ -268,8 +269,12 @@ def trace_error(error: Exception, origin: Origin, module: Any = None, root: Any 
             return TraceError(f"tracing failed: {reached.cause}", file=origin.name, line=reached.line,
                               hint=reached.fix, detail=first)
         message = message[:1]  # the rest is the tensor, printed in full
+    file, called_from = origin.name, ""
+    other, at = project_frame(error, origin.root) if origin.root else ("", 0)
+    if other and Path(origin.root, other) != Path(origin.path):  # deeper, in another file of the project
+        file, line, called_from = other, at, f" (called from {origin.name} line {line})" if line else ""
     return TraceError(
-        f"tracing failed: {type(error).__name__}: {first}", file=origin.name, line=line,
+        f"tracing failed: {type(error).__name__}: {first}{called_from}", file=file, line=line,
         hint=next((hint for key, hint in _TRACE_HINTS if key in first), _inputs_hint(root or module, inputs)),
         detail="\n".join(message),
     )

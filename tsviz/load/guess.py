@@ -381,9 +381,10 @@ def _options(place: Followed, model: nn.Module, dtype: str, batch: int = 0,
         return tokens + labels
     if isinstance(layer, nn.EmbeddingBag):
         return [(InputSpec((), expr=f"torch.randint(0, {layer.num_embeddings}, ({2 * SEQ},))"), 2, SEQ)]
-    if isinstance(layer, nn.Linear):
+    if isinstance(layer, nn.Linear):  # last: features first, transposed on the way (a B x 80 x T spectrogram)
         return [(InputSpec((b, layer.in_features), dtype), b, seqs[0]),
-                *((InputSpec((b, s, layer.in_features), dtype), b, s) for s in seqs)]
+                *((InputSpec((b, s, layer.in_features), dtype), b, s) for s in seqs),
+                (InputSpec((b, layer.in_features, seqs[0]), dtype), b, seqs[0])]
     if isinstance(layer, _SEQUENCE_LAYERS):
         width, batch_first = _width(layer)
         return [(InputSpec((b, s, width) if batch_first else (s, b, width), dtype), b, s) for s in seqs]

@@ -67,6 +67,7 @@ def suggest_inputs(source: LoadedSource, entry: Entry, target: Any, run: bool = 
     guesses = ([found.specs] if found is not None else []) + guess_inputs(target, list(forward_params(entry, target)))
     if not run or not isinstance(target, nn.Module):
         return guesses[0]
+    past_the_inputs = None  # the first guess the model took until a line that needs what is not here (a GPU)
     for at, specs in enumerate(guesses):
         for _ in range(MAX_REPAIRS + 1):
             try:
@@ -74,11 +75,16 @@ def suggest_inputs(source: LoadedSource, entry: Entry, target: Any, run: bool = 
                     target(*example_inputs(source, entry, target, specs))
                 return specs
             except Exception as e:  # the model's own error on a wrong guess: mend its width, else the next guess
+                if past_the_inputs is None and any(words in str(e) for words in _NOT_THE_INPUTS):
+                    past_the_inputs = specs
                 mended = None if at == 0 and found is not None else _mended(specs, e)  # the file's call stays
                 if mended is None:
                     break
                 specs = mended
-    return guesses[0]
+    return past_the_inputs or guesses[0]
+
+
+_NOT_THE_INPUTS = ("not compiled with CUDA", "Found no NVIDIA driver", "No CUDA GPUs are available")
 
 
 MAX_REPAIRS = 3
