@@ -157,3 +157,20 @@ def test_safetensors_weights_load_or_say_the_package_is_missing() -> None:
         assert "pip install safetensors" in result.error.hint
         return
     assert result.error is None and result.weights.loaded == 1 and len(result.weights.missing) == 3
+
+
+def test_inspect_of_a_whole_pickled_model_alone_names_its_class_and_the_weights_option(tmp_path: Path) -> None:
+    (tmp_path / "model.pth").write_bytes(whole_model())
+    done = tsviz("inspect", str(tmp_path / "model.pth"))
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "model.pth: this torch.save file is a whole pickled model (it pickles net.Net)" in done.stderr
+    assert "`net.Net`: open the .py that defines it with this file as its weights (--weights FILE" in done.stderr
+
+
+def test_a_whole_pickled_model_with_its_py_on_the_command_line(tmp_path: Path) -> None:
+    (tmp_path / "net.py").write_text(NET)
+    (tmp_path / "model.pth").write_bytes(whole_model())
+    done = tsviz("inspect", str(tmp_path / "net.py"), "--weights", str(tmp_path / "model.pth"), "--json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)["weights"]
+    assert data["holds"] == "a whole pickled model (`net.Net`)" and data["loaded"] == data["model_tensors"] == 4

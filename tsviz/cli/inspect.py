@@ -13,7 +13,7 @@ from tsviz.graph.dot import to_dot
 from tsviz.graph.fold import count_text, fold_constants
 from tsviz.graph.layout import svg_or_problem
 from tsviz.model.errors import TsvizError
-from tsviz.model.filekinds import PROGRAM_KINDS
+from tsviz.model.filekinds import PROGRAM_KINDS, WEIGHT_KINDS
 from tsviz.model.jobs import kind_of
 from tsviz.model.package import PackageResult
 from tsviz.model.pt2 import Pt2Result
@@ -27,7 +27,9 @@ XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'  # 
 
 
 def inspect(args: Any) -> int:
-    request = request_of(args, also=PROGRAM_KINDS)
+    # an exported program or a package has its own view; saved tensors or a pickled model go to the worker, which
+    # names what they are (a whole model by its class, and how to give it its .py: tsviz/analysis/weights.py)
+    request = request_of(args, also=(*PROGRAM_KINDS, *WEIGHT_KINDS))
     if kind_of(request).kind == "pt2":  # an exported program: its own view (tsviz/analysis/pt2.py)
         return program(args, run(args, "pt2", request))
     if kind_of(request).kind == "package":  # a torch.package: listed, one model drawn (tsviz/analysis/package.py)
