@@ -156,3 +156,11 @@ def test_a_cuda_line_in_another_file_of_the_project_is_named_there_with_the_line
     assert last.startswith("tsviz: error: utils.py line 6: tracing failed: TypeError: type torch.cuda.LongTensor "
                            "not available"), last
     assert "(called from model.py line 18)" in last and "this line asks for CUDA (a GPU)" in last
+
+
+def test_a_model_the_file_runs_in_double_precision_is_run_in_it_with_a_note() -> None:
+    data = inspect("double_precision.py")
+    assert data["entry"] == "Surrogate" and data["inputs"] == ["64x3 float64"] and data["graph"]["nodes"]
+    assert any("Inputs from the __main__ block at line 19" in n and "tsviz runs the model in float64 too" in n
+               for n in data["notes"]), data["notes"]
+    assert "Double(" in json.dumps(data["graph"])  # the traced graph's values are float64

@@ -44,7 +44,7 @@ def guess_inputs(target: Any, params: list[Param]) -> list[tuple[InputSpec, ...]
     if not required:
         return [()]
     model = target if isinstance(target, nn.Module) else None
-    dtype = _parameter_dtype(model)
+    dtype = parameter_dtype(model)
     if model is None:
         return [tuple(InputSpec((BATCH, SEQ), dtype) for _ in required)]
     # `text, lengths, mels = inputs`: one argument holding a tuple, each of its names guessed as an argument
@@ -556,7 +556,7 @@ def _state_method(model: nn.Module | None) -> str:
     return ""
 
 
-def _parameter_dtype(model: nn.Module | None) -> str:
+def parameter_dtype(model: nn.Module | None) -> str:
     for p in model.parameters() if model is not None else ():
         if p.is_floating_point():
             return next((name for name, dtype in TORCH_DTYPES.items() if dtype == p.dtype), "float32")

@@ -3,6 +3,7 @@ model (tsviz.load.calls), else the guess from its layers (tsviz.load.guess)."""
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import replace
 from typing import Any
 
@@ -12,7 +13,7 @@ from torch import nn
 from tsviz.load import calls
 from tsviz.load.entries import FACTORY, forward_params
 from tsviz.load.expressions import namespace
-from tsviz.load.guess import guess_inputs, value_from_spec
+from tsviz.load.guess import TORCH_DTYPES, guess_inputs, parameter_dtype, value_from_spec
 from tsviz.load.importer import (
     LoadedSource,
     user_line,
@@ -68,13 +69,19 @@ def suggest_inputs(source: LoadedSource, entry: Entry, target: Any, run: bool = 
     if not run or not isinstance(target, nn.Module):
         return guesses[0]
     past_the_inputs = None  # the first guess the model took until a line that needs what is not here (a GPU)
+    converted = False  # to the dtype of the file's own inputs
     for at, specs in enumerate(guesses):
-        for _ in range(MAX_REPAIRS + 1):
+        for _ in range(MAX_REPAIRS + 2):
             try:
                 with torch.no_grad():
                     target(*example_inputs(source, entry, target, specs))
                 return specs
             except Exception as e:  # the model's own error on a wrong guess: mend its width, else the next guess
+                if at == 0 and found is not None and not converted:
+                    if converted := _to_the_files_dtype(target, specs):
+                        continue  # the file runs its model in its inputs' dtype (`Net().double()`): so does tsviz
+                if converted and at == 0:
+                    target.float()  # that was not it: the guesses are for the model as it was built
                 if past_the_inputs is None and any(words in str(e) for words in _NOT_THE_INPUTS):
                     past_the_inputs = specs
                 mended = None if at == 0 and found is not None else _mended(specs, e)  # the file's call stays
@@ -82,6 +89,30 @@ def suggest_inputs(source: LoadedSource, entry: Entry, target: Any, run: bool = 
                     break
                 specs = mended
     return past_the_inputs or guesses[0]
+
+
+def _to_the_files_dtype(model: nn.Module, specs: tuple[InputSpec, ...]) -> bool:
+    """Convert a float32 model to the one float dtype of the file's own inputs (float64 for `Net().double()` and
+    `torch.rand(100, 2, dtype=torch.float64)`): the file's call runs only on a model of that dtype. True if done."""
+    floats = {s.dtype for s in specs if not s.expr and s.dtype in ("float64", "float16", "bfloat16")}
+    if len(floats) != 1 or parameter_dtype(model) != "float32" or not any(True for _ in model.parameters()):
+        return False
+    dtype = floats.pop()
+    model.to(TORCH_DTYPES[dtype])
+    _CONVERTED[model] = dtype
+    return True
+
+
+def converted_note(model: Any) -> str:
+    """What _to_the_files_dtype did to this model, in words ("" if nothing)."""
+    dtype = _CONVERTED.get(model) if isinstance(model, nn.Module) else None
+    if dtype is None or parameter_dtype(model) != dtype:
+        return ""
+    return (f"Those inputs are {dtype}, so tsviz runs the model in {dtype} too (`model.to(torch.{dtype})`), as "
+            "the file's own call needs.")
+
+
+_CONVERTED: weakref.WeakKeyDictionary[nn.Module, str] = weakref.WeakKeyDictionary()
 
 
 _NOT_THE_INPUTS = ("not compiled with CUDA", "Found no NVIDIA driver", "No CUDA GPUs are available")

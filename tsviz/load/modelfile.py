@@ -17,7 +17,7 @@ from tsviz.load import bundle
 from tsviz.load.build import build_notes, build_target
 from tsviz.load.entries import default_entry, find_entries
 from tsviz.load.importer import LoadedSource, load_source
-from tsviz.load.inputs import example_inputs, file_call_inputs, suggest_inputs
+from tsviz.load.inputs import converted_note, example_inputs, file_call_inputs, suggest_inputs
 from tsviz.load.parts import default_trace_submodules
 from tsviz.load.weights import load_weights
 from tsviz.model.errors import InputError
@@ -128,7 +128,7 @@ class ModelFile:
                              hint="pick the entry that builds the model (the class or model())")
         data: bytes | Path = self.request.weights or Path(self.request.weights_path)
         return load_weights(target, data, name, code=self.source.module, model_name=self.source.display_name,
-                            constructor=self.constructor_values())
+                            constructor=self.constructor_values(), root=self.origin.root)
 
     def constructor_values(self) -> dict[str, str]:
         """The entry's constructor values as text: typed, else tsviz's prefill, else the default."""
@@ -158,7 +158,7 @@ class ModelFile:
         specs = specs or self.suggested_inputs(built.target)
         found = file_call_inputs(self.source, self.entry, built.target)
         if found is not None and found.specs == specs:
-            note = found.note(self.source.display_name)
+            note = " ".join(filter(None, (found.note(self.source.display_name), converted_note(built.target))))
         else:
             why = "The file gives no example inputs" if found is None else (
                 f"The model does not run on the inputs {found.where} passes it at line {found.line} "
