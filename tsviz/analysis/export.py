@@ -52,13 +52,39 @@ FIXES = {
         "Strict export (TorchDynamo) could not follow this line. Rewrite it with torch operations, or export with "
         "strict=False, which runs your Python as Python and records only the tensor operations."),
     "not a module": "torch.export.export takes an nn.Module: wrap the function in a module whose forward calls it.",
+    # an op TS2EPConverter refuses has its own fix (OP_FIXES below); this is for one without a rule of its own
     "unsupported op": (
         "TS2EPConverter has no rule for this TorchScript op. If you still have the source, export it with "
-        "torch.export instead (a loop over a size becomes plain code there, or torch._higher_order_ops.while_loop "
-        "for a loop on values); otherwise trace the model again, which unrolls the loop for one size, and convert "
-        "the traced archive."),
+        "torch.export instead; otherwise rewrite the line with plain tensor operations and save the archive again."),
     "other": "Read torch's message below; draft_export() lists every problem export finds in one run.",
 }
+# TS2EPConverter's refusals by op: what the op is doing that a program cannot, and the fix that fits that op alone
+OP_FIXES = {
+    "prim::If": (
+        "a branch on a tensor's value (`if x.sum() > 0:`), which one exported graph cannot keep as Python",
+        "Write the branch as torch.cond(pred, true_fn, false_fn, (x,)), both branches returning tensors of the same "
+        "shapes (torch.where for an elementwise choice), or make the condition tensor-free: test a Python int or bool "
+        "argument, or a shape, which the program fixes for the sample."),
+    "prim::Loop": (
+        "a loop whose trip count is known only at run time",
+        "Unroll it: export from the source, where a loop over a fixed count or a size becomes plain code, or trace the "
+        "model again (the trace unrolls the loop for the sample's size) and convert the traced archive; a loop that "
+        "runs until a tensor says stop becomes torch._higher_order_ops.while_loop(cond_fn, body_fn, carried_inputs)."),
+    "prim::SetAttr": (
+        "forward writes a module attribute (`self.state = ...`: state kept from one call to the next), and an "
+        "exported program is a function of its inputs",
+        "Pass the state as an input and return its new value: forward(self, x, state) -> (out, new_state), the "
+        "caller keeping it between calls (reset_states() becomes a zeros tensor the caller makes)."),
+    "prim::RaiseException": (
+        "a raise under a condition on a tensor's values (`if ...: raise ValueError(...)`)",
+        "State the condition as torch._check(cond, lambda: 'message') (torch._check_is_size for a size): export "
+        "keeps it as a runtime assertion instead of a branch."),
+    "aten::warn": (
+        "warnings.warn in forward, which an exported program cannot call",
+        "Turn the check that warns into torch._check(cond, lambda: 'message'), or warn in the code that calls the "
+        "model instead of inside forward."),
+}
+OTHER_OP_FIX = FIXES["unsupported op"]
 
 
 def attempt_export(name: str, call: str, target: Any, inputs: tuple, options: dict, user_path: str,

@@ -25,6 +25,8 @@ from tsviz.analysis.convert import describe
 from tsviz.analysis.diff import comparison_inputs
 from tsviz.analysis.export import (
     FIXES,
+    OP_FIXES,
+    OTHER_OP_FIX,
     attempt_export,
     batch_of_two,
     blocked,
@@ -58,6 +60,7 @@ from tsviz.model.types import (
 
 _UNSUPPORTED = re.compile(r"^\s*\d+\. (\S+) \[(.*)\]\s*$")
 _WRITTEN_AT = re.compile(r"# (.+?):(\d+):\d+\s*$")
+_OP_NAMED = re.compile(r"\b(prim|aten)(?:::|\.)(\w+)")
 _SUGGESTED = re.compile(r"Suggested fixes:\n((?:  .+\n?)+)")
 _DRAFT_KINDS = {"DATA_DEPENDENT_ERROR": "data-dependent control flow", "CONSTRAINT_VIOLATION_ERROR": "dynamic shapes"}
 
@@ -206,8 +209,8 @@ def _archive_ladder(request: MigrateRequest, path: Path) -> ExportResult:
         blockers = unsupported_nodes(explained, graph)
         if not blockers:
             program = converter.convert()
-    except Exception as e:  # the converter's own failures are findings too
-        blockers = [blocker_of(e, "ts2ep", str(path))]
+    except Exception as e:  # the converter's own failures are findings too: by the op they name, where they name one
+        blockers = [op_blocker(e, graph) or blocker_of(e, "ts2ep", str(path))]
     rungs.append(_checked(ExportAttempt("ts2ep", program is not None, time.perf_counter() - start, call,
                                         outputs=blocked(*blockers) if blockers else ""),
                           module, program.module() if program is not None else None, inputs, "the archive"))
@@ -238,12 +241,43 @@ def unsupported_nodes(explained: str, graph: IRGraph) -> list[Blocker]:
         nodes = [n for n in graph.nodes if n.kind == op and n.source is not None]
         same = [n for n in nodes if n.source.saved_from == saved_from] or nodes
         stored = same[0].source.line if same else 0
-        kind = "unsupported op"
-        message = (f"TS2EPConverter cannot convert {op}" + (" (a loop whose trip count is known only at run time)"
-                                                           if op == "prim::Loop" else ""))
-        blockers.append(Blocker(kind, stored, message, FIXES[kind], "ts2ep", detail=text[:1500], op=op,
-                                saved_from=saved_from))
+        inner = _inner_cause(graph, same[0]) if same and op == "prim::If" else ""
+        blockers.append(_op_blocker(inner or op, stored, text, saved_from, inside=op if inner else ""))
     return blockers
+
+
+def _op_blocker(op: str, line: int, text: str, saved_from: str, inside: str = "") -> Blocker:
+    """The blocker for an op TS2EPConverter refuses: what the op does and the fix for that op, never another's."""
+    what, fix = OP_FIXES.get(op, ("", OTHER_OP_FIX))
+    where = f" (inside the {inside} that guards it)" if inside else ""
+    message = f"TS2EPConverter cannot convert {op}{where}" + (f": {what}" if what else "")
+    return Blocker("unsupported op", line, message, fix, "ts2ep", detail=text[:1500], op=op, saved_from=saved_from)
+
+
+def _inner_cause(graph: IRGraph, branch: Any) -> str:
+    """The op inside a refused prim::If's blocks that is the reason to fix: state written (prim::SetAttr), else a
+    raise (prim::RaiseException); "" when it is the branch itself."""
+    blocks = {b.id for b in graph.blocks if b.owner == branch.id}
+    for block in graph.blocks:  # nested blocks follow their parents
+        if block.parent in blocks:
+            blocks.add(block.id)
+    kinds = {n.kind for n in graph.nodes if n.block in blocks}
+    return next((op for op in ("prim::SetAttr", "prim::RaiseException") if op in kinds), "")
+
+
+def op_blocker(error: BaseException, graph: IRGraph) -> Blocker | None:
+    """A converter failure that names an op it has a fix for ("prim.RaiseException.default", "aten.warn.default",
+    "failed for node prim::If"), on the line of that op in the archive's code; None for any other failure."""
+    text = str(error)
+    for namespace, name in _OP_NAMED.findall(text):
+        op = f"{namespace}::{name}"
+        if op in OP_FIXES:
+            nodes = [n for n in graph.nodes if n.kind == op and n.source is not None]
+            line, saved_from = (nodes[0].source.line, nodes[0].source.saved_from) if nodes else (0, "")
+            inner = _inner_cause(graph, nodes[0]) if nodes and op == "prim::If" else ""
+            return _op_blocker(inner or op, line, "\n".join(text.strip().splitlines()[:12]), saved_from,
+                               inside=op if inner else "")
+    return None
 
 
 def archive_inputs(module: Any, request: MigrateRequest) -> tuple[tuple, list[str]]:
