@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import sys
 import types
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -47,12 +48,21 @@ def saved(obj: object) -> bytes:
     return buffer.getvalue()
 
 
-def whole_model(model_init: dict | None = None) -> bytes:
-    """torch.save(model) of a net.Net, pickled while `net` is importable, as a training script would."""
+def whole_model(model_init: dict | None = None, wrap: Callable[[nn.Module], object] = lambda m: m) -> bytes:
+    """torch.save(model) of a net.Net (or of what `wrap` puts it in), pickled while `net` is importable, as a
+    training script would."""
     module = net_module()
     sys.modules["net"] = module
     try:
         torch.manual_seed(7)
-        return saved(module.Net(**(model_init or {})))
+        return saved(wrap(module.Net(**(model_init or {}))))
     finally:
         del sys.modules["net"]
+
+
+class Elsewhere(nn.Module):
+    """A class no model file of the tests defines: a pickle naming it must be refused, not unpickled."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(8, 1000)

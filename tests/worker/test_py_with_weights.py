@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import io
 import json
+import sys
+import types
+import zipfile
 from pathlib import Path
 
 import pytest
 import torch
 from support.bad_inputs import reduce_payload
 from support.cli import tsviz
-from support.weights_models import NET, net_module, saved, trained, whole_model
+from support.weights_models import NET, Elsewhere, net_module, saved, trained, whole_model
 from torch import nn
 
 from tsviz import client
@@ -100,6 +103,19 @@ def test_a_whole_pickled_model_is_unpickled_with_its_py_and_loaded() -> None:
     assert torch.equal(archived(result)["fc.weight"], expected["fc.weight"])
 
 
+def test_a_checkpoint_holding_a_whole_model_uses_its_state_dict() -> None:
+    result = inspect(whole_model(wrap=lambda m: {"epoch": 3, "model": m, "best_fitness": 0.5}), "last.pt")
+    assert result.error is None, result.error
+    assert (result.weights.holds, result.weights.entry, result.weights.loaded) == ("a checkpoint", "model", 4)
+
+
+def test_a_whole_pickled_model_naming_a_class_from_elsewhere_is_refused() -> None:
+    result = inspect(saved(Elsewhere()), "other.pth")
+    assert result.error is not None and result.error.file == "other.pth"
+    assert "needs `support.weights_models.Elsewhere`, which net.py does not define" in result.error.message
+    assert "open the .py that defines Elsewhere" in result.error.hint
+
+
 def test_a_whole_pickled_model_alone_names_its_class_and_how_to_give_its_py() -> None:
     with pytest.raises(ArchiveError) as caught:
         client.run("inspect", InspectRequest("model.pth", whole_model()))
@@ -174,3 +190,30 @@ def test_a_whole_pickled_model_with_its_py_on_the_command_line(tmp_path: Path) -
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)["weights"]
     assert data["holds"] == "a whole pickled model (`net.Net`)" and data["loaded"] == data["model_tensors"] == 4
+
+
+BLOCKS = "from torch import nn\n\n\nclass Block(nn.Module):\n    def __init__(self):\n        super().__init__()\n" \
+         "        self.fc = nn.Linear(4, 4)\n\n    def forward(self, x):\n        return self.fc(x)\n"
+TOWER = "from torch import nn\n\nimport blocks\n\n\nclass Tower(nn.Module):\n    def __init__(self):\n" \
+        "        super().__init__()\n        self.block = blocks.Block()\n\n    def forward(self, x):\n" \
+        "        return self.block(x)\n"
+
+
+def test_a_whole_pickled_model_may_use_classes_of_the_other_files_of_its_project() -> None:
+    modules = {}
+    for name, text in (("blocks", BLOCKS), ("tower", TOWER)):  # as the training script imported them
+        modules[name] = sys.modules[name] = types.ModuleType(name)
+        exec(compile(text, f"{name}.py", "exec"), modules[name].__dict__)
+    try:
+        data = saved(modules["tower"].Tower())
+    finally:
+        for name in modules:
+            del sys.modules[name]
+    project = io.BytesIO()
+    with zipfile.ZipFile(project, "w") as archive:
+        archive.writestr("tower.py", TOWER)
+        archive.writestr("blocks.py", BLOCKS)
+    result = client.run("inspect", InspectRequest("tower.py", TOWER.encode(), project=project.getvalue(),
+                                                  weights=data, weights_name="tower.pth"))
+    assert result.error is None, result.error
+    assert result.weights.holds == "a whole pickled model (`tower.Tower`, `blocks.Block`)" and result.weights.complete

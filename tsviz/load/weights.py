@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import io
+import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -25,13 +26,14 @@ _PREFIXES = ("module.", "_orig_mod.", "model.")  # DataParallel, torch.compile, 
 
 
 def load_weights(model: nn.Module, data: bytes | Path, filename: str, *, code: ModuleType | None = None,
-                 model_name: str = "", constructor: dict[str, str] | None = None) -> WeightsLoad:
+                 model_name: str = "", constructor: dict[str, str] | None = None, root: str = "") -> WeightsLoad:
     """Load the weights file (its bytes, or where it lies) into `model`; what does not fit is left out and listed.
-    `code` is the .py's module (a whole pickled model's classes come from it), `constructor` its constructor
-    values as text (for the hint on a shape that differs)."""
+    `code` is the .py's module (a whole pickled model's classes come from it, or from the modules of its project
+    folder `root` it imported), `constructor` its constructor values as text (for the hint on a shape that
+    differs)."""
     sniffed = _weights_kind(data, filename, model_name)
     stage("load", f"loading the weights {filename} into the model (torch.load(weights_only=True))")
-    loaded, holds = _read(data, filename, sniffed, code, model_name)
+    loaded, holds = _read(data, filename, sniffed, _Code(code, model_name, root))
     weights, entry, notes = pick_weights(_as_state_dicts(loaded))
     if weights is None:
         raise InputError(f"this file holds no weights for the model: {notes[0] if notes else 'no dict of tensors'}",
@@ -108,8 +110,27 @@ def _weights_kind(data: bytes | Path, filename: str, model_name: str) -> Sniffed
     return require_kind(data, filename, WEIGHTS_FILE_KINDS)
 
 
-def _read(data: bytes | Path, filename: str, sniffed: Sniffed, code: ModuleType | None,
-          model_name: str) -> tuple[Any, str]:
+class _Code:
+    """Where a whole pickled model's classes may come from: the .py's module, and the modules of its project
+    that it imported (`from models.blocks import Block`); nothing else."""
+
+    def __init__(self, module: ModuleType | None, name: str, root: str) -> None:
+        self.module, self.name, self.root = module, name, root.rstrip("/")
+
+    def find(self, module: str, qualname: str) -> Any:
+        if self.module is None:
+            return None
+        found = _attribute(self.module, qualname)
+        if isinstance(found, type):
+            return found
+        imported = sys.modules.get(module)
+        where = str(getattr(imported, "__file__", "") or "")
+        if imported is not None and self.root and where.startswith(self.root + "/"):
+            return _attribute(imported, qualname)
+        return None
+
+
+def _read(data: bytes | Path, filename: str, sniffed: Sniffed, code: _Code) -> tuple[Any, str]:
     """(what the file holds, "" or what it is when that is not a dict: "a whole pickled model (net.Net)")."""
     if sniffed.kind == "safetensors":
         return _read_safetensors(data, filename), "safetensors weights"
@@ -120,7 +141,8 @@ def _read(data: bytes | Path, filename: str, sniffed: Sniffed, code: ModuleType 
         if "weights_only" not in str(e) and "Unsupported global" not in str(e):
             raise InputError(f"torch.load could not read this {sniffed.label}: {str(e).splitlines()[0]}",
                              file=filename, hint="save it again with torch.save", detail=str(e)) from e
-    allowed, named = _pickled_classes(data, filename, sniffed, code, model_name)
+    model_name = code.name
+    allowed, named = _pickled_classes(data, filename, sniffed, code)
     stage("load", f"unpickling {filename} with {named} from {model_name} allowed (weights_only=True)")
     if not isinstance(data, Path):
         source = io.BytesIO(data)
@@ -149,8 +171,7 @@ def _read_safetensors(data: bytes | Path, filename: str) -> dict:
                          hint="save it again with safetensors.torch.save_file", detail=str(e)) from e
 
 
-def _pickled_classes(data: bytes | Path, filename: str, sniffed: Sniffed, code: ModuleType | None,
-                     model_name: str) -> tuple[list[Any], str]:
+def _pickled_classes(data: bytes | Path, filename: str, sniffed: Sniffed, code: _Code) -> tuple[list[Any], str]:
     """The classes a whole pickled model needs, allowed by name for weights_only's unpickler: those the .py
     defines (under the module name the pickle asks for: `net.Net` from the model's module, whatever it is called
     here) and torch.nn's modules. A call that runs code, or a class from elsewhere, is refused, never unpickled."""
@@ -161,7 +182,7 @@ def _pickled_classes(data: bytes | Path, filename: str, sniffed: Sniffed, code: 
                          "a malicious checkpoint runs code); tsviz never unpickles it", file=filename,
                          hint="do not torch.load this file outside weights_only=True; ask for its state_dict()")
     own = [c for c in names if not c.startswith(SAFE_PREFIXES)]
-    if code is None:
+    if code.module is None:
         raise InputError(f"this {sniffed.label} is a whole pickled model: `{own[0] if own else 'its class'}`",
                          file=filename, hint=f"open the .py that defines it with this file as its weights "
                                              f"({GIVE_WEIGHTS})")
@@ -173,9 +194,10 @@ def _pickled_classes(data: bytes | Path, filename: str, sniffed: Sniffed, code: 
                 allowed.append(found)
         elif name in own:
             module, _, qualname = name.rpartition(".")
-            found = _attribute(code, qualname)
+            found = code.find(module, qualname)
             if not isinstance(found, type):
-                raise InputError(f"this whole pickled model needs `{name}`, which {model_name} does not define",
+                raise InputError(f"this whole pickled model needs `{name}`, which {code.name} does not define; tsviz "
+                                 "unpickles only the classes of the model's .py (and its project) and torch.nn's",
                                  file=filename, hint=f"open the .py that defines {qualname} (module {module}) with "
                                                      f"this file as its weights ({GIVE_WEIGHTS})")
             allowed.append((found, name))
