@@ -27,6 +27,21 @@ class Gate(nn.Module):
         return torch.cond(x.sum() > 0, lambda x: x.sin(), lambda x: x.cos() * 2, (x,))
 
 
+class Doubling(nn.Module):
+    """A loop that runs until a tensor says stop, written as while_loop."""
+
+    def forward(self, x: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
+        from torch._higher_order_ops.while_loop import while_loop
+
+        def cond_fn(i: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+            return i < n.sum()
+
+        def body_fn(i: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            return i + 1, x * 2
+
+        return while_loop(cond_fn, body_fn, (torch.zeros((), dtype=torch.int64), x))[1]
+
+
 def saved(program: torch.export.ExportedProgram) -> bytes:
     buffer = io.BytesIO()
     torch.export.save(program, buffer)
@@ -47,3 +62,7 @@ def dynamic_batch() -> bytes:
 
 def with_cond() -> bytes:
     return saved(torch.export.export(Gate(), (torch.randn(2, 4),)))
+
+
+def with_while_loop() -> bytes:
+    return saved(torch.export.export(Doubling(), (torch.randn(2, 3), torch.tensor([3]))))

@@ -56,6 +56,16 @@ def test_torch_cond_is_a_region_holding_its_two_subgraphs() -> None:
     assert 'subgraph "cluster_b0"' in to_dot(fold_constants(result.graph)) and result.run.ok
 
 
+def test_while_loop_is_a_region_holding_its_condition_and_its_body() -> None:
+    result = viewed("doubling.pt2", programs.with_while_loop())
+    loop = next(n for n in result.graph.nodes if n.kind == "higher_order::while_loop")
+    blocks = {b.label: b.id for b in result.graph.blocks if b.owner == loop.id}
+    assert list(blocks) == ["while_loop_cond_graph_0", "while_loop_body_graph_0"]
+    body = [n.kind for n in result.graph.nodes if n.block == blocks["while_loop_body_graph_0"]]
+    assert body == ["aten::add", "aten::mul"]
+    assert result.run.inputs == ("x: 2x3 float32", "n: 1 int64") and result.run.outputs == ("2x3 float32",)
+
+
 def test_a_pt2_torch_cannot_load_says_so_with_the_version_not_damage() -> None:
     import io
     import zipfile
