@@ -217,3 +217,18 @@ def test_a_whole_pickled_model_may_use_classes_of_the_other_files_of_its_project
                                                   weights=data, weights_name="tower.pth"))
     assert result.error is None, result.error
     assert result.weights.holds == "a whole pickled model (`tower.Tower`, `blocks.Block`)" and result.weights.complete
+
+
+def test_the_command_line_converts_a_pth_into_a_torchscript_pt_with_the_trained_weights(tmp_path: Path) -> None:
+    """The seed's .pth -> TorchScript .pt: `inspect --out` writes the converted archive; `archive` says so."""
+    model = trained()
+    (tmp_path / "net.py").write_text(NET)
+    (tmp_path / "net.pth").write_bytes(saved(model.state_dict()))
+    done = tsviz("inspect", str(tmp_path / "net.py"), "--weights", str(tmp_path / "net.pth"), "--out",
+                 str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    converted = torch.jit.load(str(tmp_path / "out" / "net.script.pt"))
+    assert torch.equal(converted.state_dict()["fc.weight"], model.fc.weight)
+    listed = tsviz("archive", str(tmp_path / "net.py"), "--weights", str(tmp_path / "net.pth"), "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout)["weights"]["loaded"] == 4

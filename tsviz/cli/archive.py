@@ -7,6 +7,7 @@ from typing import Any
 from tsviz.cli.common import converted, print_json, request_of, run
 from tsviz.model.filekinds import WEIGHT_KINDS
 from tsviz.model.jobs import kind_of, saved_archive_request
+from tsviz.model.jsonio import to_data
 from tsviz.model.types import PassRequest
 from tsviz.model.weights import WeightsResult
 from tsviz.report import views
@@ -18,12 +19,16 @@ def archive(args: Any) -> int:
     if kind_of(request).kind in WEIGHT_KINDS:  # a state dict or a checkpoint: its tensors, loaded weights_only
         return weights(args, run(args, "weights", request))
     result = converted(args, request)
+    loaded = result.weights  # --weights: the archive holds the trained model
     if result.kind == "py":  # inspect the archive this conversion saves
         result = converted(args, saved_archive_request(result))
     report = result.archive_report
     if args.json:
-        return print_json(views.archive_data(result.filename, report))
+        return print_json({**views.archive_data(result.filename, report),
+                           **({"weights": to_data(loaded)} if loaded is not None else {})})
     print(f"{result.filename}: file format version {report.format_version}. {report.version_note}")
+    if loaded is not None:
+        print(f"saved with the weights: {loaded.summary().removeprefix('Weights: ')}")
     if report.training:
         print("saved in training mode")
     print(f"\n{len(report.files)} files, {sum(f[2] for f in report.files) / 1e6:.2f} MB uncompressed")
