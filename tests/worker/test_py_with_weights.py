@@ -232,3 +232,13 @@ def test_the_command_line_converts_a_pth_into_a_torchscript_pt_with_the_trained_
     listed = tsviz("archive", str(tmp_path / "net.py"), "--weights", str(tmp_path / "net.pth"), "--json")
     assert listed.returncode == 0, listed.stderr
     assert json.loads(listed.stdout)["weights"]["loaded"] == 4
+
+
+def test_tsviz_file_checks_its_weights_before_any_server_starts(tmp_path: Path) -> None:
+    from tsviz.cli import main
+
+    (tmp_path / "net.py").write_text(NET)
+    (tmp_path / "w.pth").write_bytes(saved(trained().state_dict()))
+    assert main([str(tmp_path / "net.py"), "--weights", str(tmp_path / "nope.pth")]) == 2  # no such file
+    assert main([str(tmp_path / "net.py"), "--weights", str(tmp_path / "net.py")]) == 2  # not weights
+    assert main([str(tmp_path / "w.pth"), "--weights", str(tmp_path / "w.pth")]) == 2  # weights need a .py

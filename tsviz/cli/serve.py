@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from tsviz.cli.common import weights_of
 from tsviz.model.errors import InputError
-from tsviz.model.filekinds import PROGRAM_KINDS, WEIGHT_KINDS, refusal, sniff
+from tsviz.model.filekinds import PROGRAM_KINDS, SOURCE_KINDS, WEIGHT_KINDS, refusal, sniff
 
 
 def serve(args: Any) -> int:
@@ -17,5 +18,10 @@ def serve(args: Any) -> int:
         sniffed = sniff(args.file)
         if sniffed.kind not in (*WEIGHT_KINDS, *PROGRAM_KINDS) and (error := refusal(str(args.file), sniffed)):
             raise error  # saved tensors open too (the Archive page lists them), and .pt2 (the Graph & code page)
+    if args.weights is not None:  # a .py's weights: checked now (its path and kind), mounted into the sandbox
+        if args.file is None or sniff(args.file).kind not in SOURCE_KINDS:
+            raise InputError("--weights goes with a .py model file: the weights are loaded into the model it builds",
+                             file=str(args.weights), hint="tsviz model.py --weights weights.pth")
+        weights_of(args)
     serve(args.file, args.port, args.address, open_browser=not args.no_browser)
     return 0
