@@ -18,7 +18,7 @@ from support.weights_models import NET, Elsewhere, net_module, saved, trained, w
 from torch import nn
 
 from tsviz import client
-from tsviz.client import files
+from tsviz.client import files, sandbox
 from tsviz.model.errors import ArchiveError
 from tsviz.model.types import InspectRequest, PassRequest
 
@@ -234,8 +234,11 @@ def test_the_command_line_converts_a_pth_into_a_torchscript_pt_with_the_trained_
     assert json.loads(listed.stdout)["weights"]["loaded"] == 4
 
 
-def test_tsviz_file_checks_its_weights_before_any_server_starts(tmp_path: Path) -> None:
+def test_tsviz_file_checks_its_weights_before_any_server_starts(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     from tsviz.cli import main
+
+    monkeypatch.setenv(sandbox.WEIGHTS_ENV, "")  # main() names the weights for the sandbox: put back afterwards
 
     (tmp_path / "net.py").write_text(NET)
     (tmp_path / "w.pth").write_bytes(saved(trained().state_dict()))
