@@ -72,3 +72,15 @@ class Unregistered(nn.Module):
 
     def forward(self, x):
         return self.project(x) + x
+
+
+class GatedStack(nn.Module):
+    """GatedNet one level down: its head's gate still reaches GatedNet's own proj."""
+
+    def __init__(self, width=16):
+        super().__init__()
+        self.block = GatedNet(width)
+        self.final = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.final(self.block(x))

@@ -121,3 +121,11 @@ def test_tracing_a_layer_that_is_no_submodule_says_to_register_it() -> None:
 @pytest.mark.parametrize("entry", ["Swish", "NestedAct", "ActivationList", "GatedNet"])
 def test_hybrid_gives_a_graph_where_script_fails(entry: str) -> None:
     assert inspect("closures.py", "--entry", entry, "--mode", "hybrid")["graph"]["nodes"]
+
+
+def test_a_picked_part_that_cannot_be_traced_alone_is_traced_as_its_parent_with_a_note() -> None:
+    data = inspect("closures.py", "--entry", "GatedStack", "--mode", "hybrid", "--trace-submodule", "block.head",
+                   "--input", "2x16")
+    assert data["graph"]["nodes"] and data["traced_submodules"] == ["block"]
+    assert any(n.startswith("block.head cannot be traced alone (self.gate is a lambda (line 32)") and
+               n.endswith("so tsviz traced block, which holds it, in its place.") for n in data["notes"]), data["notes"]

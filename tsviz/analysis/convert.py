@@ -56,7 +56,7 @@ def convert(target: Any, mode: str, inputs: tuple | None, origin: Origin, *, tra
         elif mode == "hybrid":
             inputs = require_inputs(inputs, mode, origin)
             try:
-                result.module, result.traced = hybrid(target, inputs, trace_submodules, origin)
+                result.module, result.traced = hybrid(target, inputs, trace_submodules, origin, result.notes)
             except (ScriptError, TraceError):
                 if not auto_hybrid:
                     raise
@@ -392,17 +392,57 @@ def _reach(function: types.FunctionType, holder: str, captured: Any, root: Any) 
                        "the layer itself to the submodule, which then owns it")
 
 
-def hybrid(model: Any, inputs: tuple, names: tuple[str, ...], origin: Origin) -> tuple[Any, tuple[str, ...]]:
-    """Trace the picked submodules with the inputs they really receive, then script the whole."""
+def hybrid(model: Any, inputs: tuple, names: tuple[str, ...], origin: Origin,
+           notes: list[str] | None = None) -> tuple[Any, tuple[str, ...]]:
+    """Trace the picked submodules with the inputs they really receive, then script the whole. A pick that cannot
+    be traced alone (a lambda of it reaches a layer of its parent) is traced as its nearest parent that can, one
+    level up at a time, with a note in `notes`."""
     if not isinstance(model, nn.Module):
         raise EntryError("hybrid mode needs an nn.Module; this entry is a function", file=origin.name,
                          hint="use trace or script mode for functions")
     names = _outermost(names, model, origin)
-    recorded = record_submodule_inputs(model, inputs, names, origin)
+    parents = tuple(dict.fromkeys(p for n in names for p in _parents(n) if p not in names))
+    recorded = record_submodule_inputs(model, inputs, (*names, *parents), origin, require_all=False)
+    missing = [n for n in names if n not in recorded]
+    if missing:
+        raise InputError(f"submodule(s) {', '.join(missing)} never ran on the example inputs, so they cannot be traced",
+                         file=origin.name, hint="pick submodules that forward() calls")
     hybrid_model = shared_copy(model)
+    traced: list[str] = []
     for name in names:
-        _swap_in_trace(hybrid_model, name, recorded.pop(name), origin, model)
-    return script(hybrid_model, origin), names
+        if any(name.startswith(t + ".") for t in traced):
+            continue  # a parent traced in another pick's place holds it
+        try:
+            _swap_in_trace(hybrid_model, name, recorded[name], origin, model)
+            traced.append(name)
+            continue
+        except TraceError as e:
+            error = e
+        parent = next((p for p in _parents(name) if p in recorded and _traces(hybrid_model, p, recorded, origin,
+                                                                               model)), None)
+        if parent is None:
+            raise error
+        traced = [t for t in traced if not t.startswith(parent + ".")] + [parent]
+        if notes is not None:
+            why = error.message.removeprefix(f"tracing submodule {name!r} failed: ")
+            notes.append(f"{name} cannot be traced alone ({why}), so tsviz traced {parent}, which holds it, in its "
+                         "place.")
+    recorded.clear()
+    return script(hybrid_model, origin), tuple(traced)
+
+
+def _parents(name: str) -> list[str]:
+    """"blocks.0.attn" -> ["blocks.0", "blocks"]: nearest first (the model itself is not a part to trace)."""
+    parts = name.split(".")
+    return [".".join(parts[:i]) for i in range(len(parts) - 1, 0, -1)]
+
+
+def _traces(model: nn.Module, name: str, recorded: dict[str, tuple], origin: Origin, root: nn.Module) -> bool:
+    try:
+        _swap_in_trace(model, name, recorded[name], origin, root)
+        return True
+    except TraceError:
+        return False
 
 
 def shared_copy(model: nn.Module) -> nn.Module:
