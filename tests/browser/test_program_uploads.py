@@ -1,0 +1,66 @@
+"""A .pt2 and a torch.package uploaded in a real headless Chromium: each gets its graph drawn on the Graph & code
+page, and a click on a node of the .pt2's graph shows its details."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from support import programs
+from support.app_process import running_app
+from support.packages import accent_package
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        raise RuntimeError("chromium is missing: the test command installs it with apt-get")
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+
+
+@pytest.fixture(scope="module")
+def server_url():
+    with running_app() as (url, _process):
+        yield url
+
+
+@pytest.fixture
+def page():
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        yield browser.new_page(viewport={"width": 1400, "height": 900})
+        browser.close()
+
+
+def uploaded(page, server_url: str, path: Path) -> None:
+    page.goto(server_url)
+    page.wait_for_selector("svg g.node", timeout=90_000)  # the sample, drawn first
+    page.get_by_text("Upload a file").click()
+    page.get_by_text("Choose a file, or go back").wait_for(timeout=30_000)  # the uploader, after the rerun
+    page.locator("input[type=file]").set_input_files(str(path))
+
+
+def test_an_uploaded_pt2_draws_its_cond_region_and_a_click_shows_a_node(server_url: str, page, tmp_path: Path) -> None:
+    path = tmp_path / "gate.bin"  # any name: the kind is read from the content
+    path.write_bytes(programs.with_cond())
+    uploaded(page, server_url, path)
+    page.get_by_text("gate.bin · exported program").wait_for(timeout=90_000)
+    node = page.locator("svg g.node", has_text="aten::sin").first
+    node.wait_for(timeout=60_000)
+    assert page.locator("svg g.cluster", has_text="true_graph_0").count() >= 1
+    node.click()
+    page.get_by_text("aten::sin", exact=True).first.wait_for(timeout=30_000)  # the node's details under the graph
+    page.get_by_role("tab", name="Signature").click()
+    page.get_by_text("Range constraints of dynamic dims").wait_for(timeout=30_000)
+
+
+def test_an_uploaded_torch_package_draws_its_model_with_the_interned_source(server_url: str, page,
+                                                                             tmp_path: Path) -> None:
+    uploaded(page, server_url, accent_package(tmp_path))
+    page.get_by_text("accent.pt · torch.package").wait_for(timeout=90_000)
+    page.locator("svg g.node", has_text="prim::If").first.wait_for(timeout=60_000)
+    page.get_by_text("class Accent(nn.Module):").first.wait_for(timeout=30_000)
