@@ -45,3 +45,13 @@ def test_picking_the_script_module_shows_it_as_an_archive_and_tracing_the_eager_
     assert not at.exception and not at.error
     assert any("__torch__/accent_model" in c.value for c in at.code)  # the code stored in the archive
     assert at.radio(key="package_mode").disabled
+
+
+def test_typed_inputs_trace_the_eager_model_and_a_bad_one_says_what_is_wrong(tmp_path: Path) -> None:
+    at = uploaded(tmp_path)
+    at.radio(key="package_mode").set_value("trace").run()
+    at.text_input(key="package_inputs").set_value("4x8").run()
+    assert not at.exception and not at.error
+    assert any("Traced on 4x8 float32" in c.value.replace("\\", "") for c in at.caption)
+    at.text_input(key="package_inputs").set_value("4xq").run()
+    assert not at.exception and at.error and "4xq" in at.error[0].value.replace("\\", "")

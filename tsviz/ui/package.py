@@ -11,7 +11,9 @@ import streamlit as st
 from tsviz.graph import walk
 from tsviz.graph.dot import to_dot
 from tsviz.graph.fold import count_text, fold_constants
+from tsviz.model.errors import TsvizError
 from tsviz.model.filekinds import saved_as
+from tsviz.model.inputs import parse_input_spec
 from tsviz.model.jobs import kind_of
 from tsviz.report import package as views
 from tsviz.ui.jobs import result_or_stop
@@ -28,7 +30,8 @@ def show_package(loaded: Loaded) -> None:
     request = loaded.request
     chosen = st.session_state.get("package_pickle") or ""
     mode = st.session_state.get("package_mode") or "script"
-    result = result_or_stop("package", replace(request, entry=chosen, mode=mode),
+    specs, problem = _typed_inputs(st.session_state.get("package_inputs", "")) if mode == "trace" else ((), "")
+    result = result_or_stop("package", replace(request, entry=chosen, mode=mode, input_specs=specs),
                             f"Opening {request.filename} with torch.package.PackageImporter")
     st.header(f"{plain(request.filename)} · torch.package")
     st.caption(f"{plain(saved_as(request.filename, kind_of(request)))}, opened with `torch.package.PackageImporter` "
@@ -52,12 +55,21 @@ def show_package(loaded: Loaded) -> None:
             st.markdown("**Other files**\n\n" + "\n".join(f"- {code(f)}" for f in result.other_files))
     with model_tab:
         if result.model is not None:
-            _model(result)
+            _model(result, problem)
     st.caption(f"The same on the command line: {code(f'tsviz inspect {request.filename} --entry {result.picked}')}"
                if result.picked else "")
 
 
-def _model(result) -> None:
+def _typed_inputs(text: str) -> tuple[tuple, str]:
+    """The trace's inputs typed as "2x8; 2x4 int64" (one spec an input, as --input takes them), and what is wrong
+    with them ("" when nothing is)."""
+    try:
+        return tuple(parse_input_spec(part) for part in text.split(";") if part.strip()), ""
+    except TsvizError as e:
+        return (), e.one_line()
+
+
+def _model(result, problem: str) -> None:
     models = [p.resource for p in result.models]
     holds = {p.resource: p for p in result.models}
     pick_col, mode_col = st.columns([3, 2])
@@ -67,12 +79,21 @@ def _model(result) -> None:
     mode_col.radio("Mode", ["script", "trace"], key="package_mode", horizontal=True, disabled=not eager,
                    help="An eager module is converted like a .py: script compiles its source, trace runs it once "
                         "on guessed inputs. A ScriptModule is already compiled.")
+    if eager and st.session_state.get("package_mode") == "trace":
+        st.text_input("Inputs for the trace", key="package_inputs", placeholder="guessed; or e.g. 2x8 · 1x3x32x32 "
+                      "float32 · int:16000, one per input, separated by ;",
+                      help="The example inputs the trace runs forward on, as `--input` takes them. Empty: tsviz "
+                           "guesses them from forward's parameters and the layers that take them.")
+        if problem:
+            st.error(plain(problem), icon=":material/block:")
     model = result.model
     if model.error is not None:
         show_error(model.error, model.source)
         return
     for note in model.notes:
         st.caption(plain(note))
+    if model.input_shapes and not any(note.startswith("Inputs:") for note in model.notes):
+        st.caption(f"Traced on {plain(', '.join(model.input_shapes))}, the inputs typed above.")
     shown = fold_constants(model.graph)
     graph_col, code_col = st.columns([3, 2])
     with graph_col:
