@@ -15,28 +15,33 @@ import time
 from dataclasses import asdict, replace
 from typing import Any
 
-from tsviz.client import files, sandbox
+from tsviz.client import files, sandbox, startcache
 from tsviz.client.answers import outcome, parse_cost, result_or_raise
 from tsviz.client.cache import Cache
 from tsviz.client.pool import OnWait, preload, run_alone, shared_pool
 from tsviz.model.jobs import Limits, filename_of, job, model_of, with_model
 from tsviz.model.jsonio import to_data
+from tsviz.model.types import ErrorInfo
 from tsviz.model.uploads import content_digest
 
 __all__ = ["Limits", "OnWait", "clear_cache", "files", "last_worker", "ping", "preload", "run", "warm_up"]
 
 _CACHE = Cache()
 _LAST = threading.local()
+_FLIGHTS: dict[str, threading.Event] = {}  # job keys under way: a second run of one waits for the first's answer
+_FLIGHTS_LOCK = threading.Lock()
 
 
 def run(name: str, request: object = None, *, limits: Limits | None = None, on_wait: OnWait | None = None,
-        owner: str | None = None) -> Any:
+        owner: str | None = None, persist: bool = False) -> Any:
     """Run the job `name` of the job table on `request` in the worker: its result, or its TsvizError raised.
 
     `on_wait` hears "Waiting for the worker: N jobs ahead of yours" while others hold the worker. `owner` names a
     session's page: it keeps at most one job waiting (a newer one takes the older one's place).
     A CUDA job runs in a sandboxed worker started for it alone, whose sandbox also holds the GPUs' device nodes,
     without the address-space limit (CUDA reserves far more than it uses). The device probe runs there too.
+    `persist`: the answer is also kept on disk for the next server start, and taken from there when it is
+    (tsviz/client/startcache.py: the server's own opening view, never a user's file).
     """
     spec = job(name)
     limits = limits or spec.limits
@@ -50,6 +55,31 @@ def run(name: str, request: object = None, *, limits: Limits | None = None, on_w
     _LAST.worker = {}
     if spec.cached and (hit := _CACHE.get(key)) is not None and files.held(hit):  # its job files still here
         return result_or_raise(hit)
+    if not spec.cached:
+        return _run(spec, name, request, key, limits, filename, cuda, on_wait, owner, persist)
+    with _FLIGHTS_LOCK:  # the same job already under way (the opening view made ahead, another visitor): its answer
+        flight = _FLIGHTS.get(key)
+        if flight is None:
+            _FLIGHTS[key] = threading.Event()
+    if flight is not None:
+        flight.wait()
+        if (hit := _CACHE.get(key)) is not None and files.held(hit):
+            return result_or_raise(hit)
+        return run(name, request, limits=limits, on_wait=on_wait, owner=owner, persist=persist)
+    try:
+        return _run(spec, name, request, key, limits, filename, cuda, on_wait, owner, persist)
+    finally:
+        with _FLIGHTS_LOCK:
+            _FLIGHTS.pop(key).set()
+
+
+def _run(spec, name: str, request: object, key: str, limits: Limits, filename: str, cuda: bool,
+         on_wait: OnWait | None, owner: str | None, persist: bool) -> Any:
+    if persist and spec.cached and (kept := startcache.load(key)) is not None:
+        found = files.take_over(outcome(kept[0], kept[1], spec.result, limits, filename), kept[2], filename)
+        if not isinstance(found, ErrorInfo):
+            _CACHE.put(key, found, parse_cost(kept[1]))
+            return found
     model = model_of(request)
     if model is not None and model.local_path:  # the worker reads it where its sandbox mounts it
         root = sandbox.local_mount() if model.local_path == sandbox.local_file() else ""
@@ -70,6 +100,8 @@ def run(name: str, request: object = None, *, limits: Limits | None = None, on_w
     found = files.take_over(outcome(header, answer, spec.result, limits, filename), taken, filename)
     if spec.cached:
         _CACHE.put(key, found, parse_cost(answer))  # about what the rebuilt result holds in memory
+        if persist and not isinstance(found, ErrorInfo):
+            startcache.save(key, header, answer, found)
     return result_or_raise(found)
 
 

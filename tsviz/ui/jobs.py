@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +13,6 @@ from tsviz.model.errors import TsvizError
 from tsviz.model.jobfiles import JobFile
 from tsviz.model.jobs import is_archive, model_of
 from tsviz.model.types import BenchJob, BenchRow, DeviceInfo, ErrorInfo, InspectResult
-from tsviz.report.bench import failed_rows, rows_frame, summary_table
 from tsviz.report.review import review_report as assemble_report
 from tsviz.ui.widgets import show_error, walk_svg
 
@@ -64,9 +64,24 @@ def result_or_stop(name: str, request: object, doing: str) -> Any:
     return result
 
 
-@st.cache_data(ttl=600, show_spinner=False)
+DEVICES_TTL_S = 600
+_AHEAD: list[tuple[float, DeviceInfo | None]] = []  # the probe made at server start (tsviz/ui/opening.py)
+
+
+@st.cache_data(ttl=DEVICES_TTL_S, show_spinner=False)
 def devices() -> DeviceInfo | None:
     """The worker machine's CPUs and GPUs (None when the worker cannot say)."""
+    if _AHEAD and time.monotonic() - _AHEAD[-1][0] < DEVICES_TTL_S:
+        return _AHEAD[-1][1]
+    return _probe()
+
+
+def probe_ahead() -> None:
+    """Probe the machine now (off any page): the Benchmarks page's first view does not start a worker for it."""
+    _AHEAD.append((time.monotonic(), _probe()))
+
+
+def _probe() -> DeviceInfo | None:
     try:
         return run_job("devices")
     except TsvizError:
@@ -78,6 +93,8 @@ def run_bench_job(bench: BenchJob) -> list[BenchRow]:
     try:
         return list(run_job("bench", bench, owner=page_owner()).rows)
     except TsvizError as e:
+        from tsviz.report.bench import failed_rows  # pandas and plotly: imported by the page that needs them
+
         return failed_rows(bench, e.one_line())
 
 
@@ -87,5 +104,7 @@ def review_report(result: InspectResult, diff_request: object, bench_rows: tuple
     diff = None
     if result.kind == "py":
         diff, _ = in_worker("diff", diff_request, "Comparing trace and script for the report")
+    from tsviz.report.bench import rows_frame, summary_table  # pandas and plotly, for the page that needs them
+
     bench = summary_table(rows_frame(bench_rows, "this machine")) if bench_rows else None
     return assemble_report(result, diff=diff, bench=bench, layout=walk_svg)  # the page's cached layout

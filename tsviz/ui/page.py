@@ -110,6 +110,12 @@ def _once_per_server() -> None:
     reach. Full collections of those stalled the server's event loop for up to a second under load."""
     sandbox.announce()
     client.warm_up()
+    from streamlit import runtime
+
+    if runtime.exists() and not sandbox.local_file():  # a real server (not AppTest): `tsviz serve` has started it
+        from tsviz.ui import opening  # already; `streamlit run app.py` starts it here
+
+        opening.prepare()
     gc.collect()
     gc.freeze()
 

@@ -23,12 +23,13 @@ def serve(file: Path | None, port: int, address: str, open_browser: bool) -> Non
         os.environ[sandbox.LOCAL_ENV] = str(file.resolve())  # read by the sandbox and the sidebar
     sandbox.announce()
     client.warm_up()
-    # What the first page would otherwise import and collect while its visitor waits: the pages' modules
-    # (pandas, plotly) now, then everything imported so far moved out of the collector's reach.
-    import plotly.express  # noqa: F401
+    # The opening view is made in the background from now on (from the start cache when this tsviz has made it
+    # before); the pages' heavy modules (pandas, plotly) follow it there (tsviz/ui/opening.py). Then everything
+    # imported so far is moved out of the collector's reach.
+    from tsviz.ui import opening
 
-    import tsviz.ui  # noqa: F401
-
+    if file is None:
+        opening.prepare()
     gc.collect()
     gc.freeze()
     flags = {"server_port": port, "server_address": address, "server_headless": True}

@@ -1,7 +1,6 @@
 """Rendering shared by the pages: errors with the user's line, node details, side-by-side walkable graphs."""
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from tsviz.client.cache import memo
@@ -101,12 +100,23 @@ def graph_bytes(graph: IRGraph) -> int:
     return 1024 * len(graph.nodes) + 256 * (len(graph.edges) + len(graph.blocks))
 
 
-@memo(256 * 2**20, key=lambda dot_text, nodes: f"{content_digest(dot_text.encode())}:{nodes}",
-      size=lambda found: len(found[0]) + len(found[1]))
+def _layout_key(dot_text: str, nodes: int) -> str:
+    return f"{content_digest(dot_text.encode())}:{nodes}"
+
+
+@memo(256 * 2**20, key=_layout_key, size=lambda found: len(found[0]) + len(found[1]))
 def walk_svg(dot_text: str, nodes: int) -> tuple[str, str]:
     """(svg, "") or ("", what to do instead): too many nodes, or dot too slow."""
     with st.spinner("Laying out the graph…"):
         return svg_or_problem(dot_text, nodes)
+
+
+def lay_out_ahead(dot_text: str, nodes: int) -> None:
+    """walk_svg's answer made now, off any page (the server's opening view, before its first visitor comes)."""
+    key = _layout_key(dot_text, nodes)
+    if walk_svg.cache.get(key) is None:
+        found = svg_or_problem(dot_text, nodes)
+        walk_svg.cache.put(key, found, len(found[0]) + len(found[1]))
 
 
 def show_node(details: dict) -> None:
@@ -120,6 +130,8 @@ def show_node(details: dict) -> None:
     rows += [{"": "const", "name": k, "value": v, "type": ""} for k, v in details["constants"]]
     rows += [{"": "attr", "name": k, "value": v, "type": ""} for k, v in details["attributes"]]
     if rows:  # a plain table: it draws at once (a data grid took most of a second to appear on each click)
+        import pandas as pd  # not for the first graph: the graph page needs it once a node is picked
+
         st.table(pd.DataFrame(rows), border="horizontal")
 
 

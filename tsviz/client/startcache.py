@@ -1,0 +1,103 @@
+"""The start cache: finished jobs kept on disk between server starts, so a server started again finds the opening
+sample's answer at once, without waiting for its worker to import torch.
+
+Only the jobs a server runs ahead of its first visitor for its own opening view are written here (`client.run(...,
+persist=True)`, tsviz/ui/opening.py), never a user's upload. An entry is the worker's answer as it came (header
+and JSON bytes) and the job files it named, under
+
+    $TSVIZ_START_CACHE or ~/.cache/tsviz/start/
+      <tag>/<job key>/header.json, answer.json, files/<name>
+
+where the tag names this tsviz (its version and a digest of its source files' sizes and times: an edited tsviz
+is another one) and the installed torch's version, and the job key is the client's own (the job's name, the
+file's sha256, every option, the limits). An entry is read back through the same checks as a worker's answer
+(tsviz/client/answers.py, tsviz/client/files.py): anything odd is a miss, and the job runs.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+
+from tsviz.client import files
+
+ENV = "TSVIZ_START_CACHE"
+PACKAGE = Path(__file__).resolve().parents[1]
+
+
+def folder() -> Path:
+    return Path(os.environ.get(ENV) or Path.home() / ".cache" / "tsviz" / "start")
+
+
+@lru_cache(maxsize=1)
+def tag() -> str:
+    """This tsviz and this torch: a new version of either, or an edited source file of tsviz, is a new tag."""
+    stamps = hashlib.sha256()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        info = path.stat()
+        stamps.update(f"{path.relative_to(PACKAGE)}:{info.st_size}:{info.st_mtime_ns}\n".encode())
+    return f"tsviz-{_version('tsviz')}-{stamps.hexdigest()[:12]}-torch-{_version('torch')}"
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "none"
+
+
+def _entry(key: str) -> Path:
+    return folder() / tag() / key
+
+
+def load(key: str) -> tuple[dict, bytes, Path | None] | None:
+    """(header, answer, a folder of the job files it named, copied for the client to take over) or None."""
+    entry = _entry(key)
+    try:
+        header = json.loads((entry / "header.json").read_text())
+        answer = (entry / "answer.json").read_bytes()
+    except (OSError, ValueError):
+        return None
+    if not isinstance(header, dict):
+        return None
+    stored = entry / "files"
+    if not stored.is_dir():
+        return header, answer, None
+    taken = Path(tempfile.mkdtemp(prefix="start-", dir=files.store().parent))
+    try:
+        for path in stored.iterdir():
+            shutil.copyfile(path, taken / path.name)
+    except OSError:
+        files.discard(taken)
+        return None
+    return header, answer, taken
+
+
+def save(key: str, header: dict, answer: bytes, result: object) -> None:
+    """Keep a finished job (its result taken over: its job files are in the store) for the next start. Written to
+    a new folder, then renamed into place: a reader sees the whole entry or none."""
+    entry = _entry(key)
+    if entry.exists():
+        return
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".new-", dir=entry.parent))
+        (staging / "header.json").write_text(json.dumps(header))
+        (staging / "answer.json").write_bytes(answer)
+        refs = files.job_files(result)
+        if refs:
+            (staging / "files").mkdir()
+            for ref in refs:
+                files.copy(ref, staging / "files" / ref.name)
+        os.rename(staging, entry)
+    except OSError:  # a read-only home, a full disk, another server first: the next start runs the job
+        shutil.rmtree(staging, ignore_errors=True) if "staging" in locals() else None
+
+
+def clear() -> None:
+    shutil.rmtree(folder(), ignore_errors=True)

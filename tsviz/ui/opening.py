@@ -1,0 +1,95 @@
+"""The opening view, made ahead: at server start, in the background, the opening sample's conversion, its DOT and
+its layout, then the first views of the other pages (Trace vs script, Passes, Migrate, the machine's devices), so
+the first visitor finds them ready instead of waiting for the worker to import torch and run them.
+
+The jobs' answers are kept on disk between starts (tsviz/client/startcache.py, keyed by tsviz, torch and the job
+with the sample's sha256): a server started again has the opening view within milliseconds of starting, before its
+worker is even up. The requests are the ones the pages make on a first visit (tests/app/test_opening_view.py says
+they are); the results go into the same caches the pages read (the client's, the walk's and the layout's).
+"""
+from __future__ import annotations
+
+import gc
+import sys
+import threading
+import time
+
+from tsviz import client
+from tsviz.model.errors import TsvizError
+from tsviz.model.types import DiffRequest, InspectRequest, MigrateRequest, PassRequest
+from tsviz.ui.page import DEFAULT_SAMPLE, SAMPLES_DIR
+from tsviz.ui.walk import _walk_dot, _walk_graph, result_key
+from tsviz.ui.widgets import lay_out_ahead
+
+_STARTED = threading.Event()
+ready = threading.Event()  # the opening graph page's view is in the caches (tests, benchmarks)
+
+
+def opening_request() -> InspectRequest:
+    """The graph page's request on a first visit: the default sample, script mode, every option its default."""
+    return InspectRequest(filename=DEFAULT_SAMPLE, content=(SAMPLES_DIR / DEFAULT_SAMPLE).read_bytes(), mode="script")
+
+
+def other_requests(request: InspectRequest) -> list[tuple[str, object]]:
+    """The other pages' first jobs on the opening sample, in the order they are offered in the sidebar."""
+    return [("diff", DiffRequest(request)), ("passes", PassRequest(request)), ("migrate", MigrateRequest(request))]
+
+
+def prepare() -> None:
+    """Start making the opening view in a background thread (once per process)."""
+    if _STARTED.is_set():
+        return
+    _STARTED.set()
+    # Streamlit's first element of a process looks at the whole call stack, reading the source of every frame, to
+    # see whether it runs in a REPL (to print a hint there): a fifth of the first visit's run. This is a server.
+    from streamlit import delta_generator
+
+    delta_generator._use_warning_has_been_displayed = True
+    threading.Thread(target=_prepare, name="tsviz-opening", daemon=True).start()
+
+
+def prepare_now() -> None:
+    """The graph page's opening view, made in this thread (tests; `prepare` runs it in the background)."""
+    request = opening_request()
+    result = client.run("inspect", request, persist=True)
+    key = result_key(request)
+    if result.error is None:
+        shown = _walk_graph(result, key, "graph", "", True, "")
+        lay_out_ahead(_walk_dot(result, key, "graph", "", True, ""), len(shown.nodes))
+    ready.set()
+
+
+def _prepare() -> None:
+    start = time.perf_counter()
+    try:
+        prepare_now()
+        import numpy  # noqa: F401 - what the page's icon (st.set_page_config) imports on the first visit
+        import PIL.Image  # noqa: F401
+
+        _say(f"the opening view is ready ({time.perf_counter() - start:.2f} s after the server started making it)")
+        request = opening_request()
+        for name, job in other_requests(request):
+            client.run(name, job, persist=True)
+        from tsviz.ui.jobs import probe_ahead
+
+        probe_ahead()
+        _say(f"the other pages' first views are ready ({time.perf_counter() - start:.2f} s)")
+    except TsvizError:  # the page runs the job itself and shows what went wrong
+        ready.set()
+    except Exception:  # noqa: BLE001 - a view made ahead is an optimisation: never a failure of the server
+        ready.set()
+    _import_later()
+
+
+def _say(text: str) -> None:
+    print(f"tsviz: {text}", file=sys.stderr, flush=True)
+
+
+def _import_later() -> None:
+    """The other pages' heavy modules (pandas, plotly), imported once the opening view is made: the first click on
+    another page does not wait for them, and the first graph did not either."""
+    time.sleep(6.0)  # the first visitor, come at once, has had the graph by now
+    import pandas  # noqa: F401
+    import plotly.express  # noqa: F401
+
+    gc.freeze()  # out of the collector's reach, as what was imported before the server started
