@@ -36,7 +36,9 @@ def shown(element) -> str:
 
 def component_data(at: AppTest, name: str) -> list[dict]:
     """What the page sent to each of our browser components called `name` (tsviz_graph, tsviz_code)."""
-    return [json.loads(e.proto.json) for e in at.get("bidi_component") if e.proto.component_name == name]
+    found = [json.loads(e.proto.json) for e in at.get("bidi_component") if e.proto.component_name == name]
+    return [{k: json.loads(v) if k in ("marks", "focus", "lines", "highlight") else v for k, v in d.items()}
+            for d in found]  # lists and dicts are sent as JSON text (tsviz/ui/viewer.py)
 
 
 def graphs(at: AppTest) -> list[str]:

@@ -1,5 +1,8 @@
 export default function (component) {
-  const { data, setTriggerValue, parentElement } = component;
+  const { setTriggerValue, parentElement } = component;
+  // lines and highlight come as JSON text (tsviz/ui/viewer.py)
+  const data = { ...component.data, lines: JSON.parse(component.data.lines),
+    highlight: JSON.parse(component.data.highlight) };
   let box = parentElement.querySelector('.tsviz-code');
   if (!box) {
     box = document.createElement('div');

@@ -1,5 +1,7 @@
 export default function (component) {
-  const { data, setStateValue, parentElement } = component;
+  const { setStateValue, parentElement } = component;
+  // marks and focus come as JSON text (tsviz/ui/viewer.py)
+  const data = { ...component.data, marks: JSON.parse(component.data.marks), focus: JSON.parse(component.data.focus) };
   let root = parentElement.querySelector('.tsviz-graph');
   if (!root) {
     root = document.createElement('div');

@@ -13,7 +13,7 @@ from tsviz.model.errors import TsvizError
 from tsviz.model.inputs import parse_sizes
 from tsviz.model.jobs import is_archive, saved_archive_request
 from tsviz.model.types import DEFAULT_PASSES, PASSES, VARIANTS, MigrateRequest, PassRequest
-from tsviz.report import bench, views
+from tsviz.report import views
 from tsviz.ui.editor import edit_toggle, editor, failed_edit, remember, stale_graph
 from tsviz.ui.given_weights import show_weights_load
 from tsviz.ui.jobs import devices, in_worker, job_file, result_or_stop, review_report, run_bench_job
@@ -63,3 +63,13 @@ __all__ = [
     "source_excerpt", "stale_graph", "state", "teaching_style", "tolerance_sliders", "traced_parts", "verdict", "views",
     "walk_svg",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """`ui.bench` (the benchmark tables and charts: pandas and plotly) is imported by the first page that uses it,
+    not by every page's first run."""
+    if name == "bench":
+        from tsviz.report import bench
+
+        return bench
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

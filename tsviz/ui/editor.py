@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 import streamlit as st
-from streamlit_ace import st_ace
 
 from tsviz.graph.dot import to_dot
 from tsviz.graph.fold import fold_constants
@@ -31,6 +30,8 @@ def edit_toggle() -> bool:
 
 def editor(loaded: Loaded, source: str, large: bool = False) -> None:
     """The editor on `source` (the file, or its edited copy); larger type for teaching."""
+    from streamlit_ace import st_ace  # imported when someone edits: its first import walks its files
+
     # what it returns was read by the sidebar at the start of this run (the edited copy is what ran)
     st_ace(value=source, language="python", theme="chrome", keybinding="vscode", font_size=18 if large else 15,
            min_lines=22 if large else 12, max_lines=34 if large else 22, tab_size=4, key=editor_key(loaded.base_key))

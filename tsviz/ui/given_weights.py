@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from tsviz.client import sandbox
@@ -64,6 +63,8 @@ def show_weights_load(result: InspectResult) -> None:
     loaded = result.weights
     if loaded is None or loaded.complete:
         return
+    import pandas as pd  # only when there is a table to show: not on every page's first run
+
     with st.expander(views.load_title(loaded), expanded=bool(loaded.mismatched), icon=":material/rule:"):
         if loaded.mismatched:
             st.markdown("**Of another shape** (not loaded: the model keeps its own value there)")

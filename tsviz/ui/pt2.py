@@ -2,7 +2,6 @@
 buffers, constants and user inputs apart, the ranges of its dynamic dims, and a run on sample inputs."""
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from tsviz.graph import walk
@@ -81,6 +80,8 @@ def _pick(node_id: str) -> None:
 
 
 def _signature(result) -> None:
+    import pandas as pd  # for a .pt2's page only, not every page's first run
+
     st.subheader("User inputs")
     st.dataframe(pd.DataFrame(views.input_rows(result.inputs_of("user input")), columns=views.INPUT_COLUMNS),
                  hide_index=True, key="pt2_user_inputs")

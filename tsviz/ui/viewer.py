@@ -11,6 +11,7 @@ the selection in session state (and the URL).
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import streamlit as st
@@ -26,7 +27,10 @@ def graph_view(svg: str, layout: str, *, marks: dict[str, str], focus: list[str]
                zoom: float = 1.0, on_select: Callable[[str], None], on_activate: Callable[[str], None]) -> None:
     """The pan/zoom graph. `layout` names the drawing (a new one resets the view); marks and focus do not.
     `zoom` is the smallest starting scale: 1.0 draws 10 pt labels 10 px high; teaching mode asks for more."""
-    _graph(data={"svg": svg, "layout": layout, "marks": marks, "focus": focus, "height": height, "zoom": zoom}, key=key,
+    # Lists and dicts travel as JSON text: Streamlit looks at each list or dict a component is given to see whether it
+    # is a dataframe, which imports pandas (a second of the first graph's run, for a page that shows no table).
+    _graph(data={"svg": svg, "layout": layout, "marks": json.dumps(marks), "focus": json.dumps(focus), "height": height,
+                 "zoom": zoom}, key=key,
            on_select_change=lambda: _select(key, on_select),
            on_activate_change=lambda: _fire(key, "activate", on_activate))
 
@@ -34,7 +38,8 @@ def graph_view(svg: str, layout: str, *, marks: dict[str, str], focus: list[str]
 def code_view(text: str, *, highlight: list[int], key: str, on_line: Callable[[int], None], height: int = 420) -> None:
     """Numbered lines, `highlight` ones marked and scrolled to; a click on a line calls `on_line`."""
     lines = text.splitlines()
-    _code(data={"lines": lines, "token": str(hash(text)), "highlight": highlight, "height": height}, key=key,
+    _code(data={"lines": json.dumps(lines), "token": str(hash(text)), "highlight": json.dumps(highlight),
+                "height": height}, key=key,  # JSON text, as the graph's marks are
           on_line_change=lambda: _fire(key, "line", on_line))
 
 

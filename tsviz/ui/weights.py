@@ -1,7 +1,6 @@
 """The Archive page's view of a state dict or a checkpoint: its tensors by module, totals, the other entries."""
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from tsviz.model.filekinds import WEIGHT_KINDS, saved_as
@@ -20,6 +19,8 @@ def holds_weights(loaded: Loaded) -> bool:
 
 def show_weights(loaded: Loaded) -> None:
     """Load the file with weights_only=True in the worker and show what it holds."""
+    import pandas as pd  # for the Archive page only, not every page's first run
+
     request = loaded.request
     st.header(f"Archive · {plain(request.filename)}")
     result = result_or_stop("weights", request, f"Reading {request.filename} with torch.load(weights_only=True)")
