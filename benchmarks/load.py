@@ -1,6 +1,7 @@
 """Load: 8 browser sessions at once against the real app, one of them uploading a file that hangs.
 
     python benchmarks/load.py [--sessions 8] [--bad hang|crash] [--no-nice-browsers] [--screenshots DIR] [--verbose]
+    python benchmarks/load.py --class 30     a class: 30 sessions, each uploading its own small residual network
 
 Starts `streamlit run app.py`, opens one page to warm the worker, then opens N headless Chromium sessions
 (cold caches) and, once all show the default sample, has them upload at once: different sample models, and
@@ -10,6 +11,9 @@ upload to graph (or error) and whether it saw the "Waiting for the worker" notic
 while the browsers open the app and while the jobs run; worker processes left after the run; and the
 server's memory after the first page and after the run. The browsers run at nice 19 by default, as if they
 were on the users' machines rather than on the server's two cores.
+
+`--class N`: N sessions, each uploading a file of its own (the ResNet-style sample with the student's number in
+a comment, so no two are the same job and the cache answers none of them), nothing that hangs.
 """
 from __future__ import annotations
 
@@ -137,18 +141,28 @@ def main() -> None:
     parser.add_argument("--nice-browsers", action=argparse.BooleanOptionalAction, default=True,
                         help="run the browsers at nice 19, as if they were on the users' own machines (default)")
     parser.add_argument("--verbose", action="store_true", help="when each session opened, uploaded and finished")
+    parser.add_argument("--class", dest="students", type=int, default=0, metavar="N",
+                        help="a class of N sessions, each uploading its own small residual network")
     args = parser.parse_args()
     if args.screenshots:
         args.screenshots.mkdir(parents=True, exist_ok=True)
 
     with tempfile.TemporaryDirectory() as tmp, running_app() as (url, process):
         files = []
-        for name in GOOD[: args.sessions - 1]:
-            shutil.copy(SAMPLES / name, Path(tmp) / name)
-            files.append((Path(tmp) / name, f"{name} ·"))
-        bad_name, bad_source, bad_expect = BAD[args.bad]
-        (Path(tmp) / bad_name).write_text(bad_source)
-        files.append((Path(tmp) / bad_name, bad_expect))
+        if args.students:  # each student's own file: the same network, a different job
+            source = (SAMPLES / "resnet_style.py").read_text()
+            for i in range(args.students):
+                path = Path(tmp) / f"student_{i + 1:02d}_resnet.py"
+                path.write_text(f"{source}\n# student {i + 1}\n")
+                files.append((path, f"{path.name} ·"))
+            bad_name = ""
+        else:
+            for name in GOOD[: args.sessions - 1]:
+                shutil.copy(SAMPLES / name, Path(tmp) / name)
+                files.append((Path(tmp) / name, f"{name} ·"))
+            bad_name, bad_source, bad_expect = BAD[args.bad]
+            (Path(tmp) / bad_name).write_text(bad_source)
+            files.append((Path(tmp) / bad_name, bad_expect))
 
         probe = HealthProbe(url)
         time.sleep(1)
@@ -163,18 +177,19 @@ def main() -> None:
         after = rss_mb(process.pid)
         leftovers = job_processes(under=process.pid)
 
-    print(f"{len(files)} sessions at once, one uploading {bad_name} ({args.bad}); wall {wall:.1f} s")
+    print(f"{len(files)} sessions at once, " + (f"one uploading {bad_name} ({args.bad})" if bad_name else
+          "each uploading its own file") + f"; wall {wall:.1f} s")
     t0 = probes[0][0]
     for r in sorted(results, key=lambda r: r["seconds"]):
         opened, uploaded, done = (t - t0 for t in r["events"])
         steps = f"  [opened {opened:.1f}, uploaded {uploaded:.1f}, done {done:.1f} s into the run]"
         print(
-            f"  {r['file']:22s} {r['seconds']:6.2f} s from upload to {'graph' if r['file'] in GOOD else 'error'}"
+            f"  {r['file']:22s} {r['seconds']:6.2f} s from upload to {'error' if r['file'] == bad_name else 'graph'}"
             f"{'  (saw: waiting for the worker)' if r['saw_queue'] else ''}"
             f"{steps if args.verbose else ''}"
         )
     phases = [
-        ("8 cold browsers open the app", marks["open"], marks["uploads"]),
+        (f"{len(files)} cold browsers open the app", marks["open"], marks["uploads"]),
         ("all upload at once, until the last answer", marks["uploads"], marks["end"]),
     ]
     for label, begin, end in phases:
