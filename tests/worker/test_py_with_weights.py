@@ -245,3 +245,33 @@ def test_tsviz_file_checks_its_weights_before_any_server_starts(tmp_path: Path,
     assert main([str(tmp_path / "net.py"), "--weights", str(tmp_path / "nope.pth")]) == 2  # no such file
     assert main([str(tmp_path / "net.py"), "--weights", str(tmp_path / "net.py")]) == 2  # not weights
     assert main([str(tmp_path / "w.pth"), "--weights", str(tmp_path / "w.pth")]) == 2  # weights need a .py
+
+
+TINY_LM = '''from dataclasses import dataclass
+
+from torch import nn
+
+
+@dataclass
+class Config:
+    vocab_size: int = 304  # rounded up for speed, as nanoGPT rounds 50257 up to 50304
+    n_embd: int = 8
+
+
+class TinyLM(nn.Module):
+    def __init__(self, config: Config = Config()):
+        super().__init__()
+        self.config = config
+        self.wte = nn.Embedding(config.vocab_size, config.n_embd)
+
+    def forward(self, idx):
+        return self.wte(idx)
+'''
+
+
+def test_the_hint_names_the_field_of_a_config_the_model_keeps() -> None:
+    result = client.run("inspect", InspectRequest("tiny_lm.py", TINY_LM.encode(), weights_name="gpt2.pth",
+                                                  weights=saved({"wte.weight": torch.zeros(257, 8)})))
+    assert result.error is None, result.error
+    assert [m.hint for m in result.weights.mismatched] == [
+        "wte.weight is 257×8 in the file, 304×8 in the model: config.vocab_size=257?"]

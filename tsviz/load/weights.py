@@ -250,8 +250,7 @@ def _mismatch(name: str, file_shape: tuple[int, ...], model_shape: tuple[int, ..
     """A shape that differs, with the constructor value that would give the file's shape: the argument (typed,
     prefilled or defaulted) or the model's own attribute whose value is the model's size there."""
     said = f"{name} is {shape_text(file_shape)} in the file, {shape_text(model_shape)} in the model"
-    values = {**{k: str(v) for k, v in vars(model).items() if isinstance(v, int) and not isinstance(v, bool)
-                 and not k.startswith("_")}, **{k: v.strip() for k, v in constructor.items()}}
+    values = {**_kept_sizes(model), **{k: v.strip() for k, v in constructor.items()}}
     guesses = []
     if len(file_shape) == len(model_shape):
         for had, wants in zip(model_shape, file_shape):
@@ -262,6 +261,25 @@ def _mismatch(name: str, file_shape: tuple[int, ...], model_shape: tuple[int, ..
             f"{said}: the model was built with other sizes; check its constructor arguments (the sidebar's "
             "constructor fields, --init NAME=EXPR)")
     return Mismatch(name, _module_of(name), file_shape, model_shape, hint)
+
+
+def _kept_sizes(model: nn.Module) -> dict[str, str]:
+    """Whole numbers the model keeps (`self.num_classes`) and those of a config object it keeps
+    (`self.config.vocab_size`, a dataclass or namespace), as text by the name a user would change."""
+    sizes: dict[str, str] = {}
+    for name, value in vars(model).items():
+        if name.startswith("_"):
+            continue
+        if _whole(value):
+            sizes[name] = str(value)
+        elif not isinstance(value, (nn.Module, torch.Tensor, dict, list, tuple, str)) and hasattr(value, "__dict__"):
+            sizes.update({f"{name}.{field}": str(v) for field, v in vars(value).items()
+                          if _whole(v) and not field.startswith("_")})
+    return sizes
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _module_of(name: str) -> str:
