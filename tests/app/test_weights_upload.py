@@ -62,6 +62,14 @@ def test_a_shape_that_differs_is_shown_with_the_constructor_value_that_fits() ->
     assert mismatched["in the file"][0] == "10 × 8" and mismatched["in the model"][0] == "1000 × 8"
 
 
+def test_the_other_pages_work_on_the_trained_model_too() -> None:
+    at = with_weights("small_head.pth", saved(trained(num_classes=10).state_dict()))
+    at.switch_page("pages/2_Trace_vs_script.py").run()
+    assert not at.exception
+    notes = [shown(c.value) for c in at.caption]  # the diff job's notes: it built the model with the weights
+    assert any(n.startswith("Weights: 2 of 4 tensors loaded from small_head.pth") for n in notes), notes
+
+
 def test_a_file_that_is_not_weights_is_refused_by_the_weights_uploader() -> None:
     at = with_weights("other.py", NET.encode())
     assert not at.exception
