@@ -164,3 +164,14 @@ def test_a_model_the_file_runs_in_double_precision_is_run_in_it_with_a_note() ->
     assert any("Inputs from the __main__ block at line 19" in n and "tsviz runs the model in float64 too" in n
                for n in data["notes"]), data["notes"]
     assert "Double(" in json.dumps(data["graph"])  # the traced graph's values are float64
+
+
+def test_a_point_cloud_gets_the_rank_forward_reads_from_its_shape() -> None:
+    data = inspect("point_cloud.py")
+    assert data["entry"] == "PointClassifier" and data["inputs"] == ["1x6x32 float32"] and data["graph"]["nodes"]
+
+
+def test_a_sequence_turned_channels_first_and_its_time_feature_columns_are_guessed_to_match() -> None:
+    data = inspect("time_features.py")
+    assert data["entry"] == "Forecaster" and data["graph"]["nodes"]
+    assert data["inputs"] == ["1x32x7 float32", "1x32x4 int64"]  # values B x T x C; 4 columns of ids under 7

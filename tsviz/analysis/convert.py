@@ -314,6 +314,11 @@ _TRACE_HINTS = (  # what a trace error's first line says -> what to do about it
                                  ".shape is a Tensor, so a test made of it (`n_ctx > 1`) is a Tensor where torch "
                                  "wants a bool: wrap that test in bool(...) on this line (the trace keeps the value "
                                  "it had), or let hybrid mode script the module that holds it"),
+    ("'Tensor' object has no attribute 'astype'", "the model runs on these inputs, but under tracing a size read "
+                                                  "from a tensor's .shape is a Tensor, and NumPy (`np.log(L)`) hands "
+                                                  "it back as one: make the size a Python number first (`int(L)`, "
+                                                  "which the trace keeps as it was) or use math (`math.log`), or let "
+                                                  "hybrid mode script the module that holds it"),
     ("Only tensors", "a trace records tensors only: return a tensor (or a tuple, list or dict of them), "
                      "or use script mode, which can return other types"),
     ("didn't return any values", "forward() must return its result: a trace keeps only what flows to the output"),

@@ -16,7 +16,7 @@ import inspect
 import re
 import textwrap
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -52,22 +52,55 @@ def guess_inputs(target: Any, params: list[Param]) -> list[tuple[InputSpec, ...]
     if any(len(group) > 1 for group in groups):
         flat = _guess(model, [Param(name) for group in groups for name in group], dtype)
         return [_regrouped(specs, groups) for specs in flat]
-    return _guess(model, required, dtype)
+    ranks = [_rank_read(model, p.name) for p in required]
+    return list(dict.fromkeys(tuple(_to_rank(spec, rank) for spec, rank in zip(specs, ranks, strict=True))
+                              for specs in _guess(model, required, dtype)))
+
+
+def _rank_read(model: nn.Module, param: str) -> int:
+    """The number of dimensions forward() unpacks its argument's shape into (`B, _, N = xyz.shape`: 3), else 0."""
+    for node in _forward_nodes(model):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Tuple) and \
+                not any(isinstance(e, ast.Starred) for e in node.targets[0].elts) and _is_shape_of(node.value, param):
+            return len(node.targets[0].elts)
+    return 0
+
+
+def _is_shape_of(node: ast.expr, param: str) -> bool:
+    """`param.shape` or `param.size()`."""
+    if isinstance(node, ast.Call) and not node.args and isinstance(node.func, ast.Attribute) and \
+            node.func.attr == "size":
+        node = node.func
+    elif not (isinstance(node, ast.Attribute) and node.attr == "shape"):
+        return False
+    return isinstance(node.value, ast.Name) and node.value.id == param
+
+
+def _to_rank(spec: InputSpec, rank: int) -> InputSpec:
+    """A guess with more dimensions than forward() reads (an image guessed for a B x C x N point cloud, whose
+    points meet a Conv2d only once grouped) cut to that many, keeping the leading ones."""
+    if not rank or spec.expr or len(spec.shape) <= rank:
+        return spec
+    return InputSpec(spec.shape[:rank], spec.dtype)
 
 
 def unpacked_names(model: Any, param: str) -> list[str]:
     """The names forward() unpacks its argument `param` into (`text, lengths, mels, max_len, out_lengths =
     inputs`), in order; [] when it does not."""
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(type(model).forward)))
-    except (OSError, TypeError, SyntaxError, AttributeError):
-        return []
-    for node in ast.walk(tree):
+    for node in _forward_nodes(model):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) and node.value.id == param and \
                 len(node.targets) == 1 and isinstance(node.targets[0], (ast.Tuple, ast.List)) and \
                 all(isinstance(e, ast.Name) for e in node.targets[0].elts):
             return [e.id for e in node.targets[0].elts]
     return []
+
+
+def _forward_nodes(model: Any) -> list[ast.AST]:
+    """The syntax nodes of the model's forward(), [] where its source cannot be read."""
+    try:
+        return list(ast.walk(ast.parse(textwrap.dedent(inspect.getsource(type(model).forward)))))
+    except (OSError, TypeError, SyntaxError, AttributeError):
+        return []
 
 
 def _regrouped(specs: tuple[InputSpec, ...], groups: list[list[str]]) -> tuple[InputSpec, ...]:
@@ -157,6 +190,12 @@ class Followed:
     layer: nn.Module
     position: int
     path: tuple[nn.Module, ...]
+    # the dimensions reordered on the way in (`self.conv(x.permute(0, 2, 1))`: (0, 2, 1); `x.transpose(1, 2)`:
+    # (-1, 1, 2), a swap): the argument is the layer's input with this order undone
+    reorder: tuple[int, ...] = ()
+    # the argument's columns each go into an embedding (`self.hour_embed(x[:, :, 3])`, `self.day_embed(x[:, :, 1])`):
+    # (the axis they are on, how many, the fewest ids any of those embeddings holds)
+    columns: tuple[int, int, int] = ()
 
 
 def first_layer(model: nn.Module, param: str) -> nn.Module | None:
@@ -227,8 +266,69 @@ def _follow_source(module: nn.Module, fn: Any, param: str, depth: int,
         else:
             continue
         if found is not None:
-            return found
+            reorder = _reorder(call.args[uses[0]]) if uses else ()
+            found = replace(found, reorder=reorder) if reorder and not found.reorder else found
+            columns = _columns(module, calls, names) if uses and isinstance(found.layer, nn.Embedding) and \
+                _column_of(call.args[uses[0]], names) else ()
+            return replace(found, columns=columns) if columns else found
     return None
+
+
+def _column_of(node: ast.expr, names: set[str]) -> tuple[int, int] | None:
+    """`x[:, :, 3]` -> (2, 3): one column of the argument, picked by a constant on one axis, the others whole."""
+    if not (isinstance(node, ast.Subscript) and _derived(node.value, names) and isinstance(node.slice, ast.Tuple)):
+        return None
+    picks = [(axis, e.value) for axis, e in enumerate(node.slice.elts)
+             if isinstance(e, ast.Constant) and isinstance(e.value, int) and e.value >= 0]
+    whole = all(isinstance(e, ast.Slice) and e.lower is e.upper is e.step is None for e in node.slice.elts
+                if not isinstance(e, ast.Constant))
+    return picks[0] if len(picks) == 1 and whole else None
+
+
+def _columns(module: nn.Module, calls: list[ast.Call], names: set[str]) -> tuple[int, int, int]:
+    """Every column of the argument that a submodule of `module` embeds: their axis, count and the fewest ids."""
+    found = []
+    for call in calls:
+        where, column = _self_path(call.func), _column_of(call.args[0], names) if call.args else None
+        try:
+            child = module.get_submodule(where) if where and column else None
+        except AttributeError:
+            child = None
+        embedding = next((m for m in child.modules() if isinstance(m, nn.Embedding)), None) if child else None
+        if embedding is not None:
+            found.append((*column, embedding.num_embeddings))
+    axes = {axis for axis, _, _ in found}
+    if len(axes) != 1:
+        return ()
+    return axes.pop(), 1 + max(k for _, k, _ in found), min(n for _, _, n in found)
+
+
+def _reorder(node: ast.expr) -> tuple[int, ...]:
+    """`x.permute(0, 2, 1)` -> (0, 2, 1); `x.transpose(1, 2)` -> (-1, 1, 2) (a swap, of any rank); else ()."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and not node.keywords and
+            all(isinstance(a, ast.Constant) and isinstance(a.value, int) for a in node.args)):
+        return ()
+    dims = tuple(a.value for a in node.args)
+    if node.func.attr == "permute" and sorted(dims) == list(range(len(dims))):
+        return dims
+    if node.func.attr == "transpose" and len(dims) == 2:
+        return (-1, *dims)
+    return ()
+
+
+def _undone(shape: tuple[int, ...], reorder: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape that `reorder` turns into `shape`: the argument's, for the layer's expected `shape`."""
+    if reorder[:1] == (-1,):  # a swap is its own inverse
+        a, b = (d % len(shape) for d in reorder[1:])
+        out = list(shape)
+        out[a], out[b] = out[b], out[a]
+        return tuple(out)
+    if len(reorder) != len(shape):
+        return shape
+    out = [0] * len(shape)
+    for i, d in enumerate(reorder):
+        out[d] = shape[i]
+    return tuple(out)
 
 
 _FUNCTION_ROOTS = {"torch", "F", "nn", "functional"}
@@ -367,10 +467,27 @@ def _options(place: Followed, model: nn.Module, dtype: str, batch: int = 0,
              length: int = 0) -> list[tuple[InputSpec, int, int]]:
     """Inputs for the layer an argument goes into, each with its batch size and sequence length (0 for an image
     or a signal): `batch` (and `length`) when an earlier argument chose them, else the layer's usual ones and the
-    sizes the model kept."""
+    sizes the model kept; reordered back where forward() permutes the argument on its way to the layer."""
+    options = _layer_options(place, model, dtype, batch, length)
+    if not place.reorder:
+        return options
+    # a (batch, time, channels) sequence turned channels-first for a Conv1d: its time is the sequence length the
+    # other arguments share (Informer's x_enc and x_mark_enc)
+    timed = isinstance(place.layer, nn.Conv1d)
+    return [(spec if spec.expr else replace(spec, shape=_undone(spec.shape, place.reorder)), b,
+             spec.shape[-1] if timed and not spec.expr else s)
+            for spec, b, s in options if spec.expr or place.reorder[0] == -1 or len(spec.shape) == len(place.reorder)]
+
+
+def _layer_options(place: Followed, model: nn.Module, dtype: str, batch: int = 0,
+                   length: int = 0) -> list[tuple[InputSpec, int, int]]:
     layer = place.layer
     seqs = [length] if length else _seq_lengths(place, model)
     b = batch or BATCH
+    if isinstance(layer, nn.Embedding) and place.columns:  # columns of ids: time features, categories
+        axis, width, ids = place.columns
+        return [(InputSpec((), expr=f"torch.randint(0, {ids}, {tuple((b, s)[:axis] + (width,) + (b, s)[axis:])})"),
+                 b, s) for s in seqs]
     if isinstance(layer, nn.Embedding):
         recurrent = next((m for m in model.modules() if isinstance(m, nn.RNNBase)), None)
         time_major = recurrent is not None and not recurrent.batch_first
@@ -399,7 +516,8 @@ def _options(place: Followed, model: nn.Module, dtype: str, batch: int = 0,
         dims = 1 if isinstance(layer, nn.ConvTranspose1d) else 2 if isinstance(layer, nn.ConvTranspose2d) else 3
         return [(InputSpec((b, layer.in_channels, *[n] * dims), dtype), b, 0) for n in (1, 4, 8)]
     if isinstance(layer, nn.Conv1d):
-        lengths = dict.fromkeys([*_positional_lengths(place), *SIGNAL_LENGTHS])
+        lengths = [length] if length and place.reorder else dict.fromkeys([*_positional_lengths(place),
+                                                                            *SIGNAL_LENGTHS])
         return [(InputSpec((b, layer.in_channels, n), dtype), b, 0) for n in lengths]
     if isinstance(layer, nn.Conv2d):
         return [(InputSpec((b, layer.in_channels, h, w), dtype), b, 0) for h, w in _image_sides(place, model)]
