@@ -42,20 +42,21 @@ def trained(**init: int) -> nn.Module:
     return model
 
 
-def saved(obj: object) -> bytes:
+def saved(obj: object, legacy: bool = False) -> bytes:
     buffer = io.BytesIO()
-    torch.save(obj, buffer)
+    torch.save(obj, buffer, _use_new_zipfile_serialization=not legacy)
     return buffer.getvalue()
 
 
-def whole_model(model_init: dict | None = None, wrap: Callable[[nn.Module], object] = lambda m: m) -> bytes:
+def whole_model(model_init: dict | None = None, wrap: Callable[[nn.Module], object] = lambda m: m,
+                legacy: bool = False) -> bytes:
     """torch.save(model) of a net.Net (or of what `wrap` puts it in), pickled while `net` is importable, as a
-    training script would."""
+    training script would (`legacy`: in torch.save's format from before PyTorch 1.6)."""
     module = net_module()
     sys.modules["net"] = module
     try:
         torch.manual_seed(7)
-        return saved(wrap(module.Net(**(model_init or {}))))
+        return saved(wrap(module.Net(**(model_init or {}))), legacy)
     finally:
         del sys.modules["net"]
 

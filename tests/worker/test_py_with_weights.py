@@ -275,3 +275,10 @@ def test_the_hint_names_the_field_of_a_config_the_model_keeps() -> None:
     assert result.error is None, result.error
     assert [m.hint for m in result.weights.mismatched] == [
         "wte.weight is 257×8 in the file, 304×8 in the model: config.vocab_size=257?"]
+
+
+def test_a_whole_model_in_the_legacy_format_says_what_to_save_instead() -> None:
+    result = inspect(whole_model(legacy=True), "old.pth")
+    assert result.error is not None and result.error.file == "old.pth"
+    assert "torch.save's legacy format (before PyTorch 1.6)" in result.error.message
+    assert ".state_dict(), 'weights.pth')" in result.error.hint

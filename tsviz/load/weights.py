@@ -150,6 +150,12 @@ def _read(data: bytes | Path, filename: str, sniffed: Sniffed, code: _Code) -> t
         with torch.serialization.safe_globals(allowed):
             loaded = torch.load(source, map_location="cpu", weights_only=True)
     except Exception as e:
+        if sniffed.kind == "pickle":  # the legacy format pickles each class's source: weights_only reads none
+            raise InputError("this whole pickled model is in torch.save's legacy format (before PyTorch 1.6), which "
+                             "torch.load(weights_only=True) cannot read when it holds classes of its own; tsviz "
+                             "never unpickles it otherwise", file=filename,
+                             hint="on a machine you trust, save its weights alone: torch.save(torch.load(FILE, "
+                                  "weights_only=False).state_dict(), 'weights.pth'), and give that file") from e
         raise InputError(f"torch.load could not unpickle this whole model with {model_name}'s classes: "
                          f"{str(e).splitlines()[0]}", file=filename,
                          hint=f"check that {model_name} is the file the model was saved from, or save its "
