@@ -2,6 +2,8 @@
 
     python benchmarks/weights_load.py [--width 2048] [--layers 6] [--repeats 3]
 
+The page holds an upload in the server's job-file store and hands it to each job as a file ("held file"); the
+bytes case is the same weights sent inside the job's JSON, as the first version of the Weights uploader did.
 A .py builds an MLP of `layers` square Linear layers of `width` (6 x 2048 x 2048: 25M parameters, a 100 MB state
 dict); its state dict is saved once. Each job goes through the real worker pool (sandboxed where bubblewrap
 works) with a fresh file (a comment line) so the result cache never answers; script mode, so the job is the
@@ -51,6 +53,7 @@ def main() -> None:
 
     os.environ[sandbox.WEIGHTS_ENV] = str(folder / "mlp.pth")  # before the pool starts: its sandbox mounts it
     from tsviz import client
+    from tsviz.client import files
     from tsviz.model.types import InspectRequest
 
     source = MODEL.format(width=args.width, layers=args.layers)
@@ -58,6 +61,7 @@ def main() -> None:
     cases = {
         "no weights": {},
         "upload (bytes)": dict(weights=weights, weights_name="mlp.pth"),
+        "upload (held file)": dict(weights_file=files.hold(weights, "weights.bin"), weights_name="mlp.pth"),
         "local file (path)": dict(weights_path=str(folder / "mlp.pth"), weights_name="mlp.pth",
                                   weights_stamp=f"{info.st_size}:{info.st_mtime_ns}"),
     }

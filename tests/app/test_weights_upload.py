@@ -45,7 +45,8 @@ def test_weights_uploaded_beside_the_py_are_loaded_and_the_download_holds_them()
     assert not at.exception and not at.error
     assert "Weights: 4 of 4 tensors loaded from weights.pth, a state dict." in [shown(i.value) for i in at.info]
     # the page's own job, answered from the client's cache (no worker ran: the request is the page's, byte for byte)
-    result = client.run("inspect", InspectRequest("net.py", NET.encode(), weights=saved(model.state_dict()),
+    held = files.hold(saved(model.state_dict()), "weights.bin")  # the page holds the upload, hands it over as a file
+    result = client.run("inspect", InspectRequest("net.py", NET.encode(), weights_file=held,
                                                   weights_name="weights.pth"))
     assert client.last_worker() == {}
     downloaded = torch.jit.load(io.BytesIO(files.read(result.archive)))  # the .pt download's bytes (ui.job_file)

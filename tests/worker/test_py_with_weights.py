@@ -45,6 +45,15 @@ def test_a_state_dict_is_loaded_into_the_built_model_and_the_converted_archive_h
     assert torch.equal(archived(result)["fc.weight"], model.fc.weight)  # the trained weights, not a fresh Net's
 
 
+def test_weights_the_server_holds_reach_the_job_as_a_file_not_as_bytes() -> None:
+    model = trained()
+    held = files.hold(saved(model.state_dict()), "weights.bin")  # as the page holds an upload
+    result = client.run("inspect", InspectRequest("net.py", NET.encode(), weights_file=held,
+                                                  weights_name="trained.pth"))
+    assert result.error is None and result.weights.filename == "trained.pth" and result.weights.complete
+    assert torch.equal(archived(result)["fc.weight"], model.fc.weight)
+
+
 def test_a_checkpoint_uses_its_model_state_dict_entry() -> None:
     model = trained()
     optimizer = torch.optim.Adam(model.parameters())

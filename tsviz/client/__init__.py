@@ -90,6 +90,8 @@ def _run(spec, name: str, request: object, key: str, limits: Limits, filename: s
         request = with_model(request, replace(model, weights_path=sandbox.inside_weights(model.weights_path)))
     # A file this server holds (a .py's saved archive) is given to the job's server by name, never sent as bytes.
     inputs = {model.job_file.name: files.path(model.job_file)} if model is not None and model.job_file else {}
+    if model is not None and model.weights_file is not None:  # uploaded weights, held by this server
+        inputs[model.weights_file.name] = files.path(model.weights_file)
     message = {"job": name, "request": to_data(request), "memory_mb": limits.memory_mb}
     if cuda or not spec.user_content:
         header, answer, taken = run_alone(message, limits, filename, inputs)

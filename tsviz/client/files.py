@@ -30,6 +30,7 @@ from typing import Any, BinaryIO
 from tsviz.model.errors import WorkerError
 from tsviz.model.jobfiles import CHUNK, NAME, JobFile, out_folder
 from tsviz.model.types import ErrorInfo
+from tsviz.model.uploads import content_digest
 
 MAX_STORE_MB = 8192  # the store's bound on disk
 MAX_FILES = 8  # files one job may leave; a result names one or two
@@ -113,6 +114,21 @@ def take_over(found: Any, taken: Path | None, filename: str = "") -> Any:
         return found
     finally:
         discard(taken)
+
+
+def hold(data: bytes, name: str) -> JobFile:
+    """An upload kept in the store, to be handed to jobs as a file by name (like a converted archive), never as
+    bytes in every job's JSON: a .py's weights. Written again if the store let it go."""
+    ref = JobFile(name, len(data), content_digest(data))
+    stored = store() / ref.sha256
+    if _find(ref) != stored:  # written beside the store, then moved in whole: another session may hold it too
+        fd, part = tempfile.mkstemp(prefix="held-", dir=_root())
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(part, 0o400)
+        os.replace(part, stored)
+        _trim()
+    return ref
 
 
 def held(result: object) -> bool:

@@ -229,6 +229,7 @@ class InspectRequest:
     weights_name: str = ""  # the name the user knows the weights file by ("resnet18.pth")
     weights_path: str = ""
     weights_stamp: str = ""
+    weights_file: JobFile | None = None  # an upload the server holds (client.files.hold): handed over as a file
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from tsviz.client import sandbox
+from tsviz.client import files, sandbox
 from tsviz.model.errors import TsvizError
 from tsviz.model.filekinds import sniff
 from tsviz.model.types import InspectResult
@@ -20,6 +20,7 @@ from tsviz.ui.text import code, plain
 
 _KEPT = "weights_kept"  # (the model file's key, name, bytes): kept outside the widget, so it survives a page switch
 UPLOADER_KEY = "upload_weights"
+UPLOAD_NAME = "weights.bin"  # the job file's name where the job reads it (the user's name travels as weights_name)
 
 
 def weights_fields(bar: Any, file_key: str, local: bool) -> dict[str, Any]:
@@ -54,7 +55,8 @@ def weights_fields(bar: Any, file_key: str, local: bool) -> dict[str, Any]:
         if bar.button("Use no weights", key="drop_weights", icon=":material/close:"):
             del st.session_state[_KEPT]
             return {}
-    return dict(weights=kept[2], weights_name=kept[1])
+    # held by the server as a file and handed to each job by name: 100 MB of weights never ride in the job's JSON
+    return dict(weights_file=files.hold(kept[2], UPLOAD_NAME), weights_name=kept[1])
 
 
 def show_weights_load(result: InspectResult) -> None:

@@ -47,6 +47,9 @@ def call(spec: Job, request: object) -> Any:
     if model is not None and model.job_file is not None:  # a file the server holds: read in place, like a local one
         model = replace(model, local_path=str(jobfiles.input_path(model.job_file)))
         request = with_model(request, model)
+    if model is not None and model.weights_file is not None:  # uploaded weights the server holds, read in place
+        model = replace(model, weights_path=str(jobfiles.input_path(model.weights_file)))
+        request = with_model(request, model)
     if model is not None and model.local_path and is_source(model.local_path):
         request = with_model(request, replace(model, content=Path(model.local_path).read_bytes()))
     with printed() as text:  # a job that raises: what it printed goes to stderr, where its error goes
