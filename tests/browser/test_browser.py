@@ -417,3 +417,14 @@ def test_tsviz_file_on_a_model_inside_its_repository_imports_its_package(page) -
         page.get_by_text("model.py · SegNet · script").wait_for(timeout=120_000)
         page.wait_for_selector("svg g.node", timeout=60_000)
         assert page.get_by_text("Imported with 3 more files of its project").count() == 1
+
+
+def test_an_old_export_check_link_opens_migrate_without_page_not_found(server_url: str, page) -> None:
+    # watched from before the page's own scripts: Streamlit's "Page not found" notice, even for a moment
+    page.add_init_script("""window.__notFound = false; new MutationObserver(() => {
+        if (document.body && /Page not found/i.test(document.body.innerText)) window.__notFound = true;
+    }).observe(document, {childList: true, subtree: true, characterData: true});""")
+    page.goto(f"{server_url}/Export_check?sample=data_dependent_if.py")
+    page.get_by_text("Migrate off TorchScript · data_dependent_if.py").wait_for(timeout=120_000)
+    assert "/Migrate?" in page.url and "sample=data_dependent_if.py" in page.url
+    assert page.evaluate("window.__notFound") is False

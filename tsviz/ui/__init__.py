@@ -20,6 +20,7 @@ from tsviz.ui.jobs import devices, in_worker, job_file, result_or_stop, review_r
 from tsviz.ui.page import (
     Loaded,
     diff_request,
+    follow_renamed_page,
     model_request,
     no_model_yet,
     page_setup,
@@ -51,7 +52,8 @@ __all__ = [
     "DEFAULT_ATOL", "DEFAULT_PASSES", "DEFAULT_RTOL", "HAZARDS", "PASSES", "SEVERITY_TITLES", "VARIANTS", "GraphWalk",
     "Loaded", "MigrateRequest", "PassRequest", "State", "TsvizError", "bench", "case_rows", "code", "code_diff",
     "code_view", "count_text", "counted", "devices", "diff_key", "diff_request", "edit_toggle", "editor",
-    "failed_edit", "graph", "graph_view", "grouped_notes", "holds_program", "holds_weights", "in_worker", "is_archive",
+    "failed_edit", "follow_renamed_page", "graph", "graph_view", "grouped_notes", "holds_program", "holds_weights",
+    "in_worker", "is_archive",
     "job_file",
     "lesson",
     "model_request", "no_model_yet", "op_changes", "op_count_rows", "page_setup", "paired_drawings", "parse_sizes",
