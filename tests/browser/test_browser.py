@@ -1,40 +1,18 @@
 """The whole app in a real headless Chromium: it opens on a drawn sample, and an uploaded .py gets drawn."""
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 from support.app_process import running_app
+from support.browser import playwright
 from support.samples import ROOT
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts" / "browser"  # screenshots of each step
 UPLOAD = ("import torch\nfrom torch import nn\n\n\nclass Doubler(nn.Module):\n    def forward(self, x):\n"
           "        return torch.sigmoid(x) * 2\n")
-
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        raise RuntimeError("chromium is missing: the test command installs it with apt-get")
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
-sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-
-
-@pytest.fixture(scope="module")
-def server_url():
-    with running_app() as (url, _process):
-        yield url
-
-
-@pytest.fixture
-def page():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        yield browser.new_page(viewport={"width": 1400, "height": 900})
-        browser.close()
+playwright()  # this module is skipped where there is no chromium (an error on CI)
 
 
 def test_app_opens_on_a_sample_with_the_graph_drawn(server_url: str, page, tmp_path: Path) -> None:

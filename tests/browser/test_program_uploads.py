@@ -2,38 +2,13 @@
 page, and a click on a node of the .pt2's graph shows its details."""
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
-import pytest
 from support import programs
-from support.app_process import running_app
+from support.browser import playwright
 from support.packages import accent_package
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        raise RuntimeError("chromium is missing: the test command installs it with apt-get")
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
-sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-
-
-@pytest.fixture(scope="module")
-def server_url():
-    with running_app() as (url, _process):
-        yield url
-
-
-@pytest.fixture
-def page():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        yield browser.new_page(viewport={"width": 1400, "height": 900})
-        browser.close()
+playwright()  # this module is skipped where there is no chromium (an error on CI)
 
 
 def uploaded(page, server_url: str, path: Path) -> None:

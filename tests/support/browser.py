@@ -1,0 +1,28 @@
+"""Headless Chromium for the browser tests: Debian's chromium, driven by Playwright, launched one way."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+VIEWPORT = {"width": 1400, "height": 900}
+
+
+def playwright() -> Any:
+    """Playwright's sync_playwright, or the calling test module skipped where there is no chromium (on CI a
+    missing chromium is an error: the test command installs it with apt-get)."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            raise RuntimeError("chromium is missing: the test command installs it with apt-get")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+    return pytest.importorskip("playwright.sync_api").sync_playwright
+
+
+def launch(p: Any) -> Any:
+    return p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
