@@ -46,3 +46,25 @@ def test_each_page_asks_for_what_is_made_ahead(asked, page, job) -> None:
     first_visit(page)
     ahead = dict(opening.other_requests(opening.opening_request()))
     assert [request for name, request in asked if name == job] == [ahead[job]]
+
+
+@pytest.mark.parametrize("kind", ["archive", "py", "py with weights"])
+def test_tsviz_file_opens_on_the_request_made_ahead(asked, monkeypatch, tmp_path, kind) -> None:
+    import torch
+    from torch import nn
+
+    from tsviz.client import sandbox
+    from tsviz.ui import opening
+
+    if kind == "archive":
+        path = tmp_path / "model.pt"
+        torch.jit.save(torch.jit.script(nn.Linear(3, 3)), str(path))
+    else:
+        path = tmp_path / "net.py"
+        path.write_bytes((ROOT / "sample_models" / "feed_forward.py").read_bytes())
+    if kind == "py with weights":
+        torch.save({"w": torch.zeros(2)}, str(tmp_path / "w.pth"))
+        monkeypatch.setenv(sandbox.WEIGHTS_ENV, str(tmp_path / "w.pth"))
+    monkeypatch.setenv(sandbox.LOCAL_ENV, str(path))
+    first_visit()
+    assert [request for name, request in asked if name == "inspect"] == [opening.local_request(str(path))]

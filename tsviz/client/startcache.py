@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -82,8 +83,7 @@ def save(key: str, header: dict, answer: bytes, result: object) -> None:
     """Keep a finished job (its result taken over: its job files are in the store) for the next start. Written to
     a new folder, then renamed into place: a reader sees the whole entry or none."""
     entry = _entry(key)
-    if entry.exists():
-        return
+    staging = None
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".new-", dir=entry.parent))
@@ -94,9 +94,33 @@ def save(key: str, header: dict, answer: bytes, result: object) -> None:
             (staging / "files").mkdir()
             for ref in refs:
                 files.copy(ref, staging / "files" / ref.name)
+        shutil.rmtree(entry, ignore_errors=True)  # one that could not be read back (this tsviz reads it otherwise)
         os.rename(staging, entry)
     except OSError:  # a read-only home, a full disk, another server first: the next start runs the job
-        shutil.rmtree(staging, ignore_errors=True) if "staging" in locals() else None
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def recall(name: str, max_age_s: float) -> object | None:
+    """A small JSON value kept by `keep` at most `max_age_s` ago (the machine's devices), or None."""
+    path = folder() / tag() / f"{name}.json"
+    try:
+        if time.time() - path.stat().st_mtime <= max_age_s:
+            return json.loads(path.read_text())
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def keep(name: str, value: object) -> None:
+    path = folder() / tag() / f"{name}.json"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging = path.with_suffix(f".{os.getpid()}")
+        staging.write_text(json.dumps(value))
+        os.replace(staging, path)
+    except OSError:
+        pass
 
 
 def clear() -> None:

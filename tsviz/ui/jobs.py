@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -9,9 +10,11 @@ from typing import Any
 import streamlit as st
 
 from tsviz import client
+from tsviz.client import startcache
 from tsviz.model.errors import TsvizError
 from tsviz.model.jobfiles import JobFile
 from tsviz.model.jobs import is_archive, model_of
+from tsviz.model.jsonio import from_data, to_data
 from tsviz.model.types import BenchJob, BenchRow, DeviceInfo, ErrorInfo, InspectResult
 from tsviz.report.review import review_report as assemble_report
 from tsviz.ui.widgets import show_error, walk_svg
@@ -66,19 +69,33 @@ def result_or_stop(name: str, request: object, doing: str) -> Any:
 
 DEVICES_TTL_S = 600
 _AHEAD: list[tuple[float, DeviceInfo | None]] = []  # the probe made at server start (tsviz/ui/opening.py)
+_PROBING = threading.Event()
+_PROBING.set()
 
 
 @st.cache_data(ttl=DEVICES_TTL_S, show_spinner=False)
 def devices() -> DeviceInfo | None:
     """The worker machine's CPUs and GPUs (None when the worker cannot say)."""
+    _PROBING.wait(timeout=120)  # the probe made ahead, if one is under way
     if _AHEAD and time.monotonic() - _AHEAD[-1][0] < DEVICES_TTL_S:
         return _AHEAD[-1][1]
     return _probe()
 
 
 def probe_ahead() -> None:
-    """Probe the machine now (off any page): the Benchmarks page's first view does not start a worker for it."""
-    _AHEAD.append((time.monotonic(), _probe()))
+    """Probe the machine now (off any page), or take a probe a server made here within DEVICES_TTL_S: the
+    Benchmarks page's first view does not start a worker for it."""
+    _PROBING.clear()
+    try:
+        kept = startcache.recall("devices", DEVICES_TTL_S)
+        found = from_data(DeviceInfo, kept) if isinstance(kept, dict) else _probe()
+        if found is not None and kept is None:
+            startcache.keep("devices", to_data(found))
+        _AHEAD.append((time.monotonic(), found))
+    except (TypeError, ValueError, KeyError):
+        _AHEAD.append((time.monotonic(), _probe()))
+    finally:
+        _PROBING.set()
 
 
 def _probe() -> DeviceInfo | None:

@@ -10,12 +10,18 @@ they are); the results go into the same caches the pages read (the client's, the
 from __future__ import annotations
 
 import gc
+import os
 import sys
 import threading
 import time
+from pathlib import Path
 
 from tsviz import client
+from tsviz.client import sandbox
 from tsviz.model.errors import TsvizError
+from tsviz.model.filekinds import SOURCE_KINDS, refusal
+from tsviz.model.jobs import kind_of
+from tsviz.model.project import project_stamp
 from tsviz.model.types import DiffRequest, InspectRequest, MigrateRequest, PassRequest
 from tsviz.ui.page import DEFAULT_SAMPLE, SAMPLES_DIR
 from tsviz.ui.walk import _walk_dot, _walk_graph, result_key
@@ -35,6 +41,27 @@ def other_requests(request: InspectRequest) -> list[tuple[str, object]]:
     return [("diff", DiffRequest(request)), ("passes", PassRequest(request)), ("migrate", MigrateRequest(request))]
 
 
+def local_request(local: str) -> InspectRequest | None:
+    """The graph page's request on a first visit to `tsviz FILE`: the file read where it lies (by its path, its
+    size and time, its project's stamp), script mode; None for what the page shows without a conversion."""
+    info = os.stat(local)
+    stamp = f"{info.st_size}:{info.st_mtime_ns}"
+    if (mount := sandbox.local_mount()) != local:  # a .py in its project: its siblings name the version too
+        stamp += f":{project_stamp(mount)}"
+    name = Path(local).name
+    found = kind_of(InspectRequest(name, b"", local_path=local))
+    if found.kind == "torchscript":
+        return InspectRequest(name, b"", mode="script", local_path=local, local_stamp=stamp)
+    if found.kind not in SOURCE_KINDS or refusal(name, found) is not None:
+        return None
+    weights = {}
+    if path := sandbox.weights_file():  # as tsviz.ui.given_weights gives them
+        size = os.stat(path)
+        weights = dict(weights_path=path, weights_name=Path(path).name,
+                       weights_stamp=f"{size.st_size}:{size.st_mtime_ns}")
+    return InspectRequest(name, b"", mode="script", local_path=local, local_stamp=stamp, **weights)
+
+
 def prepare() -> None:
     """Start making the opening view in a background thread (once per process)."""
     if _STARTED.is_set():
@@ -49,9 +76,14 @@ def prepare() -> None:
 
 
 def prepare_now() -> None:
-    """The graph page's opening view, made in this thread (tests; `prepare` runs it in the background)."""
-    request = opening_request()
-    result = client.run("inspect", request, persist=True)
+    """The graph page's opening view, made in this thread (tests; `prepare` runs it in the background). For a
+    local file (`tsviz FILE`) it is kept in memory only: the user's own file is not copied into a cache."""
+    local = sandbox.local_file()
+    request = local_request(local) if local else opening_request()
+    if request is None:
+        ready.set()
+        return
+    result = client.run("inspect", request, persist=not local)
     key = result_key(request)
     if result.error is None:
         shown = _walk_graph(result, key, "graph", "", True, "")
@@ -67,18 +99,18 @@ def _prepare() -> None:
         import PIL.Image  # noqa: F401
 
         _say(f"the opening view is ready ({time.perf_counter() - start:.2f} s after the server started making it)")
-        request = opening_request()
-        for name, job in other_requests(request):
-            client.run(name, job, persist=True)
         from tsviz.ui.jobs import probe_ahead
 
-        probe_ahead()
+        threading.Thread(target=probe_ahead, name="tsviz-devices", daemon=True).start()  # its own worker
+        _import_later()
+        if not sandbox.local_file():
+            for name, job in other_requests(opening_request()):
+                client.run(name, job, persist=True)
         _say(f"the other pages' first views are ready ({time.perf_counter() - start:.2f} s)")
     except TsvizError:  # the page runs the job itself and shows what went wrong
         ready.set()
     except Exception:  # noqa: BLE001 - a view made ahead is an optimisation: never a failure of the server
         ready.set()
-    _import_later()
 
 
 def _say(text: str) -> None:

@@ -112,8 +112,8 @@ def _once_per_server() -> None:
     client.warm_up()
     from streamlit import runtime
 
-    if runtime.exists() and not sandbox.local_file():  # a real server (not AppTest): `tsviz serve` has started it
-        from tsviz.ui import opening  # already; `streamlit run app.py` starts it here
+    if runtime.exists():  # a real server (not AppTest): `tsviz serve` has started it already; `streamlit run app.py`
+        from tsviz.ui import opening  # starts it here
 
         opening.prepare()
     gc.collect()

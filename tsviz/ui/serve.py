@@ -28,8 +28,7 @@ def serve(file: Path | None, port: int, address: str, open_browser: bool) -> Non
     # imported so far is moved out of the collector's reach.
     from tsviz.ui import opening
 
-    if file is None:
-        opening.prepare()
+    opening.prepare()  # the opening sample, or the local file
     gc.collect()
     gc.freeze()
     flags = {"server_port": port, "server_address": address, "server_headless": True}
