@@ -8,9 +8,6 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from tsviz.graph import walk
-from tsviz.graph.dot import to_dot
-from tsviz.graph.fold import count_text, fold_constants
 from tsviz.model.errors import TsvizError
 from tsviz.model.filekinds import saved_as
 from tsviz.model.inputs import parse_input_spec
@@ -19,10 +16,7 @@ from tsviz.report import package as views
 from tsviz.ui.jobs import result_or_stop
 from tsviz.ui.page import Loaded
 from tsviz.ui.text import code, plain
-from tsviz.ui.viewer import graph_view
-from tsviz.ui.widgets import show_error, show_node, walk_svg
-
-_PICKED = "package_node"  # the node clicked in the drawn model's graph
+from tsviz.ui.widgets import clickable_graph, show_error
 
 
 def show_package(loaded: Loaded) -> None:
@@ -94,19 +88,9 @@ def _model(result, problem: str) -> None:
         st.caption(plain(note))
     if model.input_shapes and not any(note.startswith("Inputs:") for note in model.notes):
         st.caption(f"Traced on {plain(', '.join(model.input_shapes))}, the inputs typed above.")
-    shown = fold_constants(model.graph)
     graph_col, code_col = st.columns([3, 2])
     with graph_col:
-        st.caption(f"{count_text(model.graph, shown)}, {len(shown.blocks)} blocks · click a node for its details")
-        svg, problem = walk_svg(to_dot(shown), len(shown.nodes))
-        if problem:
-            st.warning(plain(problem), icon=":material/warning:")
-        else:
-            picked = st.session_state.get(_PICKED, "")
-            graph_view(svg, f"package:{model.filename}:{model.mode}", marks={picked: "selected"} if picked else {},
-                       focus=[], key="package_graph", on_select=_pick, on_activate=_pick)
-            if any(n.id == picked for n in shown.nodes):
-                show_node(walk.node_details(shown, picked))
+        clickable_graph(model.graph, f"package:{model.filename}:{model.mode}", "package_graph")
     with code_col:
         st.caption("`.code`: TorchScript's Python-like view of the module")
         st.code(model.code, language="python", line_numbers=True)
@@ -116,7 +100,3 @@ def _model(result, problem: str) -> None:
         st.subheader("Source")
         st.caption(where)
         st.code(model.source, language="python", line_numbers=True)
-
-
-def _pick(node_id: str) -> None:
-    st.session_state[_PICKED] = node_id

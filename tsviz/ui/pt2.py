@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from tsviz.graph import walk
-from tsviz.graph.dot import to_dot
-from tsviz.graph.fold import count_text, fold_constants
 from tsviz.model.filekinds import PROGRAM_KINDS, saved_as
 from tsviz.model.jobs import kind_of
 from tsviz.report import pt2 as views
 from tsviz.ui.jobs import result_or_stop
 from tsviz.ui.page import Loaded
 from tsviz.ui.text import code, plain
-from tsviz.ui.viewer import graph_view
-from tsviz.ui.widgets import show_node, walk_svg
-
-_PICKED = "pt2_node"  # the node clicked in the program's graph
+from tsviz.ui.widgets import clickable_graph
 
 
 def holds_program(loaded: Loaded) -> bool:
@@ -57,26 +51,12 @@ def show_program(loaded: Loaded) -> None:
 
 
 def _graph_and_code(result) -> None:
-    shown = fold_constants(result.graph)
     graph_col, code_col = st.columns([3, 2])
     with graph_col:
-        st.caption(f"{count_text(result.graph, shown)}, {len(shown.blocks)} regions · click a node for its details")
-        svg, problem = walk_svg(to_dot(shown), len(shown.nodes))
-        if problem:
-            st.warning(plain(problem), icon=":material/warning:")
-        else:
-            picked = st.session_state.get(_PICKED, "")
-            graph_view(svg, f"pt2:{result.filename}", marks={picked: "selected"} if picked else {}, focus=[],
-                       key="pt2_graph", on_select=_pick, on_activate=_pick)
-            if any(n.id == picked for n in shown.nodes):
-                show_node(walk.node_details(shown, picked))
+        clickable_graph(result.graph, f"pt2:{result.filename}", "pt2_graph", regions="regions")
     with code_col:
         st.caption("`ep.graph_module.code`: the Python the graph reads as")
         st.code(result.code, language="python", line_numbers=True)
-
-
-def _pick(node_id: str) -> None:
-    st.session_state[_PICKED] = node_id
 
 
 def _signature(result) -> None:

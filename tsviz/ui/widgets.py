@@ -7,7 +7,7 @@ from tsviz.client.cache import memo
 from tsviz.graph import walk
 from tsviz.graph.diff import unmatched_nodes
 from tsviz.graph.dot import to_dot
-from tsviz.graph.fold import fold_constants
+from tsviz.graph.fold import count_text, fold_constants
 from tsviz.graph.hazards import nodes_at_line
 from tsviz.graph.layout import svg_or_problem
 from tsviz.model.errors import TsvizError
@@ -117,6 +117,27 @@ def lay_out_ahead(dot_text: str, nodes: int) -> None:
     if walk_svg.cache.get(key) is None:
         found = svg_or_problem(dot_text, nodes)
         walk_svg.cache.put(key, found, len(found[0]) + len(found[1]))
+
+
+def clickable_graph(graph: IRGraph, view: str, key: str, regions: str = "blocks") -> None:
+    """A graph drawn with its constants folded, whose clicked node's details show under it (the pick is kept in
+    the session under `key`): the view of a program that has no walk (a .pt2, a package's model)."""
+    shown = fold_constants(graph)
+    st.caption(f"{count_text(graph, shown)}, {len(shown.blocks)} {regions} · click a node for its details")
+    svg, problem = walk_svg(to_dot(shown), len(shown.nodes))
+    if problem:
+        st.warning(plain(problem), icon=":material/warning:")
+        return
+    picked_key = f"{key}_picked"
+    picked = st.session_state.get(picked_key, "")
+
+    def pick(node_id: str) -> None:
+        st.session_state[picked_key] = node_id
+
+    draw_graph(svg, view, marks={picked: "selected"} if picked else {}, focus=[], key=key, on_select=pick,
+               on_activate=pick)
+    if any(n.id == picked for n in shown.nodes):
+        show_node(walk.node_details(shown, picked))
 
 
 def show_node(details: dict) -> None:
