@@ -67,3 +67,12 @@ class Elsewhere(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.fc = nn.Linear(8, 1000)
+
+
+class OpensFile:
+    """Pickled as io.FileIO('/tmp/tsviz-opened', 'w'): a class from the standard library, not from a model file."""
+
+    def __reduce__(self):
+        import io as _io
+
+        return (_io.FileIO, ("/tmp/tsviz-opened", "w"))

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from support.bad_inputs import reduce_payload
+from support.bad_inputs import Payload, reduce_payload
 from support.cli import tsviz
-from support.weights_models import NET, Elsewhere, net_module, saved, trained, whole_model
+from support.weights_models import NET, Elsewhere, OpensFile, net_module, saved, trained, whole_model
 from torch import nn
 
 from tsviz import client
@@ -286,8 +286,25 @@ def test_the_hint_names_the_field_of_a_config_the_model_keeps() -> None:
         "wte.weight is 257×8 in the file, 304×8 in the model: config.vocab_size=257?"]
 
 
-def test_a_whole_model_in_the_legacy_format_says_what_to_save_instead() -> None:
-    result = inspect(whole_model(legacy=True), "old.pth")
-    assert result.error is not None and result.error.file == "old.pth"
-    assert "torch.save's legacy format (before PyTorch 1.6)" in result.error.message
-    assert ".state_dict(), 'weights.pth')" in result.error.hint
+def test_a_whole_model_in_the_legacy_format_is_read_with_only_its_classes_allowed() -> None:
+    result = inspect(whole_model(legacy=True), "old.pth")  # torch.save before 1.6: each class's source inside
+    assert result.error is None, result.error
+    assert result.weights.holds == "a whole pickled model (`net.Net`)" and result.weights.complete
+    torch.manual_seed(7)
+    assert torch.equal(archived(result)["fc.weight"], net_module().Net().fc.weight)
+
+
+def test_a_legacy_pickle_that_calls_code_is_refused_before_any_unpickling(tmp_path: Path) -> None:
+    data = whole_model(wrap=lambda m: {"model": m, "trap": Payload(str(tmp_path / "marker"))}, legacy=True)
+    result = inspect(data, "old_trap.pth")
+    assert result.error is not None and "calls posix.system when it is unpickled" in result.error.message
+    assert not (tmp_path / "marker").exists()
+
+
+def test_a_class_the_py_only_imports_is_not_allowed_for_a_pickle() -> None:
+    """net.py imports FileIO: a pickle that names _io.FileIO (which would open a file when unpickled) is refused."""
+    source = NET.replace("import torch\n", "import torch\nfrom io import FileIO\n", 1)
+    result = client.run("inspect", InspectRequest("net.py", source.encode(), weights_name="open.pth",
+                                                  weights=whole_model(wrap=lambda m: {"model": m,
+                                                                                      "f": OpensFile()})))
+    assert result.error is not None and "needs `_io.FileIO`, which net.py does not define" in result.error.message

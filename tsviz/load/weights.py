@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import importlib
 import io
+import pickle
 import sys
+import warnings
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -118,16 +120,21 @@ class _Code:
         self.module, self.name, self.root = module, name, root.rstrip("/")
 
     def find(self, module: str, qualname: str) -> Any:
+        """The class `module.qualname` names, when the .py or its project defines it (a class the .py merely
+        imports from elsewhere, `from io import FileIO`, is not one)."""
         if self.module is None:
             return None
-        found = _attribute(self.module, qualname)
-        if isinstance(found, type):
-            return found
-        imported = sys.modules.get(module)
-        where = str(getattr(imported, "__file__", "") or "")
-        if imported is not None and self.root and where.startswith(self.root + "/"):
-            return _attribute(imported, qualname)
+        for holder in (self.module, sys.modules.get(module)):
+            found = _attribute(holder, qualname) if holder is not None else None
+            if isinstance(found, type) and self._defines(found):
+                return found
         return None
+
+    def _defines(self, cls: type) -> bool:
+        if self.module is not None and cls.__module__ == self.module.__name__:
+            return True
+        where = str(getattr(sys.modules.get(cls.__module__), "__file__", "") or "")
+        return bool(self.root) and where.startswith(self.root + "/")
 
 
 def _read(data: bytes | Path, filename: str, sniffed: Sniffed, code: _Code) -> tuple[Any, str]:
@@ -143,24 +150,51 @@ def _read(data: bytes | Path, filename: str, sniffed: Sniffed, code: _Code) -> t
                              file=filename, hint="save it again with torch.save", detail=str(e)) from e
     model_name = code.name
     allowed, named = _pickled_classes(data, filename, sniffed, code)
-    stage("load", f"unpickling {filename} with {named} from {model_name} allowed (weights_only=True)")
+    stage("load", f"unpickling {filename} with {named} from {model_name} allowed")
     if not isinstance(data, Path):
         source = io.BytesIO(data)
     try:
-        with torch.serialization.safe_globals(allowed):
-            loaded = torch.load(source, map_location="cpu", weights_only=True)
+        if sniffed.kind == "pickle":  # the legacy format pickles each class's source, which weights_only reads not
+            loaded = _legacy_load(source, allowed)
+        else:
+            with torch.serialization.safe_globals(allowed):
+                loaded = torch.load(source, map_location="cpu", weights_only=True)
     except Exception as e:
-        if sniffed.kind == "pickle":  # the legacy format pickles each class's source: weights_only reads none
-            raise InputError("this whole pickled model is in torch.save's legacy format (before PyTorch 1.6), which "
-                             "torch.load(weights_only=True) cannot read when it holds classes of its own; tsviz "
-                             "never unpickles it otherwise", file=filename,
-                             hint="on a machine you trust, save its weights alone: torch.save(torch.load(FILE, "
-                                  "weights_only=False).state_dict(), 'weights.pth'), and give that file") from e
         raise InputError(f"torch.load could not unpickle this whole model with {model_name}'s classes: "
                          f"{str(e).splitlines()[0]}", file=filename,
                          hint=f"check that {model_name} is the file the model was saved from, or save its "
                               "state_dict() instead", detail=str(e)) from e
     return loaded, (f"a whole pickled model ({named})" if isinstance(loaded, nn.Module) else "")
+
+
+def _legacy_load(source: Any, allowed: list[Any]) -> Any:
+    """A whole model in torch.save's legacy format (before PyTorch 1.6), which weights_only's unpickler cannot
+    read (each class's source rides in a persistent id): torch's legacy loader with an unpickler that finds only
+    what weights_only allows and the classes allowed here; anything else stops the load."""
+    named = {f"{c.__module__}.{c.__qualname__}": c for c in allowed if isinstance(c, type)}
+    named.update({name: c for c, name in (a for a in allowed if isinstance(a, tuple))})
+    safe = {**_weights_only_globals(), **named}
+
+    class Restricted(pickle.Unpickler):
+        def find_class(self, module: str, name: str) -> Any:
+            module = {"__builtin__": "builtins", "copy_reg": "copyreg"}.get(module, module)  # protocol 2's names
+            if f"{module}.{name}" in safe:
+                return safe[f"{module}.{name}"]
+            raise pickle.UnpicklingError(f"{module}.{name} is not allowed (only the model's classes, torch.nn's "
+                                         "and what weights_only allows)")
+
+    restricted = ModuleType("tsviz_restricted_pickle")
+    restricted.Unpickler = Restricted  # type: ignore[attr-defined]
+    restricted.load = lambda f, **kw: Restricted(f, **kw).load()  # type: ignore[attr-defined]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SourceChangeWarning: the class's source as saved differs from the .py's
+        return torch.load(source, map_location="cpu", weights_only=False, pickle_module=restricted)
+
+
+def _weights_only_globals() -> dict[str, Any]:
+    from torch import _weights_only_unpickler
+
+    return dict(_weights_only_unpickler._get_allowed_globals())
 
 
 def _read_safetensors(data: bytes | Path, filename: str) -> dict:
