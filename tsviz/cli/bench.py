@@ -21,6 +21,8 @@ def bench(args: Any) -> int:
             raise InputError("no CUDA GPU on this machine", hint="use --device cpu")
         devices = ["cpu"]
         print("tsviz: no CUDA GPU here; CPU only", file=sys.stderr)
+    if request.weights_name:  # the rows carry no notes: say here which weights the timed model holds
+        print(f"tsviz: the model holds the weights of {request.weights_name} (--weights)", file=sys.stderr)
     rows = []
     for job in plan_jobs(request, args.variants, devices, args.batch_sizes, args.seq_lens, args.threads,
                          args.min_run_time):
