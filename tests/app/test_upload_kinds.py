@@ -45,3 +45,21 @@ def test_safetensors_gets_what_it_is_and_what_to_do() -> None:
     assert not at.exception
     message = shown(at.sidebar.error[0].value)
     assert "safetensors weights" in message and "the .py that defines the model" in message
+
+
+class Gate(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(4, 1)
+
+    def forward(self, x: torch.Tensor, sr: int) -> torch.Tensor:
+        return self.fc(x) * sr
+
+
+def test_an_archives_inputs_in_the_sidebar_say_their_schema_type_and_what_to_type() -> None:
+    buffer = io.BytesIO()
+    torch.jit.save(torch.jit.script(Gate()), buffer)
+    at = upload("gate.jit", buffer.getvalue())
+    assert not at.exception and not at.error
+    fields = {shown(t.label): t.placeholder for t in at.sidebar.text_input}
+    assert fields["x: Tensor"] == "e.g. 2x8 float32" and fields["sr: int"] == "e.g. int:16000"

@@ -346,13 +346,22 @@ def _script_failed_by_default(request: InspectRequest, result: InspectResult | N
 
 def _archive_input_fields(bar, result: InspectResult, file_key: str) -> None:
     """An archive's forward arguments, for the Migrate page's sample inputs (empty: it finds some itself)."""
-    names = [dict(n.attrs).get("name", "") for n in result.graph.nodes if n.kind == "input"]
-    names = [name for name in names if name != "self"]
-    if not names:
+    typed = [(dict(n.attrs).get("name", ""), n.outputs[0].type if n.outputs else "") for n in result.graph.nodes
+             if n.kind == "input"]
+    typed = [(name, kind) for name, kind in typed if name != "self"]
+    if not typed:
         return
-    bar.markdown("**Example inputs** for the Migrate page: a shape and dtype each (empty: it finds some itself)")
-    for i, name in enumerate(names):
-        bar.text_input(plain(name or f"input {i}"), key=input_key(file_key, i), placeholder="e.g. 2x8 float32")
+    bar.markdown("**Example inputs** for the Migrate and Deploy pages: a shape and dtype for a tensor, a typed "
+                 "value for the rest (empty: it finds some itself)")
+    for i, (name, kind) in enumerate(typed):
+        bar.text_input(plain(f"{name or f'input {i}'}: {kind}" if kind else name or f"input {i}"),
+                       key=input_key(file_key, i), placeholder=_TYPED_EXAMPLES.get(kind.removeprefix(
+                           "Optional[").rstrip("]"), "e.g. 2x8 float32"))
+
+
+# what the sidebar suggests typing for an argument of each schema type (tsviz.model.inputs reads them)
+_TYPED_EXAMPLES = {"int": "e.g. int:16000", "float": "e.g. float:0.5", "bool": "e.g. bool:true",
+                   "str": "e.g. str:greedy", "NoneType": "none", "List[int]": "e.g. [1, 2]"}
 
 
 def _model_options(bar, result: InspectResult, file_key: str, guessed: bool) -> None:
