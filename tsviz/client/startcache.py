@@ -8,14 +8,12 @@ and JSON bytes) and the job files it named, under
     $TSVIZ_START_CACHE or ~/.cache/tsviz/start/
       <tag>/<job key>/header.json, answer.json, files/<name>
 
-where the tag names this tsviz (its version and a digest of its source files' sizes and times: an edited tsviz
-is another one) and the installed torch's version, and the job key is the client's own (the job's name, the
-file's sha256, every option, the limits). An entry is read back through the same checks as a worker's answer
-(tsviz/client/answers.py, tsviz/client/files.py): anything odd is a miss, and the job runs.
+where the tag names this tsviz's version and the installed torch's version, and the job key is the client's own
+(the job's name, the file's sha256, every option, the limits). An entry is read back through the same checks as a
+worker's answer (tsviz/client/answers.py, tsviz/client/files.py): anything odd is a miss, and the job runs.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -28,7 +26,6 @@ from pathlib import Path
 from tsviz.client import files
 
 ENV = "TSVIZ_START_CACHE"
-PACKAGE = Path(__file__).resolve().parents[1]
 
 
 def folder() -> Path:
@@ -37,12 +34,12 @@ def folder() -> Path:
 
 @lru_cache(maxsize=1)
 def tag() -> str:
-    """This tsviz and this torch: a new version of either, or an edited source file of tsviz, is a new tag."""
-    stamps = hashlib.sha256()
-    for path in sorted(PACKAGE.rglob("*.py")):
-        info = path.stat()
-        stamps.update(f"{path.relative_to(PACKAGE)}:{info.st_size}:{info.st_mtime_ns}\n".encode())
-    return f"tsviz-{_version('tsviz')}-{stamps.hexdigest()[:12]}-torch-{_version('torch')}"
+    """This tsviz and this torch, by version: a new version of either is a new tag (the job key names the file by its
+    sha256). Someone changing tsviz's own code without a new version clears the folder (`tsviz.client.startcache
+    .clear()`, or TSVIZ_START_CACHE pointing elsewhere); an entry this tsviz cannot read back is a miss, and replaced.
+    (A stamp of tsviz's source files was tried first: in a tree several people edit it changed every few minutes,
+    and the cache was never hit.)"""
+    return f"tsviz-{_version('tsviz')}-torch-{_version('torch')}"
 
 
 def _version(name: str) -> str:
