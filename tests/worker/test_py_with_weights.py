@@ -308,3 +308,12 @@ def test_a_class_the_py_only_imports_is_not_allowed_for_a_pickle() -> None:
                                                   weights=whole_model(wrap=lambda m: {"model": m,
                                                                                       "f": OpensFile()})))
     assert result.error is not None and "needs `_io.FileIO`, which net.py does not define" in result.error.message
+
+
+def test_a_lightning_checkpoint_takes_its_model_prefix_off() -> None:
+    model = trained()
+    checkpoint = {"epoch": 4, "global_step": 800, "pytorch-lightning_version": "2.4.0",
+                  "state_dict": {f"model.{k}": v for k, v in model.state_dict().items()}}
+    result = inspect(saved(checkpoint), "epoch=4-step=800.ckpt")
+    assert result.error is None and (result.weights.entry, result.weights.prefix) == ("state_dict", "model.")
+    assert result.weights.complete
