@@ -38,8 +38,8 @@ def test_an_expression_is_still_refused_for_an_archive_with_what_to_type(archive
     done = tsviz("migrate", str(archive), "--input", "1x64", "--input", "torch.tensor(3)")
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines()[-1] == (
-        "tsviz: error: gate.jit: an archive's inputs are shapes and dtypes or typed values, not expressions "
-        "(e.g. 2x16, 1x3x32x32 float32, int:16000, none)")
+        "tsviz: error: gate.jit: an archive's inputs are shapes and dtypes or typed values, not expressions: "
+        "'torch.tensor(3)' is neither (e.g. 2x16, 1x3x32x32 float32, int:16000, none, [1, 2])")
 
 
 def test_a_value_of_the_wrong_type_is_one_line_before_any_job(archive: Path) -> None:

@@ -39,12 +39,12 @@ from tsviz.analysis.export import (
 )
 from tsviz.analysis.ir import extract_graph
 from tsviz.analysis.outputs import call_safely, compare_outputs, error_text
+from tsviz.analysis.state import Fresh, as_fresh, drift
 from tsviz.graph.verdict import DEFAULT_ATOL, DEFAULT_RTOL
 from tsviz.load.guess import BATCH, IMAGE_SIDES, SEQ, SIGNAL_LENGTHS, random_tensor, tensor_from_spec
 from tsviz.load.modelfile import ModelFile, private_copy, source_model
 from tsviz.model import jobfiles
 from tsviz.model.errors import InputError
-from tsviz.model.inputs import VALUE_TYPES
 from tsviz.model.jobfiles import JobFile
 from tsviz.model.jobs import is_archive
 from tsviz.model.stages import stage
@@ -195,6 +195,7 @@ def _archive_ladder(request: MigrateRequest, path: Path) -> ExportResult:
     stage("load", f"loading the archive {name} (torch.jit.load runs its code)")
     start = time.perf_counter()
     module = archive.load_archive(str(path), name)
+    fresh = Fresh(module)  # before any call: a module that keeps state is compared from the state it was saved with
     rungs = [ExportAttempt("load", True, time.perf_counter() - start, "torch.jit.load(path)")]
     stage("convert", f"reading the graph of {name}")
     graph = extract_graph(module.inlined_graph, user_path=str(path), display_name=name, stored_code=starts)
@@ -213,7 +214,7 @@ def _archive_ladder(request: MigrateRequest, path: Path) -> ExportResult:
         blockers = [op_blocker(e, graph) or blocker_of(e, "ts2ep", str(path))]
     rungs.append(_checked(ExportAttempt("ts2ep", program is not None, time.perf_counter() - start, call,
                                         outputs=blocked(*blockers) if blockers else ""),
-                          module, program.module() if program is not None else None, inputs, "the archive"))
+                          fresh, program.module() if program is not None else None, inputs, "the archive"))
     fixes = ""
     if program is not None:
         rung, found, fixes, note = _dynamic_rung(request, program.module(), inputs, str(path), [], "the archive")
@@ -221,7 +222,7 @@ def _archive_ladder(request: MigrateRequest, path: Path) -> ExportResult:
         blockers += found
         notes += [note] if note else []
     rungs.append(ExportAttempt("draft_export", False, 0.0, skipped="it needs the model's Python source"))
-    rungs.append(_aoti_rung(request, program, module, inputs, "the archive"))
+    rungs.append(_aoti_rung(request, program, fresh, inputs, "the archive"))
     converted = fx_graph(program, str(path), name) if program is not None else EMPTY_GRAPH
     return _result(request, rungs, blockers, notes, program, "ts2ep" if program is not None else "", fixes, inputs,
                    source=source, torchscript=graph, mode="archive", converted=converted, graph=converted)
@@ -282,29 +283,44 @@ def op_blocker(error: BaseException, graph: IRGraph) -> Blocker | None:
 
 def archive_inputs(module: Any, request: MigrateRequest) -> tuple[tuple, list[str]]:
     """Sample inputs for an archive: the request's, else the sizes a traced archive recorded, else the first
-    that its forward accepts among sizes read from its first parameter."""
+    that its forward accepts among sizes read from its first parameter, then sizes its code names; arguments that
+    are not tensors get values of their schema type. A module that keeps state is probed from its fresh state and
+    left in it."""
     generator = torch.Generator().manual_seed(0)
     specs = request.model.input_specs
     if specs:
-        if any(spec.expr and spec.dtype not in VALUE_TYPES for spec in specs):
-            raise InputError("an archive's inputs are shapes and dtypes or typed values, not expressions",
-                             file=request.model.filename, hint="e.g. 2x16, 1x3x32x32 float32, int:16000, none")
-        return tuple(ast.literal_eval(spec.expr) if spec.expr else tensor_from_spec(spec, generator)
-                     for spec in specs), []
+        values = []
+        for spec in specs:
+            if not spec.expr:
+                values.append(tensor_from_spec(spec, generator))
+                continue
+            try:
+                values.append(ast.literal_eval(spec.expr))
+            except (ValueError, SyntaxError):
+                raise InputError(f"an archive's inputs are shapes and dtypes or typed values, not expressions: "
+                                 f"{spec.expr!r} is neither", file=request.model.filename,
+                                 hint="e.g. 2x16, 1x3x32x32 float32, int:16000, none, [1, 2]") from None
+        return tuple(values), []
     recorded = _recorded_inputs(module, generator)
     if recorded:
         return recorded, [f"Inputs: {', '.join(describe(x) for x in recorded)}, the sizes the traced archive "
                           "recorded."]
-    for candidate in _candidates(module, generator):
-        _, error = call_safely(module, candidate)
-        if not error:
-            typed = [_typed_guess(module, a.name, str(a.type))[1] for a in _required_arguments(module)
-                     if str(a.type) != "Tensor"]
-            return candidate, [f"Inputs: {', '.join(describe(x) for x in candidate)}, guessed from the archive's "
-                               "first parameter" + (f" and forward's schema ({'; '.join(typed)})" if typed else "")
-                               + "; give others in the sidebar (or --input)."]
-    raise InputError("could not find inputs this archive's forward accepts", file=request.model.filename,
-                     hint="give them: --input 2x16 on the command line, or the input fields in the sidebar")
+    guesses = typed_guesses(module)  # once: each candidate below gets the same values of the schema's types
+    typed = "".join(f"; {why}" for _, why in guesses.values())
+    fresh = Fresh(module)
+    try:
+        for candidate, where in _candidates(module, guesses, generator):
+            _, error = call_safely(fresh.new(), candidate)
+            if not error:
+                return candidate, [f"Inputs: {', '.join(describe(x) for x in candidate)}, {where}"
+                                   + (f" and forward's schema ({typed.removeprefix('; ')})" if typed else "")
+                                   + "; give others in the sidebar (or --input)."]
+    finally:
+        fresh.new()  # reset_states() once more, where it has one: the probes leave no state behind
+    arguments = ", ".join(f"{a.name}: {a.type}" for a in _required_arguments(module))
+    raise InputError(f"could not find inputs this archive's forward({arguments}) accepts", file=request.model.filename,
+                     hint="give them, one --input per argument in order (e.g. --input 1x512 --input int:16000), "
+                     "or in the input fields in the sidebar")
 
 
 def _recorded_inputs(module: Any, generator: torch.Generator) -> tuple:
@@ -320,25 +336,52 @@ def _recorded_inputs(module: Any, generator: torch.Generator) -> tuple:
     return tuple(values)
 
 
-def _candidates(module: Any, generator: torch.Generator) -> list[tuple]:
+MAX_CODE_SIZES = 6  # sizes read from the archive's code, tried after those read from its first parameter
+
+
+def _candidates(module: Any, guesses: dict[str, tuple[Any, str]],
+                generator: torch.Generator) -> list[tuple[tuple, str]]:
     """Sizes read from the first weight, as the guess for a .py reads them from its first layer (Linear: its
-    in_features; Conv: its channels and the usual image or signal sizes; ids below its rows), each given to every
-    argument of forward's schema (a cell's input and its state alike)."""
+    in_features; Conv: its channels and the usual image or signal sizes; ids below its rows), then the sizes the
+    archive's forward code names (`num_samples = 512`), each given to every tensor argument of forward's schema (a
+    cell's input and its state alike); the other arguments get their typed guesses."""
     weight = next((p for p in module.parameters() if p.dim() >= 2), None)
+    named = _code_sizes(module, {v for v, _ in guesses.values() if isinstance(v, int)})
+    from_weight = "guessed from the archive's first parameter"
+    from_code = "a size the archive's code names ({})"
     if weight is None:
-        firsts = [torch.randn(BATCH, 16, generator=generator)]
+        firsts = [(torch.randn(BATCH, 16, generator=generator), from_weight)]
+        firsts += [(torch.randn(BATCH, n, generator=generator), from_code.format(n)) for n in named]
     elif weight.dim() == 4:  # a batch of 2: the dynamic-batch rung needs one (torch fixes sizes 0 and 1)
-        firsts = [torch.randn(BATCH, weight.shape[1], n, n, generator=generator) for n in IMAGE_SIDES]
+        firsts = [(torch.randn(BATCH, weight.shape[1], n, n, generator=generator), from_weight) for n in IMAGE_SIDES]
+        firsts += [(torch.randn(BATCH, weight.shape[1], n, n, generator=generator), from_code.format(n))
+                   for n in named]
     elif weight.dim() == 3:
-        firsts = [torch.randn(BATCH, weight.shape[1], n, generator=generator) for n in SIGNAL_LENGTHS]
+        firsts = [(torch.randn(BATCH, weight.shape[1], n, generator=generator), from_weight)
+                  for n in SIGNAL_LENGTHS]
+        firsts += [(torch.randn(BATCH, n, generator=generator), from_code.format(n)) for n in named]
+        firsts += [(torch.randn(BATCH, weight.shape[1], n, generator=generator), from_code.format(n))
+                   for n in named]
     else:
-        firsts = [torch.randn(BATCH, weight.shape[1], generator=generator),
-                  torch.randn(SEQ, BATCH, weight.shape[1], generator=generator),
-                  torch.randint(0, weight.shape[0], (BATCH, SEQ), generator=generator)]
+        firsts = [(torch.randn(BATCH, weight.shape[1], generator=generator), from_weight),
+                  (torch.randn(SEQ, BATCH, weight.shape[1], generator=generator), from_weight),
+                  (torch.randint(0, weight.shape[0], (BATCH, SEQ), generator=generator), from_weight)]
+        firsts += [(torch.randn(BATCH, n, generator=generator), from_code.format(n)) for n in named]
     arguments = _required_arguments(module)
-    values = {a.name: _typed_guess(module, a.name, str(a.type))[0] for a in arguments if str(a.type) != "Tensor"}
-    return [tuple(values[a.name] if a.name in values else first.clone() for a in arguments) or (first,)
-            for first in firsts]
+    return [(tuple(_value(guesses[a.name][0], first) if a.name in guesses else first.clone() for a in arguments)
+             or (first,), where) for first, where in firsts]
+
+
+def _code_sizes(module: Any, taken: set[int]) -> list[int]:
+    """Whole numbers that forward's code names, in order, that could be a size (2 to 65536), but not the values
+    already given to its int arguments (the 16000 it compares `sr` with)."""
+    code = getattr(module, "code", "") or ""
+    sizes = []
+    for text in re.findall(r"(?<![\w.])(\d+)(?![\w.])", code):
+        n = int(text)
+        if 2 <= n <= 65536 and n not in taken and n not in sizes:
+            sizes.append(n)
+    return sizes[:MAX_CODE_SIZES]
 
 
 def _required_arguments(module: Any) -> list[Any]:
@@ -346,25 +389,90 @@ def _required_arguments(module: Any) -> list[Any]:
     return [a for a in schema.arguments if a.name != "self" and not a.has_default_value()]
 
 
-def _typed_guess(module: Any, name: str, kind: str) -> tuple[Any, str]:
+_TENSOR = object()  # where a typed guess holds a tensor: each candidate's own tensor goes there
+
+
+def typed_guesses(module: Any) -> dict[str, tuple[Any, str]]:
+    """For each required non-tensor argument of forward: a value of its schema type and where it came from."""
+    code = getattr(module, "code", "") or ""
+    return {a.name: _typed_guess(code, a.name, a.type) for a in _required_arguments(module)
+            if not isinstance(a.type, torch._C.TensorType)}
+
+
+def _typed_guess(code: str, name: str, kind: Any) -> tuple[Any, str]:
     """A value of forward's schema type for a non-tensor argument, and where it came from: a number the
-    archive's code compares the argument with (`sr == 16000`), else a plain one of that type."""
-    if kind in ("int", "float"):
-        code = getattr(module, "code", "") or ""
-        word, number = rf"\b{re.escape(name)}\b", r"(-?\d+(?:\.\d+)?)"  # `torch.eq(sr, 16000)` in .code
+    archive's code compares the argument with (`sr == 16000`), else a plain one of that type; lists, tuples and
+    Optional by their element types (a tensor inside one is the candidate's tensor)."""
+    text = str(kind)
+    if isinstance(kind, (torch._C.IntType, torch._C.FloatType)):
+        word, number = rf"\b{re.escape(name)}\d*\b", r"(-?\d+(?:\.\d+)?)"  # `torch.eq(sr0, 16000)`: sr renamed
         found = re.search(rf"torch\.(?:eq|ne|lt|le|gt|ge)\({word}, {number}\)|torch\.(?:eq|ne|lt|le|gt|ge)\("
                           rf"{number}, {word}\)|{word}\s*[!=<>]=?\s*{number}", code)
+        is_int = isinstance(kind, torch._C.IntType)
         if found:
             number = next(g for g in found.groups() if g)
-            value = int(float(number)) if kind == "int" else float(number)
+            value = int(float(number)) if is_int else float(number)
             return value, f"{name}={value!r}, the value the archive's code compares it with"
-        return (1 if kind == "int" else 1.0), f"{name}={1 if kind == 'int' else 1.0!r}, a plain {kind}"
-    plain = {"bool": False, "str": "", "List[int]": [1], "List[float]": [1.0]}
-    if kind in plain:
-        return plain[kind], f"{name}={plain[kind]!r}, a plain {kind}"
-    if kind.startswith("Optional["):
-        return None, f"{name}=None (it is {kind})"
-    return torch.zeros(1), f"{name}: a tensor stands in for its {kind}"
+        value = 1 if is_int else 1.0
+        return value, f"{name}={value!r}, a plain {text}"
+    value = _plain(kind)
+    if value is _UNKNOWN:
+        return _TENSOR, f"{name}: a tensor stands in for its {text}"
+    shown = _value(value, torch.zeros(0)) if _holds_tensor(value) else value
+    return value, f"{name}={_shown(shown)}, a plain {text}" if not isinstance(kind, torch._C.OptionalType) \
+        else f"{name}=None (it is {text})"
+
+
+_UNKNOWN = object()
+
+
+def _plain(kind: Any) -> Any:
+    """A plain value of a TorchScript type: 1, 1.0, False, "", [element], (elements...), None; _TENSOR for a
+    tensor; _UNKNOWN where there is none to make."""
+    if isinstance(kind, torch._C.TensorType):
+        return _TENSOR
+    if isinstance(kind, torch._C.OptionalType):
+        return None
+    if isinstance(kind, torch._C.IntType):
+        return 1
+    if isinstance(kind, torch._C.FloatType):
+        return 1.0
+    if isinstance(kind, torch._C.BoolType):
+        return False
+    if isinstance(kind, torch._C.StringType):
+        return ""
+    if isinstance(kind, torch._C.ListType):
+        element = _plain(kind.getElementType())
+        return _UNKNOWN if element is _UNKNOWN else [element]
+    if isinstance(kind, torch._C.TupleType):
+        elements = [_plain(e) for e in kind.elements()]
+        return _UNKNOWN if any(e is _UNKNOWN for e in elements) else tuple(elements)
+    return _UNKNOWN
+
+
+def _holds_tensor(value: Any) -> bool:
+    return value is _TENSOR or isinstance(value, (list, tuple)) and any(_holds_tensor(v) for v in value)
+
+
+def _value(guess: Any, tensor: torch.Tensor) -> Any:
+    """The guess with the candidate's tensor (a copy each time) where it holds one."""
+    if guess is _TENSOR:
+        return tensor.clone()
+    if isinstance(guess, list):
+        return [_value(v, tensor) for v in guess]
+    if isinstance(guess, tuple):
+        return tuple(_value(v, tensor) for v in guess)
+    return guess
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, torch.Tensor):
+        return "a tensor"
+    if isinstance(value, list):
+        return f"[{', '.join(_shown(v) for v in value)}]"
+    if isinstance(value, tuple):
+        return f"({', '.join(_shown(v) for v in value)}{',' if len(value) == 1 else ''})"
+    return repr(value)
 
 
 # ---- shared rungs ------------------------------------------------------------------------------------
@@ -403,6 +511,12 @@ def _checked(attempt: ExportAttempt, reference: Any, candidate: Any, example: tu
     (other sizes, scaled values, random draws: the machinery of Trace vs script)."""
     if candidate is None:
         return attempt
+    fresh = as_fresh(reference)
+    kept = drift(fresh, example)  # a model that keeps state: both sides start each call from the same state
+    if kept:
+        reference, candidate = fresh, Fresh(candidate)
+    else:
+        reference = fresh.module
     matched, differ, refused, largest, problem = 0, 0, 0, 0.0, ""
     for item in comparison_inputs(reference, example, [], [], 0):
         if item.eager_error:
@@ -427,7 +541,9 @@ def _checked(attempt: ExportAttempt, reference: Any, candidate: Any, example: tu
         text += f"; refuses {refused} (other shapes: a static program takes only the example's)"
     if problem and (differ or refused):
         text += f" · e.g. {problem}"
-    return ExportAttempt(attempt.name, attempt.ok, attempt.seconds, attempt.note, outputs=text[:400],
+    if kept:
+        text = f"{text} · {kept}"
+    return ExportAttempt(attempt.name, attempt.ok, attempt.seconds, attempt.note, outputs=text[:600],
                          outputs_ok=matched > 0 and not differ)
 
 

@@ -27,6 +27,7 @@ from tsviz.analysis.convert import convert, describe
 from tsviz.analysis.inspect_model import saved_archive
 from tsviz.analysis.migrate import archive_inputs
 from tsviz.analysis.outputs import call_safely, compare_outputs, error_text
+from tsviz.analysis.state import Fresh, drift
 from tsviz.deploy import build, onnx_rung
 from tsviz.load.modelfile import private_copy, source_model
 from tsviz.load.sniff import require_kind
@@ -50,7 +51,7 @@ def deploy(request: DeployRequest) -> DeployResult:
             if require_kind(path, name).kind == "torchscript":
                 stage("load", f"loading the archive {name} (torch.jit.load runs its code)")
                 module = archive.load_archive(str(path), name)
-                inputs, notes = archive_inputs(module, MigrateRequest(request.model))
+                inputs, notes = archive_inputs(module, MigrateRequest(request.model))  # leaves it in fresh state
                 return _deployed(request, module, None, str(path), inputs, notes, "archive", tmp)
         with source_model(request.model, "deploy") as model_file:
             torch.manual_seed(0)
@@ -70,14 +71,19 @@ def _deployed(request: DeployRequest, module: Any, eager: Any, path: str, inputs
     name = request.model.filename
     counts = thread_counts(request.threads)
     stage("run", f"running {name} in Python (the reference)")
-    reference, error = call_safely(module, inputs)
+    # a module that keeps state is checked from the state it was saved with, as the C++ runner's first call is
+    fresh = Fresh(module)
+    kept = drift(fresh, inputs)
+    reference, error = call_safely(fresh.new(), inputs)
     if error:
         raise ArchiveError(f"the TorchScript module does not run on its inputs: {error}", file=name,
                                    hint="give inputs it accepts: --input 2x4, or the input fields in the sidebar")
+    notes = [*notes, f"{kept[0].upper()}{kept[1:]} (each run's outputs are its first call's)."] if kept else notes
     runs = [_python_run("python", module, inputs, reference, request, counts,
-                        "torch.jit.load + forward in Python (TorchScript)")]
+                        "torch.jit.load + forward in Python (TorchScript)", fresh if kept else None)]
     if eager is not None:
-        runs.append(_python_run("eager", eager, inputs, reference, request, counts, "the nn.Module in Python"))
+        runs.append(_python_run("eager", eager, inputs, reference, request, counts, "the nn.Module in Python",
+                                Fresh(eager) if kept else None))
     built = build.ensure_found()
     runs.append(_cpp_run(built, path, inputs, reference, request, counts, tmp))
     onnx_file = None
@@ -166,9 +172,10 @@ def python_threads(fn: Any, inputs: tuple, counts: tuple[int, ...], seconds: flo
 
 
 def _python_run(name: str, fn: Any, inputs: tuple, reference: Any, request: DeployRequest,
-                counts: tuple[int, ...], how: str) -> DeployRun:
+                counts: tuple[int, ...], how: str, fresh: Fresh | None = None) -> DeployRun:
+    """Timed and checked; a module that keeps state (fresh given) is checked on its first call from fresh state."""
     stage("benchmark", f"timing {request.model.filename} in Python ({name})")
-    got, error = call_safely(fn, inputs)
+    got, error = call_safely(fresh.new() if fresh is not None else fn, inputs)
     if error:
         return DeployRun(name, False, None, None, None, reason=error, how=how)
     ok, diff, reason = checked(reference, got, request)
