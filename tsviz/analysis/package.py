@@ -37,9 +37,13 @@ def view_package(request: InspectRequest) -> PackageResult:
         own = [r for r in records if not r.startswith(".data/") and r != "byteorder"]
         externs = tuple(importer.zip_reader.get_record(".data/extern_modules").decode().split())
         stage("load", f"loading the pickles of {request.filename}")
-        loaded = {r: _load(importer, r) for r in [r for r in own if r.endswith(".pkl")][:MAX_PICKLES]}
+        # by content, never the name: save_pickle("uk-accentor", "model", obj) writes a pickle called "model"
+        pickled = [r for r in own if not r.endswith(".py") and _is_pickle(importer, r)]
+        loaded = {r: _load(importer, r) for r in pickled[:MAX_PICKLES]}
+        loaded |= _held_models(loaded)
+        pickled = [name for r in pickled for name in [r, *sorted(k for k in loaded if k.startswith(f"{r}:"))]]
         pickles = tuple(_describe(r, *loaded[r]) if r in loaded else PackedPickle(r, "", "", "not loaded: over "
-                        f"{MAX_PICKLES} pickles") for r in own if r.endswith(".pkl"))
+                        f"{MAX_PICKLES} pickles") for r in pickled)
         models = [p.resource for p in pickles if p.drawn]
         if request.entry and request.entry not in models:
             raise InputError(f"{request.entry!r} is not a pickled model in this package", file=request.filename,
@@ -50,7 +54,8 @@ def view_package(request: InspectRequest) -> PackageResult:
                                "nothing to draw; its files are listed.",)
     return PackageResult(filename=request.filename, modules=tuple(r for r in own if r.endswith(".py")),
                          externs=externs, pickles=pickles,
-                         other_files=tuple(r for r in own if not r.endswith((".py", ".pkl"))), picked=picked,
+                         other_files=tuple(r for r in own if not r.endswith(".py") and r not in pickled),
+                         picked=picked,
                          model=model, source_file=source_file, notes=notes)
 
 
@@ -62,6 +67,28 @@ def open_package(path: Path, filename: str) -> Any:
         raise ArchiveError(f"torch.package.PackageImporter could not open this package: {error_text(e)}",
                            file=filename, hint="copy it again, or save it again with torch.package.PackageExporter",
                            detail=str(e)[:2000]) from e
+
+
+def _is_pickle(importer: Any, resource: str) -> bool:
+    """A pickle of protocol 2 or later starts with PROTO (0x80) and its number; PackageExporter writes 3 or 4."""
+    try:
+        return importer.zip_reader.get_record(resource)[:2] in (b"\x80\x02", b"\x80\x03", b"\x80\x04",
+                                                                 b"\x80\x05")
+    except Exception:  # a record the reader cannot give is listed as a file, not loaded
+        return False
+
+
+def _held_models(loaded: dict[str, tuple[Any, str]]) -> dict[str, tuple[Any, str]]:
+    """Models a pickled plain object keeps in its attributes (a published accentor pickles its Accentor, whose
+    .model is the nn.Module), each as "resource:attribute"."""
+    held = {}
+    for resource, (obj, error) in loaded.items():
+        if error or isinstance(obj, nn.Module) or not hasattr(obj, "__dict__"):
+            continue
+        for name, value in vars(obj).items():
+            if isinstance(value, nn.Module):
+                held[f"{resource}:{name}"] = (value, "")
+    return held
 
 
 def _load(importer: Any, resource: str) -> tuple[Any, str]:

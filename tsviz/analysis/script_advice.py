@@ -271,6 +271,23 @@ _LIBRARY_FIXES = {
 }
 
 
+def _invalid_constant(f: Failure) -> Advice | None:
+    """A layer's constant attribute of a type TorchScript does not keep: `'numpy.int64' object in attribute
+    'Linear.out_features' is not a valid constant` (a size computed with NumPy, passed to the constructor)."""
+    found = re.search(r"'([\w.]+)' object in attribute '([\w.]+)' is not a valid constant", f.text)
+    if not found:
+        return None
+    kind, attribute = found.groups()
+    plain = {"numpy.int64": "int", "numpy.int32": "int", "numpy.float64": "float", "numpy.float32": "float",
+             "numpy.bool_": "bool"}.get(kind, "")
+    as_plain = f"{plain}(...)" if plain else "a bool, int, float, str or a tuple of them"
+    return Advice("invalid-constant", f"the attribute {attribute} holds a {kind}, and TorchScript keeps only plain "
+                  "constants (bool, int, float, str, None, a device or dtype, a tuple or list of those)",
+                  f"give the constructor a plain value ({as_plain}: `nn.Linear(64, int(n))` where n came from NumPy), "
+                  f"or set it once after building (`layer.{attribute.rsplit('.', 1)[-1]} = {plain or 'int'}(...)`), "
+                  "or trace the model, which keeps no attributes")
+
+
 def _library_call(f: Failure) -> Advice | None:
     """A call into another library: numpy's ufuncs and tsviz's stand-ins ("cannot create weak reference"), or a
     library function torch tried to compile and could not (its own file in the message, no line of the user's)."""
@@ -696,6 +713,6 @@ _RULES: tuple[Callable[[Failure], Advice | None], ...] = (
     _unannotated_argument, _unannotated_callee, _none_attribute, _int_for_float, _function_list,
     _unsupported_attribute_type, _function_attribute, _if_expression, _container_index, _varargs, _format_spec,
     _super_forward, _super_conv, _default_of_other_type, _global_value, _weight_norm, _may_return_none, _unknown_op,
-    _library_call, _by_message,
+    _invalid_constant, _library_call, _by_message,
     _generator, _unsupported_builtin,
 )
