@@ -2,6 +2,7 @@
 own module interned, torch extern."""
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -31,10 +32,11 @@ def accent_package(folder: Path, scripted: bool = True, config: bool = True) -> 
     source = folder / "pkg_src"
     source.mkdir(exist_ok=True)
     (source / "accent_model.py").write_text(ACCENT)
-    sys.path.insert(0, str(source))
+    spec = importlib.util.spec_from_file_location("accent_model", source / "accent_model.py")
+    accent_model = importlib.util.module_from_spec(spec)
+    sys.modules["accent_model"] = accent_model  # where PackageExporter finds the module it interns
     try:
-        import accent_model
-
+        spec.loader.exec_module(accent_model)
         torch.manual_seed(0)
         path = folder / "accent.pt"
         gate = torch.package.package_exporter._gate_torchscript_serialization
@@ -51,6 +53,5 @@ def accent_package(folder: Path, scripted: bool = True, config: bool = True) -> 
         finally:
             torch.package.package_exporter._gate_torchscript_serialization = gate
     finally:
-        sys.path.remove(str(source))
         sys.modules.pop("accent_model", None)
     return path
