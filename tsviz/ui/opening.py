@@ -29,6 +29,7 @@ from tsviz.ui.widgets import lay_out_ahead
 
 _STARTED = threading.Event()
 ready = threading.Event()  # the opening graph page's view is in the caches (tests, benchmarks)
+_SHOWN = threading.Event()  # a graph page's run has finished: the heavy imports may start
 
 
 def opening_request() -> InspectRequest:
@@ -101,11 +102,13 @@ def _prepare() -> None:
         _say(f"the opening view is ready ({time.perf_counter() - start:.2f} s after the server started making it)")
         from tsviz.ui.jobs import probe_ahead
 
-        threading.Thread(target=probe_ahead, name="tsviz-devices", daemon=True).start()  # its own worker
+        probe = threading.Thread(target=probe_ahead, name="tsviz-devices", daemon=True)  # in a worker of its own
+        probe.start()
         _import_later()
         if not sandbox.local_file():
             for name, job in other_requests(opening_request()):
                 client.run(name, job, persist=True)
+        probe.join(timeout=180)
         _say(f"the other pages' first views are ready ({time.perf_counter() - start:.2f} s)")
     except TsvizError:  # the page runs the job itself and shows what went wrong
         ready.set()
@@ -117,10 +120,16 @@ def _say(text: str) -> None:
     print(f"tsviz: {text}", file=sys.stderr, flush=True)
 
 
+def shown() -> None:
+    """The graph page has been drawn once (the end of its run): what the other pages import may come now."""
+    _SHOWN.set()
+
+
 def _import_later() -> None:
-    """The other pages' heavy modules (pandas, plotly), imported once the opening view is made: the first click on
-    another page does not wait for them, and the first graph did not either."""
-    time.sleep(6.0)  # the first visitor, come at once, has had the graph by now
+    """The other pages' heavy modules (pandas, plotly), imported once the first graph page's run has ended (or
+    after 8 s without a visitor): the first graph does not wait for them, and the next page's first view finds
+    them imported."""
+    _SHOWN.wait(timeout=8.0)
     import pandas  # noqa: F401
     import plotly.express  # noqa: F401
 

@@ -122,6 +122,9 @@ class GraphWalk:
             if value not in (None, "", 0, False) and not (param == "view" and value == "graph"):
                 params[param] = "1" if value is True else str(value)
         st.query_params.update(params)
+        from tsviz.ui import opening  # the graph page's run ends here: the other pages' imports may start
+
+        opening.shown()
 
     def _current(self) -> tuple[IRGraph, str]:
         """What is drawn now, as the widgets' state says (callbacks run before the page does)."""
