@@ -107,6 +107,7 @@ def _source_ladder(request: MigrateRequest, model_file: ModelFile) -> ExportResu
         rung, found = _draft_rung(name, target, inputs, origin.path, origin.name)
         rungs.append(rung)
         blockers += found
+    rungs += _given_rung(request, target, inputs, "eager")
     rungs.append(_aoti_rung(request, program, target, inputs, "eager"))
     return _result(request, rungs, blockers, notes, program, program_from, fixes, inputs,
                    source=request.model.content.decode("utf-8", errors="replace"), torchscript=graph, mode=mode,
@@ -222,6 +223,7 @@ def _archive_ladder(request: MigrateRequest, path: Path) -> ExportResult:
         blockers += found
         notes += [note] if note else []
     rungs.append(ExportAttempt("draft_export", False, 0.0, skipped="it needs the model's Python source"))
+    rungs += _given_rung(request, fresh, inputs, "the archive")
     rungs.append(_aoti_rung(request, program, fresh, inputs, "the archive"))
     converted = fx_graph(program, str(path), name) if program is not None else EMPTY_GRAPH
     return _result(request, rungs, blockers, notes, program, "ts2ep" if program is not None else "", fixes, inputs,
@@ -476,6 +478,31 @@ def _shown(value: Any) -> str:
 
 
 # ---- shared rungs ------------------------------------------------------------------------------------
+
+
+def _given_rung(request: MigrateRequest, reference: Any, inputs: tuple, what: str) -> list[ExportAttempt]:
+    """The .pt2 the user gave beside the model (tsviz migrate FILE --pt2 FILE.pt2): loaded with torch.export.load
+    and checked against the model on the same inputs as the ladder's own programs; none given, no rung."""
+    if not request.pt2:
+        return []
+    name = request.pt2_name or "the given .pt2"
+    call = f"torch.export.load({name!r}).module()"
+    stage("load", f"loading {name} with torch.export.load")
+    start = time.perf_counter()
+    folder = tempfile.mkdtemp(prefix="tsviz-given-")
+    try:
+        path = Path(folder) / "given.pt2"
+        path.write_bytes(request.pt2)
+        try:
+            program = torch.export.load(str(path))
+        except Exception as e:  # a .pt2 from another torch, or not one: this rung's verdict, in the user's terms
+            return [ExportAttempt("given .pt2", False, time.perf_counter() - start, call,
+                                  outputs=f"{name}: torch.export.load could not read it ({error_text(e)}); save it "
+                                  f"again with torch.export.save on torch {torch.__version__}")]
+        attempt = ExportAttempt("given .pt2", True, time.perf_counter() - start, call)
+        return [_checked(attempt, reference, program.module(), inputs, what)]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _aoti_rung(request: MigrateRequest, program: Any, reference: Any, inputs: tuple, what: str) -> ExportAttempt:

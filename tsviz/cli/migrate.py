@@ -8,12 +8,14 @@ from typing import Any
 
 from tsviz.cli.common import print_json, request_of, run
 from tsviz.client import files
+from tsviz.model.errors import InputError
+from tsviz.model.filekinds import sniff
 from tsviz.model.types import MigrateRequest
 from tsviz.report import views
 
 
 def migrate(args: Any) -> int:
-    request = MigrateRequest(request_of(args), aoti=args.aoti, apply_fixes=args.apply_fixes)
+    request = MigrateRequest(request_of(args), aoti=args.aoti, apply_fixes=args.apply_fixes, **given_pt2(args))
     result = run(args, "migrate", request)
     if args.out is not None and result.program is not None:  # copied from the job file the server holds
         args.out.mkdir(parents=True, exist_ok=True)
@@ -36,3 +38,18 @@ def migrate(args: Any) -> int:
         done = "applied above" if args.apply_fixes else "rerun with --apply-fixes to apply them"
         print(f"torch's suggested fixes for a dynamic batch: {result.suggested_fixes} ({done})")
     return 0
+
+
+def given_pt2(args: Any) -> dict:
+    """--pt2 FILE: its bytes, checked here to be a .pt2 by its content, so a wrong file is refused before any job."""
+    path: Path | None = getattr(args, "pt2", None)
+    if path is None:
+        return {}
+    if not path.is_file():
+        raise InputError("no such file (--pt2)", file=str(path), hint="check the path")
+    found = sniff(path)
+    if found.kind != "pt2":
+        raise InputError(f"--pt2 takes a program saved with torch.export.save; this file is a {found.label}",
+                         file=str(path), hint=f"give the model first and its .pt2 after --pt2: tsviz migrate "
+                         f"{args.file} --pt2 model.pt2")
+    return dict(pt2=path.read_bytes(), pt2_name=path.name)

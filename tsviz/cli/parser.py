@@ -78,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("--apply-fixes", action="store_true",
                          help="rerun the dynamic-batch export with torch's own suggested fixes")
     migrate.add_argument("--out", type=Path, default=None, help="write the exported program here as FILE.pt2")
+    migrate.add_argument("--pt2", type=Path, default=None, metavar="FILE.pt2",
+                         help="a .pt2 you already have (torch.export.save of this model): checked against the model")
     migrate.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     migrate.set_defaults(command="migrate")
 

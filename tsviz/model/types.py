@@ -589,6 +589,10 @@ class MigrateRequest:
     model: InspectRequest
     aoti: bool = False
     apply_fixes: bool = False  # rerun the dynamic-batch export with torch's own suggested fixes
+    # a .pt2 the user already has (torch.export.save of this model, saved beside it): loaded and checked against
+    # the model like the ladder's own programs, its own rung ("given .pt2"); empty: none given
+    pt2: bytes = b""
+    pt2_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
