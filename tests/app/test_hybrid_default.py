@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 from support.samples import ROOT
 
@@ -15,12 +13,6 @@ LAMBDA = (b"import torch\nfrom torch import nn\n\n\nclass Swish(nn.Module):\n   
 PLAIN = (b"import torch\nfrom torch import nn\n\n\nclass Tiny(nn.Module):\n    def __init__(self):\n"
          b"        super().__init__()\n        self.fc = nn.Linear(3, 3)\n\n    def forward(self, x):\n"
          b"        return torch.relu(self.fc(x))\n")
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    st.cache_data.clear()
-    yield
 
 
 def upload(name: str, data: bytes, at: AppTest | None = None) -> AppTest:

@@ -4,17 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 from support.packages import accent_package
 from support.samples import ROOT
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    st.cache_data.clear()
-    yield
 
 
 def uploaded(tmp_path: Path, name: str = "accent_model.bin") -> AppTest:

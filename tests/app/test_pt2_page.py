@@ -2,17 +2,9 @@
 needs TorchScript says where it is shown."""
 from __future__ import annotations
 
-import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 from support import programs
 from support.samples import ROOT
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    st.cache_data.clear()
-    yield
 
 
 def uploaded(name: str, data: bytes) -> AppTest:

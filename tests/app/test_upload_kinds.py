@@ -3,31 +3,11 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import struct
 
-import pytest
-import streamlit as st
 import torch
-from streamlit.testing.v1 import AppTest
-from support.samples import ROOT
+from support.apptest import shown, upload
 from torch import nn
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    st.cache_data.clear()
-    yield
-
-
-def shown(markdown: str) -> str:
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
-
-
-def upload(name: str, data: bytes) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
-    at.sidebar.radio(key="source_kind").set_value("Upload a file").run()
-    return at.file_uploader(key="upload").set_value((name, data, "application/octet-stream")).run()
 
 
 def test_a_torchscript_archive_saved_as_pth_opens_and_the_sidebar_says_so() -> None:

@@ -5,17 +5,10 @@ from __future__ import annotations
 import io
 
 import pytest
-import streamlit as st
 import torch
 from streamlit.testing.v1 import AppTest
 from support.samples import ROOT
 from torch import nn
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    st.cache_data.clear()
-    yield
 
 
 def checkpoint() -> bytes:

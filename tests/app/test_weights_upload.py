@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import io
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-import streamlit as st
 import torch
 from streamlit.testing.v1 import AppTest
+from support.apptest import shown, upload
 from support.samples import ROOT
 from support.weights_models import NET, saved, trained
 
@@ -21,21 +19,9 @@ from tsviz.client import files, sandbox
 from tsviz.model.types import InspectRequest
 
 
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    st.cache_data.clear()
-    yield
-
-
-def shown(markdown: str) -> str:
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
-
-
 def with_weights(name: str, data: bytes) -> AppTest:
     """net.py uploaded as the model, then `data` in the Weights uploader."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
-    at.sidebar.radio(key="source_kind").set_value("Upload a file").run()
-    at.file_uploader(key="upload").set_value(("net.py", NET.encode(), "text/x-python")).run()
+    at = upload("net.py", NET.encode(), "text/x-python")
     return at.file_uploader(key="upload_weights").set_value((name, data, "application/octet-stream")).run()
 
 
