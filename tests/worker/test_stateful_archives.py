@@ -129,3 +129,35 @@ def test_a_size_the_code_names_is_tried(folder: Path) -> None:
     result = _json("migrate", str(_saved(folder, "chunked.jit", Chunked())))
     assert result["inputs"][0] == "2x512 float32", result["inputs"]
     assert any("a size the archive's code names (512)" in n for n in result["notes"]), result["notes"]
+
+
+STREAMING_PY = '''import torch
+from torch import nn
+
+
+class Streaming(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+        self.register_buffer("context", torch.zeros(1, 4))
+
+    def forward(self, x):
+        y = self.fc(x) + self.context
+        self.context = y.detach().mean(0, keepdim=True)
+        return y
+
+    @torch.jit.export
+    def reset_states(self):
+        self.context = torch.zeros(1, 4)
+'''
+
+
+def test_trace_vs_script_of_a_stateful_py_compares_from_fresh_state_and_says_the_trace_keeps_none(
+        folder: Path) -> None:
+    path = folder / "streaming_model.py"
+    path.write_text(STREAMING_PY)
+    result = _json("diff", str(path))
+    assert result["verdict"]["script"]["matches"], result["verdict"]
+    assert any(n.startswith("The module keeps state between calls: call 2 differs from call 1 by ")
+               and "compared after reset_states()" in n for n in result["notes"]), result["notes"]
+    assert any(n.startswith("The traced module keeps no state") for n in result["notes"]), result["notes"]

@@ -19,6 +19,7 @@ from tsviz.analysis.convert import convert, describe
 from tsviz.analysis.inspect_model import module_code
 from tsviz.analysis.ir import extract_graph
 from tsviz.analysis.outputs import call_safely, compare_outputs, copies
+from tsviz.analysis.state import Fresh, drift
 from tsviz.graph.hazards import find_hazards, ranked
 from tsviz.graph.verdict import verdict
 from tsviz.load.inputs import check_inputs, input_names, resized
@@ -75,8 +76,18 @@ def _diff(model_file: ModelFile, request: DiffRequest) -> DiffResult:
     check = check_inputs(model_file.source) or []
     names = input_names(model_file.entry, target)
     stage("run", f"running forward() of {request.model.filename} eager and converted on many inputs")
-    generated = comparison_inputs(target, inputs, check, names, request.seed)
-    cases = [_run_case(i, item, modules) for i, item in enumerate(generated, 1)]
+    reference, compared = target, modules
+    fresh = Fresh(target)
+    kept = drift(fresh, inputs)  # a model that keeps state: every module called from one state on every input
+    if kept:
+        reference, compared = fresh, {mode: Fresh(module) for mode, module in modules.items()}
+        notes.append(f"{kept[0].upper()}{kept[1:]}: every case calls each module once from that state, so a "
+                     "changed output between calls is the model's state, not the conversion's.")
+        notes += [f"The {mode}d module keeps no state: its call 2 equals its call 1 (the {mode} recorded the "
+                  "state's value, not its update); script it, or pass the state as an input and return it."
+                  for mode, module in compared.items() if mode == "trace" and not drift(module, inputs)]
+    generated = comparison_inputs(reference, inputs, check, names, request.seed)
+    cases = [_run_case(i, item, compared) for i, item in enumerate(generated, 1)]
     clock.lap("run")
 
     trace, script = (next((c for c in conversions if c.mode == m), None) for m in ("trace", "script"))

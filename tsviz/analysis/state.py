@@ -64,7 +64,7 @@ def drift(fresh: Fresh, values: tuple) -> str:
     much its second call differs from its first, and how the comparisons start each call."""
     if not fresh.how and not writes_state(fresh.module):
         return ""
-    model = fresh.new()
+    model = fresh.new()  # a copy, never the module itself: a program exported from it may share its buffers
     first, error = call_safely(model, values)
     second, again = call_safely(model, values)
     if error or again:
