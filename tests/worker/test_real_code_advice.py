@@ -129,3 +129,18 @@ def test_a_picked_part_that_cannot_be_traced_alone_is_traced_as_its_parent_with_
     assert data["graph"]["nodes"] and data["traced_submodules"] == ["block"]
     assert any(n.startswith("block.head cannot be traced alone (self.gate is a lambda (line 32)") and
                n.endswith("so tsviz traced block, which holds it, in its place.") for n in data["notes"]), data["notes"]
+
+
+def test_a_failure_inside_compiled_code_names_its_error_and_line_not_the_interpreter() -> None:
+    stderr = failure("scripted_helper.py", "--entry", "PointHead", "--mode", "trace")
+    last = stderr.strip().splitlines()[-1]
+    assert "scripted_helper.py line 9: tracing failed: RuntimeError: shape '[-1, 3]' is invalid for input of size 8" \
+        in last, last
+    assert "The following operation failed" not in last and "a part compiled on the way" in last
+
+
+def test_a_call_torch_lists_the_schema_of_is_explained_by_its_complaint_not_the_schema() -> None:
+    done = tsviz("inspect", "tests/corpus/scripted_helper.py", "--entry", "MaybeRefined", "--mode", "script")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "Expected a value of type 'Tensor' for argument 'extra' but instead found type 'Optional[Tensor]'" \
+        in done.stderr and "forward(__torch__" not in done.stderr.splitlines()[-1]

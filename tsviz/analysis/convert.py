@@ -166,8 +166,10 @@ def explain_script_error(error: Exception, origin: Origin, model: Any = None) ->
                 "keep that call out of the compiled code: move it into a method of the module marked "
                 "@torch.jit.unused, which TorchScript leaves as a stub that raises if the compiled model calls it",
                 text.strip())
-    if advice is None:
-        headline = next((ln.strip() for ln in text.splitlines() if ln.strip()), type(error).__name__)
+    if advice is None:  # torch's own words: its complaint, not a schema it lists (`forward(...) -> (Tensor)`)
+        said = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        headline = next((ln for ln in said if ln.startswith("Expected a value of type")), None) or next(
+            (ln for ln in said if not _SCHEMA_LINE.match(ln)), type(error).__name__)
         reason, fix = headline.rstrip(":"), ("rewrite that line in the TorchScript subset, mark the method "
                                              "@torch.jit.ignore, or let hybrid mode trace the module that holds it")
     else:
@@ -269,15 +271,43 @@ def trace_error(error: Exception, origin: Origin, module: Any = None, root: Any 
             return TraceError(f"tracing failed: {reached.cause}", file=origin.name, line=reached.line,
                               hint=reached.fix, detail=first)
         message = message[:1]  # the rest is the tensor, printed in full
-    file, called_from = origin.name, ""
+    file, called_from, kind = origin.name, "", type(error).__name__
     other, at = project_frame(error, origin.root) if origin.root else ("", 0)
     if other and Path(origin.root, other) != Path(origin.path):  # deeper, in another file of the project
         file, line, called_from = other, at, f" (called from {origin.name} line {line})" if line else ""
-    return TraceError(
-        f"tracing failed: {type(error).__name__}: {first}{called_from}", file=file, line=line,
-        hint=next((hint for key, hint in _TRACE_HINTS if key in first), _inputs_hint(root or module, inputs)),
-        detail="\n".join(message),
-    )
+    hint = next((hint for key, hint in _TRACE_HINTS if key in first), "")
+    if first.startswith(_INTERPRETER):  # a part compiled on the way failed as it ran: its own error, its line
+        kind, first, file, line = _interpreter_failure(message, origin, kind, file, line)
+        called_from, hint = "", hint or _INTERPRETER_HINT
+    return TraceError(f"tracing failed: {kind}: {first}{called_from}", file=file, line=line,
+                      hint=hint or _inputs_hint(root or module, inputs), detail="\n".join(message))
+
+
+_SCHEMA_LINE = re.compile(r"^[\w.]+\(.*\)\s*->\s*.*$")  # `forward(__torch__.X self, Tensor x) -> (Tensor):`
+_INTERPRETER = "The following operation failed in the TorchScript interpreter"
+_INTERPRETER_HINT = ("the line fails inside a part compiled on the way, run on the inputs that part received: a size "
+                     "or value its trace froze (a TracerWarning names it) is the usual cause; give inputs of the "
+                     "real size, or make that part script (hybrid mode's picks)")
+_FRAME = re.compile(r"^(.+?)\((\d+)\): [\w<>]+$")
+_SCRIPT_FRAME = re.compile(r'^\s*File "(.+?)", line (\d+), in [\w<>]+$')
+_RAISED = re.compile(r"^(\w+(?:Error|Exception)): (.+)$")
+
+
+def _interpreter_failure(message: list[str], origin: Origin, kind: str, file: str,
+                         line: int) -> tuple[str, str, str, int]:
+    """TorchScript's "operation failed in the interpreter": the error it ends with, and the innermost line of the
+    user's project in its traceback (listed innermost first), else what was known."""
+    raised = next((m for m in map(_RAISED.match, reversed(message)) if m), None)
+    root = origin.root.rstrip("/") + "/" if origin.root else "\0"
+    # compiled source: `File "PATH", line N, in NAME`, outermost first; traced: `PATH(N): NAME`, innermost first
+    frames = [*reversed([m for m in map(_SCRIPT_FRAME.match, message) if m]),
+              *filter(None, map(_FRAME.match, message))]
+    for found in frames:
+        path = found[1]
+        if path == origin.name or path.startswith(root):
+            file, line = path.removeprefix(root), int(found[2])
+            break
+    return (raised[1], raised[2], file, line) if raised else (kind, message[0], file, line)
 
 
 def _inputs_hint(model: Any, inputs: tuple | None) -> str:
