@@ -245,16 +245,40 @@ def unsupported_nodes(explained: str, graph: IRGraph) -> list[Blocker]:
         same = [n for n in nodes if n.source.saved_from == saved_from] or nodes
         stored = same[0].source.line if same else 0
         inner = _inner_cause(graph, same[0]) if same and op == "prim::If" else ""
-        blockers.append(_op_blocker(inner or op, stored, text, saved_from, inside=op if inner else ""))
+        reads = state_read(graph, same[0]) if same and op == "prim::If" and not inner else ""
+        blockers.append(_op_blocker(inner or ("prim::SetAttr" if reads else op), stored, text, saved_from,
+                                    inside=op if inner else "", reads=reads))
     return blockers
 
 
-def _op_blocker(op: str, line: int, text: str, saved_from: str, inside: str = "") -> Blocker:
-    """The blocker for an op TS2EPConverter refuses: what the op does and the fix for that op, never another's."""
+def _op_blocker(op: str, line: int, text: str, saved_from: str, inside: str = "", reads: str = "") -> Blocker:
+    """The blocker for an op TS2EPConverter refuses: what the op does and the fix for that op, never another's; a
+    prim::If that tests state forward writes (`reads`) is that state's blocker."""
     what, fix = OP_FIXES.get(op, ("", OTHER_OP_FIX))
     where = f" (inside the {inside} that guards it)" if inside else ""
     message = f"TS2EPConverter cannot convert {op}{where}" + (f": {what}" if what else "")
+    if reads:
+        message = f"TS2EPConverter cannot convert the prim::If that tests self.{reads}, state that forward writes: " \
+            f"{what}"
     return Blocker("unsupported op", line, message, fix, "ts2ep", detail=text[:1500], op=op, saved_from=saved_from)
+
+
+def state_read(graph: IRGraph, branch: Any) -> str:
+    """The attribute a prim::If's condition reads (a few ops up: `bool(self._last_sr)`) that forward also writes
+    with prim::SetAttr: the branch tests state kept between calls. "" when it tests anything else."""
+    written = {dict(n.attrs).get("name") for n in graph.nodes if n.kind == "prim::SetAttr"}
+    nodes = {n.id: n for n in graph.nodes}
+    frontier, seen = [p.source for p in branch.inputs[:1] if p.source], set()
+    for _ in range(4):
+        found = []
+        for node in (nodes[i] for i in frontier if i in nodes and i not in seen):
+            seen.add(node.id)
+            name = dict(node.attrs).get("name")
+            if node.kind == "prim::GetAttr" and name in written:
+                return str(name)
+            found += [p.source for p in node.inputs if p.source]
+        frontier = found
+    return ""
 
 
 def _inner_cause(graph: IRGraph, branch: Any) -> str:
