@@ -24,7 +24,7 @@ from tsviz.model.jsonio import to_data
 from tsviz.model.types import ErrorInfo
 from tsviz.model.uploads import content_digest
 
-__all__ = ["Limits", "OnWait", "clear_cache", "files", "last_worker", "ping", "preload", "run", "warm_up"]
+__all__ = ["Limits", "OnWait", "clear_cache", "files", "kept", "last_worker", "ping", "preload", "run", "warm_up"]
 
 _CACHE = Cache()
 _LAST = threading.local()
@@ -49,9 +49,7 @@ def run(name: str, request: object = None, *, limits: Limits | None = None, on_w
     cuda = getattr(request, "device", "") == "cuda"
     if cuda:
         limits = replace(limits, memory_mb=0)
-    # The key names the file by its digest (remembered), instead of base64-encoding it on every rerun of a page.
-    key = hashlib.sha256(json.dumps([name, to_data(request, bytes_as=content_digest), asdict(limits)],
-                                    sort_keys=True).encode()).hexdigest()
+    key = _key(name, request, limits)
     _LAST.worker = {}
     if spec.cached and (hit := _CACHE.get(key)) is not None and files.held(hit):  # its job files still here
         return result_or_raise(hit)
@@ -71,6 +69,17 @@ def run(name: str, request: object = None, *, limits: Limits | None = None, on_w
     finally:
         with _FLIGHTS_LOCK:
             _FLIGHTS.pop(key).set()
+
+
+def _key(name: str, request: object, limits: Limits) -> str:
+    # The key names the file by its digest (remembered), instead of base64-encoding it on every rerun of a page.
+    return hashlib.sha256(json.dumps([name, to_data(request, bytes_as=content_digest), asdict(limits)],
+                                     sort_keys=True).encode()).hexdigest()
+
+
+def kept(name: str, request: object) -> bool:
+    """Whether the start cache holds this job's answer (tsviz/client/startcache.py): no worker is needed for it."""
+    return startcache.has(_key(name, request, job(name).limits))
 
 
 def _run(spec, name: str, request: object, key: str, limits: Limits, filename: str, cuda: bool,

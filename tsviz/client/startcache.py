@@ -53,6 +53,10 @@ def _entry(key: str) -> Path:
     return folder() / tag() / key
 
 
+def has(key: str) -> bool:
+    return (_entry(key) / "answer.json").is_file()
+
+
 def load(key: str) -> tuple[dict, bytes, Path | None] | None:
     """(header, answer, a folder of the job files it named, copied for the client to take over) or None."""
     entry = _entry(key)

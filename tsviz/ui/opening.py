@@ -1,6 +1,6 @@
 """The opening view, made ahead: at server start, in the background, the opening sample's conversion, its DOT and
-its layout, then the first views of the other pages (Trace vs script, Passes, Migrate, the machine's devices), so
-the first visitor finds them ready instead of waiting for the worker to import torch and run them.
+its layout, then the first views of the other pages (Trace vs script, Passes, Migrate, Archive, the machine's
+devices), so the first visitor finds them ready instead of waiting for the worker to import torch and run them.
 
 The jobs' answers are kept on disk between starts (tsviz/client/startcache.py, keyed by tsviz, torch and the job
 with the sample's sha256): a server started again has the opening view within milliseconds of starting, before its
@@ -20,7 +20,7 @@ from tsviz import client
 from tsviz.client import sandbox
 from tsviz.model.errors import TsvizError
 from tsviz.model.filekinds import SOURCE_KINDS, refusal
-from tsviz.model.jobs import kind_of
+from tsviz.model.jobs import kind_of, saved_archive_request
 from tsviz.model.project import project_stamp
 from tsviz.model.types import DiffRequest, InspectRequest, MigrateRequest, PassRequest
 from tsviz.ui.page import DEFAULT_SAMPLE, SAMPLES_DIR
@@ -64,7 +64,9 @@ def local_request(local: str) -> InspectRequest | None:
 
 
 def prepare() -> None:
-    """Start making the opening view in a background thread (once per process)."""
+    """Start making the opening view in a background thread (once per process), and the worker pool: at once when
+    the view needs it, else once the first graph is drawn (a 2-core machine's first page otherwise shares its
+    cores with two servers importing torch, and with the browser drawing it: seconds, measured)."""
     if _STARTED.is_set():
         return
     _STARTED.set()
@@ -95,6 +97,11 @@ def prepare_now() -> None:
 def _prepare() -> None:
     start = time.perf_counter()
     try:
+        local = sandbox.local_file()
+        if not local and client.kept("inspect", opening_request()):
+            threading.Thread(target=_warm_up_later, name="tsviz-warm-up", daemon=True).start()
+        else:
+            client.warm_up()
         prepare_now()
         import numpy  # noqa: F401 - what the page's icon (st.set_page_config) imports on the first visit
         import PIL.Image  # noqa: F401
@@ -102,12 +109,16 @@ def _prepare() -> None:
         _say(f"the opening view is ready ({time.perf_counter() - start:.2f} s after the server started making it)")
         from tsviz.ui.jobs import probe_ahead
 
-        probe = threading.Thread(target=probe_ahead, name="tsviz-devices", daemon=True)  # in a worker of its own
+        _SHOWN.wait(timeout=8.0)  # after the first graph: a worker of its own, which imports torch
+        probe = threading.Thread(target=probe_ahead, name="tsviz-devices", daemon=True)
         probe.start()
         _import_later()
         if not sandbox.local_file():
             for name, job in other_requests(opening_request()):
                 client.run(name, job, persist=True)
+            result = client.run("inspect", opening_request(), persist=True)  # in memory: the Archive page's job
+            if result.error is None and result.archive is not None:  # inspects the archive its conversion saved
+                client.run("inspect", saved_archive_request(result), persist=True)
         probe.join(timeout=180)
         _say(f"the other pages' first views are ready ({time.perf_counter() - start:.2f} s)")
     except TsvizError:  # the page runs the job itself and shows what went wrong
@@ -118,6 +129,11 @@ def _prepare() -> None:
 
 def _say(text: str) -> None:
     print(f"tsviz: {text}", file=sys.stderr, flush=True)
+
+
+def _warm_up_later() -> None:
+    _SHOWN.wait(timeout=8.0)
+    client.warm_up()
 
 
 def shown() -> None:

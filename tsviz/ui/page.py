@@ -109,13 +109,14 @@ def _once_per_server() -> None:
     imported so far (streamlit, pandas, plotly: about a million objects) out of the garbage collector's
     reach. Full collections of those stalled the server's event loop for up to a second under load."""
     sandbox.announce()
-    client.warm_up()
     from streamlit import runtime
 
-    if runtime.exists():  # a real server (not AppTest): `tsviz serve` has started it already; `streamlit run app.py`
-        from tsviz.ui import opening  # starts it here
+    if runtime.exists():  # a real server (not AppTest): the opening view and the worker pool (`tsviz serve` has
+        from tsviz.ui import opening  # started both already; `streamlit run app.py` starts them here)
 
         opening.prepare()
+    else:
+        client.warm_up()
     gc.collect()
     gc.freeze()
 

@@ -12,7 +12,6 @@ from pathlib import Path
 from streamlit import config as streamlit_config
 from streamlit.web import bootstrap
 
-from tsviz import client
 from tsviz.client import sandbox
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
@@ -22,10 +21,10 @@ def serve(file: Path | None, port: int, address: str, open_browser: bool) -> Non
     if file is not None:
         os.environ[sandbox.LOCAL_ENV] = str(file.resolve())  # read by the sandbox and the sidebar
     sandbox.announce()
-    client.warm_up()
     # The opening view is made in the background from now on (from the start cache when this tsviz has made it
-    # before); the pages' heavy modules (pandas, plotly) follow it there (tsviz/ui/opening.py). Then everything
-    # imported so far is moved out of the collector's reach.
+    # before), and the worker pool started (at once, or after the first graph when the view needs no worker); the
+    # pages' heavy modules (pandas, plotly) follow (tsviz/ui/opening.py). Then everything imported so far is moved
+    # out of the collector's reach.
     from tsviz.ui import opening
 
     opening.prepare()  # the opening sample, or the local file
