@@ -1,7 +1,6 @@
 """A forecasting model in the habit of long-sequence time-series repositories: values come batch x time x channels
 and are turned channels-first for a Conv1d token embedding, and each column of the integer time features (month,
 day, weekday, hour) goes into its own embedding."""
-import torch
 from torch import nn
 
 

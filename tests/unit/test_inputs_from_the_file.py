@@ -388,7 +388,7 @@ def test_a_stage_list_indexed_in_a_loop_leads_the_guess_to_its_first_stage() -> 
     stage's convolution, not into the head read after the loop."""
     from torch import nn
 
-    from tsviz.load.guess import follow
+    from tsviz.load.follow import follow
 
     class Net(nn.Module):
         def __init__(self):

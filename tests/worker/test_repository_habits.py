@@ -155,7 +155,9 @@ def test_a_cuda_line_in_another_file_of_the_project_is_named_there_with_the_line
     # the channels-first guess (2x20x8) is the one that got as far as the GPU line, past every shape
     assert last.startswith("tsviz: error: utils.py line 6: tracing failed: TypeError: type torch.cuda.LongTensor "
                            "not available"), last
-    assert "(called from model.py line 18)" in last and "this line asks for CUDA (a GPU)" in last
+    calls = 1 + CORPUS.joinpath("speech_repo/model.py").read_text().splitlines().index(
+        "        keep = lengths_mask(mel_lengths)")
+    assert f"(called from model.py line {calls})" in last and "this line asks for CUDA (a GPU)" in last
 
 
 def test_a_model_the_file_runs_in_double_precision_is_run_in_it_with_a_note() -> None:

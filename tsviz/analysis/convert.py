@@ -21,7 +21,7 @@ from torch import nn
 from tsviz.analysis.outputs import call_safely, compare_outputs
 from tsviz.analysis.script_advice import Failure, advise
 from tsviz.graph.verdict import DEFAULT_ATOL, DEFAULT_RTOL
-from tsviz.load.guess import unpacked_names
+from tsviz.load.follow import unpacked_names
 from tsviz.load.importer import project_frame, user_line
 from tsviz.load.modelfile import Origin
 from tsviz.model.errors import EntryError, InputError, ScriptError, TraceError

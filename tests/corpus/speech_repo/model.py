@@ -3,7 +3,6 @@ are transposed before the prenet, and the padding mask is made on the GPU by ten
 utils.py."""
 import torch
 from torch import nn
-
 from utils import lengths_mask
 
 
