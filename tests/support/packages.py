@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 
 import torch
 
@@ -31,12 +34,7 @@ def accent_package(folder: Path, scripted: bool = True, config: bool = True) -> 
     """`accent.pt`: model/model.pkl (the eager Accent), model/scripted.pkl (it scripted), extra/config.pkl (a dict)."""
     source = folder / "pkg_src"
     source.mkdir(exist_ok=True)
-    (source / "accent_model.py").write_text(ACCENT)
-    spec = importlib.util.spec_from_file_location("accent_model", source / "accent_model.py")
-    accent_model = importlib.util.module_from_spec(spec)
-    sys.modules["accent_model"] = accent_model  # where PackageExporter finds the module it interns
-    try:
-        spec.loader.exec_module(accent_model)
+    with module_from_source(source, "accent_model", ACCENT) as accent_model:
         torch.manual_seed(0)
         path = folder / "accent.pt"
         gate = torch.package.package_exporter._gate_torchscript_serialization
@@ -52,6 +50,19 @@ def accent_package(folder: Path, scripted: bool = True, config: bool = True) -> 
                     exporter.save_pickle("extra", "config.pkl", {"sr": 16000, "accents": ["en", "fr", "de"]})
         finally:
             torch.package.package_exporter._gate_torchscript_serialization = gate
-    finally:
-        sys.modules.pop("accent_model", None)
     return path
+
+
+@contextmanager
+def module_from_source(folder: Path, name: str, text: str) -> Iterator[ModuleType]:
+    """`text` written as folder/NAME.py and imported as the module NAME, registered in sys.modules (where
+    PackageExporter finds what it interns) rather than put on sys.path; gone again afterwards."""
+    (folder / f"{name}.py").write_text(text)
+    spec = importlib.util.spec_from_file_location(name, folder / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        sys.modules.pop(name, None)

@@ -5,11 +5,11 @@ the sandboxed worker; made here with PackageExporter."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import torch
 from support.cli import tsviz
+from support.packages import module_from_source
 
 HOLDER = '''import torch
 from torch import nn
@@ -36,19 +36,12 @@ class Holder:
 def _package(folder: Path) -> Path:
     source = folder / "src"
     source.mkdir()
-    (source / "holder_model.py").write_text(HOLDER)
-    sys.path.insert(0, str(source))
-    try:
-        import holder_model
-
+    with module_from_source(source, "holder_model", HOLDER) as holder_model:
         path = folder / "holder-lite.pt"
         with torch.package.PackageExporter(str(path)) as exporter:
             exporter.intern("holder_model")
             exporter.extern("torch.**")
             exporter.save_pickle("uk-holder", "model", holder_model.Holder())
-    finally:
-        sys.path.remove(str(source))
-        sys.modules.pop("holder_model", None)
     return path
 
 
