@@ -107,6 +107,9 @@ def test_deploy_checks_a_stateful_archive_on_its_first_call_and_says_so(folder: 
         assert runs["libtorch"]["ok"], runs["libtorch"]
     assert any(note.startswith("The module keeps state between calls") and "after reset_states()" in note
                for note in result["notes"]), result["notes"]
+    # one thread only: several calling a module that writes its state race on it (a worker crashed on it once)
+    assert all([t["n"] for t in r["threads"]] in ([1], []) for r in result["runs"]), result["runs"]
+    assert any("timed on one thread only" in note for note in result["notes"])
 
 
 def test_list_optional_and_tuple_arguments_get_values_of_their_type(folder: Path) -> None:

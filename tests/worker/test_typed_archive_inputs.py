@@ -31,7 +31,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_an_int_input_reaches_the_archive_as_an_int(archive: Path) -> None:
     done = tsviz("migrate", str(archive), "--input", "1x64", "--input", "int:16000")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[0] == "gate.jit: exports with torch.export (inputs: 1x64 float32, int)"
+    assert done.stdout.splitlines()[0] == "gate.jit: exports with torch.export (inputs: 1x64 float32, int 16000)"
 
 
 def test_an_expression_is_still_refused_for_an_archive_with_what_to_type(archive: Path) -> None:
@@ -51,5 +51,5 @@ def test_a_value_of_the_wrong_type_is_one_line_before_any_job(archive: Path) -> 
 def test_without_inputs_the_int_comes_from_the_schema_and_the_value_the_code_compares_it_with(archive: Path) -> None:
     done = tsviz("migrate", str(archive))
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[0] == "gate.jit: exports with torch.export (inputs: 2x64 float32, int)"
+    assert done.stdout.splitlines()[0] == "gate.jit: exports with torch.export (inputs: 2x64 float32, int 16000)"
     assert "forward's schema (sr=16000, the value the archive's code compares it with)" in done.stdout

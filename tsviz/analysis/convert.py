@@ -333,6 +333,8 @@ def describe(value: Any) -> str:
     """A value as the page lists inputs: `2x3x32x32 float32`, else its type's name."""
     if isinstance(value, torch.Tensor):
         return f"{'x'.join(map(str, value.shape)) or 'scalar'} {str(value.dtype).removeprefix('torch.')}"
+    if isinstance(value, (bool, int, float)) or isinstance(value, str) and len(value) <= 40:
+        return f"{type(value).__name__} {value!r}"  # a value forward() takes as it is: `int 16000`
     if isinstance(value, (tuple, list)) and len(value) <= 16:  # a batch tuple: what it holds
         inner = ", ".join(describe(v) for v in value)
         return f"({inner}{',' if len(value) == 1 else ''})" if isinstance(value, tuple) else f"[{inner}]"

@@ -79,6 +79,10 @@ def _deployed(request: DeployRequest, module: Any, eager: Any, path: str, inputs
         raise ArchiveError(f"the TorchScript module does not run on its inputs: {error}", file=name,
                                    hint="give inputs it accepts: --input 2x4, or the input fields in the sidebar")
     notes = [*notes, f"{kept[0].upper()}{kept[1:]} (each run's outputs are its first call's)."] if kept else notes
+    if kept and counts != (1,):  # threads calling one module that writes its state race on it (and can crash)
+        counts = (1,)
+        notes.append("A module that keeps state between calls is timed on one thread only: several threads calling "
+                     "it at once would race on its state; a server gives each thread its own copy.")
     runs = [_python_run("python", module, inputs, reference, request, counts,
                         "torch.jit.load + forward in Python (TorchScript)", fresh if kept else None)]
     if eager is not None:
