@@ -98,9 +98,8 @@ def _prepare() -> None:
     start = time.perf_counter()
     try:
         local = sandbox.local_file()
-        if not local and client.kept("inspect", opening_request()):
-            threading.Thread(target=_warm_up_later, name="tsviz-warm-up", daemon=True).start()
-        else:
+        later = not local and client.kept("inspect", opening_request())  # the view needs no worker
+        if not later:
             client.warm_up()
         prepare_now()
         import numpy  # noqa: F401 - what the page's icon (st.set_page_config) imports on the first visit
@@ -109,10 +108,11 @@ def _prepare() -> None:
         _say(f"the opening view is ready ({time.perf_counter() - start:.2f} s after the server started making it)")
         from tsviz.ui.jobs import probe_ahead
 
-        _SHOWN.wait(timeout=8.0)  # after the first graph: a worker of its own, which imports torch
-        probe = threading.Thread(target=probe_ahead, name="tsviz-devices", daemon=True)
+        _import_later()  # once the first graph is drawn: pandas and plotly, then the workers (they import torch)
+        if later:
+            client.warm_up()
+        probe = threading.Thread(target=probe_ahead, name="tsviz-devices", daemon=True)  # in a worker of its own
         probe.start()
-        _import_later()
         if not sandbox.local_file():
             for name, job in other_requests(opening_request()):
                 client.run(name, job, persist=True)
@@ -123,22 +123,25 @@ def _prepare() -> None:
         _say(f"the other pages' first views are ready ({time.perf_counter() - start:.2f} s)")
     except TsvizError:  # the page runs the job itself and shows what went wrong
         ready.set()
+        client.warm_up()
     except Exception:  # noqa: BLE001 - a view made ahead is an optimisation: never a failure of the server
         ready.set()
+        client.warm_up()
 
 
 def _say(text: str) -> None:
     print(f"tsviz: {text}", file=sys.stderr, flush=True)
 
 
-def _warm_up_later() -> None:
-    _SHOWN.wait(timeout=8.0)
-    client.warm_up()
-
-
 def shown() -> None:
-    """The graph page has been drawn once (the end of its run): what the other pages import may come now."""
-    _SHOWN.set()
+    """The graph page's run has ended: what the other pages import, and the workers, may come once the browser has
+    had its JavaScript for the page (it asks the server for a file per kind of widget, after the run's messages; a
+    server importing pandas and plotly meanwhile answered them seconds late on a 2-core machine)."""
+    if not _SHOWN.is_set():
+        threading.Timer(AFTER_SHOWN_S, _SHOWN.set).start()
+
+
+AFTER_SHOWN_S = 3.0
 
 
 def _import_later() -> None:
