@@ -64,9 +64,9 @@ def local_request(local: str) -> InspectRequest | None:
 
 
 def prepare() -> None:
-    """Start making the opening view in a background thread (once per process), and the worker pool: at once when
-    the view needs it, else once the first graph is drawn (a 2-core machine's first page otherwise shares its
-    cores with two servers importing torch, and with the browser drawing it: seconds, measured)."""
+    """Start the worker pool and make the opening view in a background thread (once per process). (Starting the
+    pool only after the first graph, when the view needs no worker, made that graph faster on a 2-core machine but
+    the next sample 9 s instead of 2 s in benchmarks/browser_speed.py: the pool starts at once.)"""
     if _STARTED.is_set():
         return
     _STARTED.set()
@@ -97,10 +97,7 @@ def prepare_now() -> None:
 def _prepare() -> None:
     start = time.perf_counter()
     try:
-        local = sandbox.local_file()
-        later = not local and client.kept("inspect", opening_request())  # the view needs no worker
-        if not later:
-            client.warm_up()
+        client.warm_up()  # at once, view or no view: the next click (another sample, an upload) needs a worker
         prepare_now()
         import numpy  # noqa: F401 - what the page's icon (st.set_page_config) imports on the first visit
         import PIL.Image  # noqa: F401
@@ -108,9 +105,7 @@ def _prepare() -> None:
         _say(f"the opening view is ready ({time.perf_counter() - start:.2f} s after the server started making it)")
         from tsviz.ui.jobs import probe_ahead
 
-        _import_later()  # once the first graph is drawn: pandas and plotly, then the workers (they import torch)
-        if later:
-            client.warm_up()
+        _import_later()  # once the first graph is drawn: pandas and plotly, then the device probe's own worker
         probe = threading.Thread(target=probe_ahead, name="tsviz-devices", daemon=True)  # in a worker of its own
         probe.start()
         if not sandbox.local_file():
