@@ -215,5 +215,6 @@ def refusal(filename: str, sniffed: Sniffed) -> ArchiveError | None:
                                                                         "not a zip, not a pickle, not ONNX or "
                                                                         "safetensors")
     return ArchiveError(f"this file is {what}" + (f": {sniffed.detail}" if sniffed.detail else ""), file=filename,
-                      hint="tsviz opens Python model files, TorchScript archives (torch.jit.save) under any name, "
-                           "and lists torch.save files; ONNX, safetensors, torch.package and .pt2 are named")
+                      hint="tsviz opens, under any name, Python model files, TorchScript archives (torch.jit.save), "
+                           "torch.package archives and .pt2 programs (torch.export.save), and lists torch.save "
+                           "files; ONNX and safetensors files are named, with what to do")
