@@ -8,12 +8,14 @@ and JSON bytes) and the job files it named, under
     $TSVIZ_START_CACHE or ~/.cache/tsviz/start/
       <tag>/<job key>/header.json, answer.json, files/<name>
 
-where the tag names this tsviz's version and the installed torch's version, and the job key is the client's own
-(the job's name, the file's sha256, every option, the limits). An entry is read back through the same checks as a
-worker's answer (tsviz/client/answers.py, tsviz/client/files.py): anything odd is a miss, and the job runs.
+where the tag names this tsviz (its version and its source's digest) and the installed torch's version, and the
+job key is the client's own (the job's name, the file's sha256, every option, the limits). An entry is read back
+through the same checks as a worker's answer (tsviz/client/answers.py, tsviz/client/files.py): anything odd is a
+miss, and the job runs.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -34,12 +36,18 @@ def folder() -> Path:
 
 @lru_cache(maxsize=1)
 def tag() -> str:
-    """This tsviz and this torch, by version: a new version of either is a new tag (the job key names the file by its
-    sha256). Someone changing tsviz's own code without a new version clears the folder (`tsviz.client.startcache
-    .clear()`, or TSVIZ_START_CACHE pointing elsewhere); an entry this tsviz cannot read back is a miss, and replaced.
-    (A stamp of tsviz's source files was tried first: in a tree several people edit it changed every few minutes,
-    and the cache was never hit.)"""
-    return f"tsviz-{_version('tsviz')}-torch-{_version('torch')}"
+    """This tsviz, by version and by the content of its own source (the worker's answer is made by it: a changed
+    line is a new tag, so no view made by other code is ever shown), and this torch by version; the job key names the
+    file by its sha256. In an installed tsviz the source changes only with a new install."""
+    return f"tsviz-{_version('tsviz')}-{_source_digest()}-torch-{_version('torch')}"
+
+
+def _source_digest() -> str:
+    digest = hashlib.sha256()
+    root = Path(__file__).resolve().parents[1]
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def _version(name: str) -> str:
