@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from support.app_process import running_app
-from support.browser import playwright
+from support.browser import playwright, upload_file
 from support.samples import ROOT
 
 ARTIFACTS = ROOT / "test-artifacts" / "browser"  # screenshots of each step
@@ -27,10 +27,7 @@ def test_app_opens_on_a_sample_with_the_graph_drawn(server_url: str, page, tmp_p
 def upload(page, server_url: str, path: Path, source: str) -> None:
     """Open the app, switch the sidebar to uploads and upload `source` as `path`."""
     path.write_text(source)
-    page.goto(server_url)
-    page.wait_for_selector("svg g.node", timeout=90_000)
-    page.get_by_text("Upload a file").click()
-    page.locator("input[type=file]").set_input_files(str(path))
+    upload_file(page, server_url, path)
 
 
 def test_upload_a_py_file_and_see_its_graph(server_url: str, page, tmp_path: Path) -> None:
@@ -269,10 +266,7 @@ def test_walk_the_migration_ladder_on_an_archive(server_url: str, page, tmp_path
 
     archive = tmp_path / "gate.pt"
     archive.write_bytes(archive_bytes(inspect_sample("data_dependent_if.py", "script")))
-    page.goto(server_url)
-    page.wait_for_selector("svg g.node", timeout=90_000)
-    page.get_by_text("Upload a file").click()
-    page.locator("input[type=file]").set_input_files(str(archive))
+    upload_file(page, server_url, archive)
     page.get_by_text("gate.pt · forward · archive").wait_for(timeout=90_000)
     page.get_by_role("link", name="Migrate").click()
     page.get_by_text("Converts with TS2EPConverter").wait_for(timeout=120_000)
@@ -378,10 +372,7 @@ def test_upload_a_projects_zip_and_see_its_model_with_the_package_imported(serve
         for path in sorted(root.rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts:
                 z.write(path, path.relative_to(root).as_posix())
-    page.goto(server_url)
-    page.wait_for_selector("svg g.node", timeout=90_000)
-    page.get_by_text("Upload a file").click()
-    page.locator("input[type=file]").set_input_files(str(archive))
+    upload_file(page, server_url, archive)
     page.get_by_text("segnet/model.py · SegNet · script").wait_for(timeout=120_000)
     page.wait_for_selector("svg g.node", timeout=60_000)
     page.get_by_text("Imported with 3 more files of its project").click()

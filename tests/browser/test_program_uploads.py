@@ -5,24 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from support import programs
-from support.browser import playwright
+from support.browser import playwright, upload_file
 from support.packages import accent_package
 
 playwright()  # this module is skipped where there is no chromium (an error on CI)
 
 
-def uploaded(page, server_url: str, path: Path) -> None:
-    page.goto(server_url)
-    page.wait_for_selector("svg g.node", timeout=90_000)  # the sample, drawn first
-    page.get_by_text("Upload a file").click()
-    page.get_by_text("Choose a file, or go back").wait_for(timeout=30_000)  # the uploader, after the rerun
-    page.locator("input[type=file]").set_input_files(str(path))
-
-
 def test_an_uploaded_pt2_draws_its_cond_region_and_a_click_shows_a_node(server_url: str, page, tmp_path: Path) -> None:
     path = tmp_path / "gate.bin"  # any name: the kind is read from the content
     path.write_bytes(programs.with_cond())
-    uploaded(page, server_url, path)
+    upload_file(page, server_url, path)
     page.get_by_text("gate.bin · exported program").wait_for(timeout=90_000)
     node = page.locator("svg g.node", has_text="aten::sin").first
     node.wait_for(timeout=60_000)
@@ -35,7 +27,7 @@ def test_an_uploaded_pt2_draws_its_cond_region_and_a_click_shows_a_node(server_u
 
 def test_an_uploaded_torch_package_draws_its_model_with_the_interned_source(server_url: str, page,
                                                                              tmp_path: Path) -> None:
-    uploaded(page, server_url, accent_package(tmp_path))
+    upload_file(page, server_url, accent_package(tmp_path))
     page.get_by_text("accent.pt · torch.package").wait_for(timeout=90_000)
     page.locator("svg g.node", has_text="prim::If").first.wait_for(timeout=60_000)
     page.get_by_text("class Accent(nn.Module):").first.wait_for(timeout=30_000)

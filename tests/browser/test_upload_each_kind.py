@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from support.browser import playwright
+from support.browser import playwright, upload_file
 from torch import nn
 
 playwright()  # this module is skipped where there is no chromium (an error on CI)
@@ -47,11 +47,7 @@ def test_each_kind_uploaded_under_any_name_says_what_it_is(server_url: str, page
     make, says = KINDS[name]
     path = tmp_path / name
     path.write_bytes(make())
-    page.goto(server_url)
-    page.wait_for_selector("svg g.node", timeout=90_000)  # the sample, drawn first
-    page.get_by_text("Upload a file").click()
-    page.get_by_text("Choose a file, or go back").wait_for(timeout=30_000)
-    page.locator("input[type=file]").set_input_files(str(path))
+    upload_file(page, server_url, path)
     page.get_by_text(says).first.wait_for(timeout=90_000)
     assert page.get_by_text("Traceback").count() == 0
     if name == "model_trace.pth":  # an archive under .pth is drawn like a .pt

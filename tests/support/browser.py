@@ -26,3 +26,13 @@ def playwright() -> Any:
 
 def launch(p: Any) -> Any:
     return p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+
+
+def upload_file(page: Any, url: str, path: Any) -> None:
+    """Open the app, wait for the opening sample's graph, switch the sidebar to uploads and give it `path` (once the
+    uploader is there: the switch is a rerun)."""
+    page.goto(url)
+    page.wait_for_selector("svg g.node", timeout=90_000)
+    page.get_by_text("Upload a file").click()
+    page.get_by_text("Choose a file, or go back").wait_for(timeout=30_000)
+    page.locator("input[type=file]").first.set_input_files(str(path))
