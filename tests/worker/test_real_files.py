@@ -64,7 +64,7 @@ def test_argparse_namespace_config_is_prefilled_from_the_files_parser() -> None:
 
 def test_rnn_language_model_traces_with_its_own_init_hidden_and_scripts_with_advice() -> None:
     data = inspect("rnn_lm.py", "--mode", "trace", *RNN_LM)
-    assert data["inputs"] == ["8x2 int64", "tuple"]  # (seq, batch) tokens; model.init_hidden(2)
+    assert data["inputs"] == ["8x2 int64", "(2x2x16 float32, 2x2x16 float32)"]  # (seq, batch) tokens; init_hidden(2)
     stderr = failure("rnn_lm.py", *RNN_LM)
     assert "line 35" in stderr and "`hidden` has no type annotation" in stderr
     assert "hidden: Tuple[Tensor, Tensor]" in stderr
