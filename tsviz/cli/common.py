@@ -65,16 +65,22 @@ def weights_of(args: Any) -> dict[str, str]:
     path: Path | None = getattr(args, "weights", None)
     if path is None:
         return {}
-    if not path.is_file():
-        raise InputError("no such file (--weights)", file=str(path), hint="check the path")
-    sniffed = sniff(path)
-    if sniffed.kind not in WEIGHTS_FILE_KINDS:
-        raise InputError(f"--weights takes a state dict, a checkpoint, safetensors or a whole pickled model; this "
-                         f"file is a {sniffed.label}", file=str(path),
-                         hint="give the model file first and its torch.save file after --weights")
+    option_file(path, "--weights", WEIGHTS_FILE_KINDS,
+                "a state dict, a checkpoint, safetensors or a whole pickled model",
+                "give the model file first and its torch.save file after --weights")
     info = path.stat()
     return dict(weights_path=str(path.resolve()), weights_name=path.name,
                 weights_stamp=f"{info.st_size}:{info.st_mtime_ns}")
+
+
+def option_file(path: Path, option: str, kinds: tuple[str, ...], takes: str, hint: str) -> None:
+    """A file given to an option (--weights, --pt2), checked by its content before any job runs: missing, or of
+    another kind, it is refused in one line naming the option."""
+    if not path.is_file():
+        raise InputError(f"no such file ({option})", file=str(path), hint="check the path")
+    found = sniff(path)
+    if found.kind not in kinds:
+        raise InputError(f"{option} takes {takes}; this file is a {found.label}", file=str(path), hint=hint)
 
 
 def converted(args: Any, request: InspectRequest | None = None) -> InspectResult:

@@ -6,10 +6,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tsviz.cli.common import print_json, request_of, run
+from tsviz.cli.common import option_file, print_json, request_of, run
 from tsviz.client import files
-from tsviz.model.errors import InputError
-from tsviz.model.filekinds import sniff
 from tsviz.model.types import MigrateRequest
 from tsviz.report import views
 
@@ -45,11 +43,6 @@ def given_pt2(args: Any) -> dict:
     path: Path | None = getattr(args, "pt2", None)
     if path is None:
         return {}
-    if not path.is_file():
-        raise InputError("no such file (--pt2)", file=str(path), hint="check the path")
-    found = sniff(path)
-    if found.kind != "pt2":
-        raise InputError(f"--pt2 takes a program saved with torch.export.save; this file is a {found.label}",
-                         file=str(path), hint=f"give the model first and its .pt2 after --pt2: tsviz migrate "
-                         f"{args.file} --pt2 model.pt2")
+    option_file(path, "--pt2", ("pt2",), "a program saved with torch.export.save",
+                f"give the model first and its .pt2 after --pt2: tsviz migrate {args.file} --pt2 model.pt2")
     return dict(pt2=path.read_bytes(), pt2_name=path.name)
