@@ -17,10 +17,14 @@ from tsviz.ui.text import code, plain
 GATE = threading.Event()
 
 
+STARTED: list[str] = []  # the jobs the stand-in servers took, in order
+
+
 class StandInServer:
     """Holds its job until GATE opens."""
 
     def run(self, job: dict, limits: Limits, inputs: dict | None = None) -> pool.Reply:
+        STARTED.append(job["job"])
         GATE.wait(10)
         return {"status": "done", "job": job["job"]}, b"{}", None
 
@@ -31,10 +35,10 @@ class StandInServer:
         pass
 
 
-def start_job(one: pool.Pool, name: str, owner: str | None, into: dict) -> threading.Thread:
+def start_job(one: pool.Pool, name: str, owner: str | None, into: dict, background: bool = False) -> threading.Thread:
     def go() -> None:
         try:
-            into[name] = one.run({"job": name}, Limits(), "m.py", None, owner)[0]["job"]
+            into[name] = one.run({"job": name}, Limits(), "m.py", None, owner, background=background)[0]["job"]
         except WorkerError as e:
             into[name] = e.one_line()
     thread = threading.Thread(target=go)
@@ -76,6 +80,30 @@ def test_a_page_keeps_one_waiting_job_and_a_full_queue_says_so(monkeypatch: pyte
     for thread in threads:
         thread.join(5)
     assert said["running"] == "running" and said["other page"] == "other page" and said["latest"] == "latest"
+
+
+def test_the_servers_own_background_jobs_wait_for_every_users_job(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pool, "_Server", lambda sandboxed, gpu=False: StandInServer())
+    GATE.clear()
+    STARTED.clear()
+    one, said = pool.Pool(size=2), {}
+    threads = [start_job(one, "visitor", "session-a:graph", said)]
+    deadline = time.monotonic() + 5
+    while not STARTED and time.monotonic() < deadline:
+        time.sleep(0.01)
+    threads.append(start_job(one, "made ahead", None, said, background=True))
+    waiting(one, 1)
+    time.sleep(0.6)  # a second server is free, yet the background job waits while a user's job runs
+    assert STARTED == ["visitor"]
+    threads.append(start_job(one, "next visitor", "session-b:graph", said))  # queued after it, served before it
+    threads[-1].join(0.5)
+    assert STARTED == ["visitor", "next visitor"]
+    GATE.set()
+    for thread in threads:
+        thread.join(5)
+    assert STARTED == ["visitor", "next visitor", "made ahead"]
+    assert said == {"visitor": "visitor", "next visitor": "next visitor", "made ahead": "made ahead"}
+    assert one._users_running == 0 and one._taken == 0
 
 
 def test_caches_are_bounded_by_bytes() -> None:

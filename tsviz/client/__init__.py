@@ -33,7 +33,7 @@ _FLIGHTS_LOCK = threading.Lock()
 
 
 def run(name: str, request: object = None, *, limits: Limits | None = None, on_wait: OnWait | None = None,
-        owner: str | None = None, persist: bool = False) -> Any:
+        owner: str | None = None, persist: bool = False, background: bool = False) -> Any:
     """Run the job `name` of the job table on `request` in the worker: its result, or its TsvizError raised.
 
     `on_wait` hears "Waiting for the worker: N jobs ahead of yours" while others hold the worker. `owner` names a
@@ -41,7 +41,8 @@ def run(name: str, request: object = None, *, limits: Limits | None = None, on_w
     A CUDA job runs in a sandboxed worker started for it alone, whose sandbox also holds the GPUs' device nodes,
     without the address-space limit (CUDA reserves far more than it uses). The device probe runs there too.
     `persist`: the answer is also kept on disk for the next server start, and taken from there when it is
-    (tsviz/client/startcache.py: the server's own opening view, never a user's file).
+    (tsviz/client/startcache.py: the server's own opening view, never a user's file). A `background` job (the
+    server's own, made ahead) waits in the pool's queue until no user's job is waiting or running.
     """
     spec = job(name)
     limits = limits or spec.limits
@@ -54,7 +55,7 @@ def run(name: str, request: object = None, *, limits: Limits | None = None, on_w
     if spec.cached and (hit := _CACHE.get(key)) is not None and files.held(hit):  # its job files still here
         return result_or_raise(hit)
     if not spec.cached:
-        return _run(spec, name, request, key, limits, filename, cuda, on_wait, owner, persist)
+        return _run(spec, name, request, key, limits, filename, cuda, on_wait, owner, persist, background)
     with _FLIGHTS_LOCK:  # the same job already under way (the opening view made ahead, another visitor): its answer
         flight = _FLIGHTS.get(key)
         if flight is None:
@@ -63,9 +64,9 @@ def run(name: str, request: object = None, *, limits: Limits | None = None, on_w
         flight.wait()
         if (hit := _CACHE.get(key)) is not None and files.held(hit):
             return result_or_raise(hit)
-        return run(name, request, limits=limits, on_wait=on_wait, owner=owner, persist=persist)
+        return run(name, request, limits=limits, on_wait=on_wait, owner=owner, persist=persist, background=background)
     try:
-        return _run(spec, name, request, key, limits, filename, cuda, on_wait, owner, persist)
+        return _run(spec, name, request, key, limits, filename, cuda, on_wait, owner, persist, background)
     finally:
         with _FLIGHTS_LOCK:
             _FLIGHTS.pop(key).set()
@@ -83,7 +84,7 @@ def kept(name: str, request: object) -> bool:
 
 
 def _run(spec, name: str, request: object, key: str, limits: Limits, filename: str, cuda: bool,
-         on_wait: OnWait | None, owner: str | None, persist: bool) -> Any:
+         on_wait: OnWait | None, owner: str | None, persist: bool, background: bool = False) -> Any:
     if persist and spec.cached and (kept := startcache.load(key)) is not None:
         found = files.take_over(outcome(kept[0], kept[1], spec.result, limits, filename), kept[2], filename)
         if not isinstance(found, ErrorInfo):
@@ -105,7 +106,7 @@ def _run(spec, name: str, request: object, key: str, limits: Limits, filename: s
     if cuda or not spec.user_content:
         header, answer, taken = run_alone(message, limits, filename, inputs)
     else:
-        header, answer, taken = shared_pool().run(message, limits, filename, on_wait, owner, inputs)
+        header, answer, taken = shared_pool().run(message, limits, filename, on_wait, owner, inputs, background)
     _LAST.worker = {k: header.get(k) for k in ("seconds", "max_rss_mb", "vm_peak_mb", "vm_base_mb")}
     # Big results came back as job files: checked and moved into the store (tsviz/client/files.py)
     found = files.take_over(outcome(header, answer, spec.result, limits, filename), taken, filename)

@@ -1,5 +1,6 @@
 """The worker processes: POOL_SIZE warm fork servers, each in a bubblewrap sandbox of its own, and a
-first-come, first-served queue in front of them.
+first-come, first-served queue in front of them, where the server's own background jobs (the pages' first views
+made ahead, tsviz/ui/opening.py) wait until no user's job is waiting or running.
 
 Each server (tsviz/worker/forkserver.py) runs one job at a time in a fresh forked child. A server that dies
 or stops answering is replaced and the job that killed it is reported. The protocol: one JSON header line,
@@ -43,12 +44,13 @@ class _ServerGone(Exception):
 
 
 class _Ticket:
-    """A job's place in the queue. `owner` names a session's page: each keeps at most one job waiting, its latest."""
+    """A job's place in the queue. `owner` names a session's page: each keeps at most one job waiting, its latest.
+    A `background` job goes after every user's job, waiting or running."""
 
-    __slots__ = ("owner", "superseded")
+    __slots__ = ("background", "owner", "superseded")
 
-    def __init__(self, owner: str | None) -> None:
-        self.owner, self.superseded = owner, False
+    def __init__(self, owner: str | None, background: bool = False) -> None:
+        self.owner, self.superseded, self.background = owner, False, background
 
 
 class _Server:
@@ -168,7 +170,7 @@ def run_alone(job: dict, limits: Limits, filename: str, inputs: dict[str, Path] 
 
 
 class Pool:
-    """POOL_SIZE fork servers and a first-come, first-served queue in front of them."""
+    """POOL_SIZE fork servers and a first-come, first-served queue in front of them; background jobs last."""
 
     def __init__(self, size: int = POOL_SIZE, sandboxed: bool = True) -> None:
         self.size, self.sandboxed = size, sandboxed
@@ -177,10 +179,11 @@ class Pool:
         self._taken = 0  # servers running a job, or being started
         self._queue: deque[_Ticket] = deque()
         self._servers: set[_Server] = set()
+        self._users_running = 0  # users' jobs holding a server (a background job waits for none)
 
     def run(self, job: dict, limits: Limits, filename: str, on_wait: OnWait | None,
-            owner: str | None = None, inputs: dict[str, Path] | None = None) -> Reply:
-        server = self._acquire(on_wait, owner, filename)
+            owner: str | None = None, inputs: dict[str, Path] | None = None, background: bool = False) -> Reply:
+        server = self._acquire(on_wait, owner, filename, background)
         try:
             return server.run(job, limits, inputs)
         except _ServerGone as e:
@@ -189,7 +192,7 @@ class Pool:
                               hint="the model's code killed or froze the worker; a fresh worker takes its place "
                                    "and no other job was affected") from None
         finally:
-            self._release(server)
+            self._release(server, user=not background)
 
     def warm_up(self) -> None:
         for _ in range(self.size):
@@ -210,24 +213,19 @@ class Pool:
         try:
             server = self._launch(_Server)  # already on a launcher thread: start it here, not through _start
         except WorkerError:
+            self._release(None)
             return  # the next job tries again, and says why if it fails
         self._release(server)
 
     def _launch(self, start: Callable[[bool], _Server] = _start) -> _Server:
-        """A new server for a slot already counted in `_taken`; on failure the slot is given back."""
-        try:
-            server = start(self.sandboxed)
-        except WorkerError:
-            with self._cond:
-                self._taken -= 1
-                self._cond.notify_all()
-            raise
+        """A new server for a slot already counted in `_taken` (the caller gives the slot back if it fails)."""
+        server = start(self.sandboxed)
         with self._cond:
             self._servers.add(server)
         return server
 
-    def _acquire(self, on_wait: OnWait | None, owner: str | None, filename: str) -> _Server:
-        ticket = _Ticket(owner)
+    def _acquire(self, on_wait: OnWait | None, owner: str | None, filename: str, background: bool = False) -> _Server:
+        ticket = _Ticket(owner, background)
         told = None
         with self._cond:
             if len(self._queue) >= MAX_WAITING:
@@ -243,14 +241,20 @@ class Pool:
                     if ticket.superseded:
                         raise WorkerError("a newer job from the same page took this one's place in the queue",
                                           file=filename)
-                    first = self._queue[0] is ticket
+                    users = [other for other in self._queue if not other.background]
+                    if background:  # after every user's job, waiting or running
+                        first = not users and not self._users_running and self._queue[0] is ticket
+                    else:
+                        first = users[0] is ticket
                     if first and self._idle:
                         self._taken += 1
+                        self._users_running += not background
                         return self._idle.pop()
                     if first and self._taken + len(self._idle) < self.size:
                         self._taken += 1
+                        self._users_running += not background
                         break  # start a server for this job, outside the lock
-                    ahead = self._queue.index(ticket) + self._taken
+                    ahead = (users.index(ticket) if not background else len(self._queue)) + self._taken
                     text = (f"Waiting for the worker: {ahead} job{'s' if ahead != 1 else ''} ahead of yours"
                             if ahead else "Waiting for the worker to start")
                     if on_wait is not None and text != told:
@@ -260,12 +264,19 @@ class Pool:
             finally:
                 self._queue.remove(ticket)
                 self._cond.notify_all()
-        return self._launch()
+        try:
+            return self._launch()
+        except WorkerError:
+            self._release(None, user=not background)
+            raise
 
-    def _release(self, server: _Server) -> None:
+    def _release(self, server: _Server | None, user: bool = False) -> None:
+        """Give back a slot counted in `_taken` (and in `_users_running` for a `user`'s job), with its server if
+        it still runs."""
         with self._cond:
             self._taken -= 1
-            if server.alive() and server in self._servers:
+            self._users_running -= user
+            if server is not None and server.alive() and server in self._servers:
                 self._idle.append(server)
             else:
                 self._servers.discard(server)

@@ -109,11 +109,11 @@ def _prepare() -> None:
         probe = threading.Thread(target=probe_ahead, name="tsviz-devices", daemon=True)  # in a worker of its own
         probe.start()
         if not sandbox.local_file():
-            for name, job in other_requests(opening_request()):
-                client.run(name, job, persist=True)
+            for name, job in other_requests(opening_request()):  # after any visitor's own jobs
+                client.run(name, job, persist=True, background=True)
             result = client.run("inspect", opening_request(), persist=True)  # in memory: the Archive page's job
             if result.error is None and result.archive is not None:  # inspects the archive its conversion saved
-                client.run("inspect", saved_archive_request(result), persist=True)
+                client.run("inspect", saved_archive_request(result), persist=True, background=True)
         probe.join(timeout=180)
         _say(f"the other pages' first views are ready ({time.perf_counter() - start:.2f} s)")
     except TsvizError:  # the page runs the job itself and shows what went wrong
